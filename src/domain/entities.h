@@ -1,0 +1,157 @@
+// The canonical model (SPEC §1). Plain structs, no I/O. Every record carries
+// its organization id, an id with a type prefix (core/ids.h), a version for
+// optimistic concurrency and creation / update instants.
+//
+// Enumerations that travel through the API and the store are kept as their
+// upper-case text ("CLIENT", "ACCOUNTING"); entity_specs.cpp lists the values
+// each one accepts and validation rejects anything else.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/date.h"
+
+namespace relance::domain {
+
+using StringMap = std::map<std::string, std::string>;
+
+struct RecordMeta {
+  std::string id;
+  std::string org_id;
+  int64_t version = 0;
+  std::string created_at;  // FormatTimestamp text
+  std::string updated_at;
+};
+
+// R-CORE-9
+struct Organization {
+  RecordMeta meta;
+  std::string name;
+  std::string time_zone = "Europe/Paris";
+  int64_t send_hour = 9;  // local hour 0..23 at which automatic sends go out
+  int64_t default_payment_delay_days = 30;
+  std::string default_currency = "EUR";
+  std::string language = "fr";
+  bool send_invoices = false;  // R-SEND-1 "send invoices from Relance"
+};
+
+// R-CORE-1, R-CORE-9
+struct User {
+  RecordMeta meta;
+  std::string email;
+  std::string name;
+  std::string role = "MEMBER";       // ADMIN, MEMBER, READ_ONLY
+  std::optional<std::string> language;  // fr / en; unset = follow the browser
+  std::string password_hash;          // argon2id; never leaves the server
+};
+
+// R-CORE-2, R-CORE-3, R-CORE-11
+struct Customer {
+  RecordMeta meta;
+  std::optional<std::string> external_id;
+  std::string name;
+  std::string status = "CLIENT";  // PROSPECT, CLIENT
+  std::optional<std::string> accounting_code;
+  std::optional<std::string> vat_number;
+  std::optional<std::string> street;
+  std::optional<std::string> postal_code;
+  std::optional<std::string> city;
+  std::optional<std::string> region;
+  std::optional<std::string> country;  // ISO 3166-1 alpha-2
+  std::optional<std::string> account_manager_id;  // a user of the organization
+  std::optional<std::string> dunning_plan_id;
+  std::optional<int64_t> payment_delay_days;
+  std::optional<std::string> parent_id;  // the group this customer belongs to
+  StringMap smart_tags;
+  StringMap custom_fields;
+};
+
+// R-CORE-4
+struct Contact {
+  RecordMeta meta;
+  std::string customer_id;
+  std::string email;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> phone;
+  std::optional<std::string> external_id;
+  std::optional<std::string> position;  // ACCOUNTING, SALES, PURCHASER, PAYER
+  bool is_main = false;
+};
+
+// R-CORE-5, R-CORE-7, R-CORE-8. Invoices and credit notes share one table:
+// `kind` tells them apart; a credit note's amounts are positive numbers.
+struct Invoice {
+  RecordMeta meta;
+  std::string kind = "INVOICE";  // INVOICE, CREDIT_NOTE
+  std::string number;
+  std::string customer_id;
+  std::optional<std::string> external_id;
+  Date issue_date;
+  std::optional<Date> printed_due_date;  // the date on the document, if any
+  bool payable_on_receipt = false;
+  Date due_date;  // effective, per R-CORE-8 (computed, stored for queries)
+  std::string currency = "EUR";
+  int64_t net_amount = 0;
+  int64_t tax_amount = 0;
+  int64_t gross_amount = 0;
+  int64_t outstanding_amount = 0;  // gross minus allocations (computed)
+  bool to_send = false;            // R-SEND-1; set and cleared explicitly
+  bool is_void = false;            // cancelled
+  std::optional<std::string> pdf_url;
+  std::string origin = "api";  // "api", "import", "upload" or a connector name
+};
+
+// R-CORE-6
+struct Payment {
+  RecordMeta meta;
+  std::optional<std::string> customer_id;
+  std::optional<std::string> external_id;
+  int64_t amount = 0;
+  std::string currency = "EUR";
+  Date date;
+  std::string method = "TRANSFER";  // TRANSFER, CARD, CHECK, CASH, DIRECT_DEBIT, OTHER
+  std::optional<std::string> reference;
+  int64_t unallocated_amount = 0;  // amount minus allocations (computed)
+};
+
+// Money moved from a payment or a credit note onto an invoice (R-CORE-5/6).
+struct Allocation {
+  RecordMeta meta;
+  std::string source_type;  // PAYMENT, CREDIT_NOTE
+  std::string source_id;
+  std::string invoice_id;
+  int64_t amount = 0;
+};
+
+// R-CORE-10
+struct Product {
+  RecordMeta meta;
+  std::string code;
+  std::string name;
+  int64_t price = 0;
+  std::string currency = "EUR";
+  std::optional<int64_t> stock;  // unset = not stock-managed
+  std::optional<std::string> image_url;
+  bool active = true;
+};
+
+// Where a record came from in an external system (DESIGN: external
+// references). `owned_fields` are read-only through the API while the
+// reference exists.
+struct ExternalRef {
+  std::string entity;  // "customer", "invoice", ...
+  std::string record_id;
+  std::string connector;  // "sellsy", ...
+  std::string external_id;
+  std::optional<std::string> external_version;  // version or content hash last seen
+  std::optional<std::string> last_synced_at;
+  std::optional<std::string> last_change_origin;  // "relance" or the connector name
+  std::vector<std::string> owned_fields;
+};
+
+}  // namespace relance::domain

@@ -1,0 +1,172 @@
+// The field tables of every entity. Order here is the order of JSON members
+// and of SQL columns after the common ones (id, org_id, version, created_at,
+// updated_at), which store/migrations/ must match.
+#include "core/ids.h"
+#include "domain/entity_spec.h"
+
+namespace relance::domain {
+namespace {
+
+constexpr unsigned kReq = kRequired;
+constexpr unsigned kOut = kOutputOnly;
+constexpr unsigned kFil = kFilterable;
+constexpr unsigned kSort = kSortable;
+
+}  // namespace
+
+const EntitySpec<Organization>& OrganizationSpec() {
+  using O = Organization;
+  static const EntitySpec<O> spec{
+      "organizations", "organizations", kOrgPrefix, "organization",
+      {
+          {"name", FieldType::kText, kReq | kSort, &O::name},
+          {"time_zone", FieldType::kText, 0, &O::time_zone, {}, {}, "IANA time zone, e.g. Europe/Paris"},
+          {"send_hour", FieldType::kInt, 0, &O::send_hour, {}, {},
+           "Local hour (0-23) at which automatic sends go out"},
+          {"default_payment_delay_days", FieldType::kInt, 0, &O::default_payment_delay_days},
+          {"default_currency", FieldType::kText, 0, &O::default_currency, {}, {}, "ISO 4217"},
+          {"language", FieldType::kText, 0, &O::language, {"fr", "en"}},
+          {"send_invoices", FieldType::kBool, 0, &O::send_invoices, {}, {},
+           "Send invoices from Relance (R-SEND-1)"},
+      }};
+  return spec;
+}
+
+const EntitySpec<User>& UserSpec() {
+  using U = User;
+  static const EntitySpec<U> spec{
+      "users", "users", kUserPrefix, "user",
+      {
+          {"email", FieldType::kText, kReq | kFil | kSort, &U::email},
+          {"name", FieldType::kText, kSort, &U::name},
+          {"role", FieldType::kText, kFil, &U::role, {"ADMIN", "MEMBER", "READ_ONLY"}},
+          {"language", FieldType::kText, 0, &U::language, {"fr", "en"}},
+          {"password_hash", FieldType::kText, kSecret | kOut, &U::password_hash},
+      }};
+  return spec;
+}
+
+const EntitySpec<Customer>& CustomerSpec() {
+  using C = Customer;
+  static const EntitySpec<C> spec{
+      "customers", "customers", kCustomerPrefix, "customer",
+      {
+          {"external_id", FieldType::kText, kFil | kSort, &C::external_id, {}, {},
+           "Identifiant Client: unique per organization when present"},
+          {"name", FieldType::kText, kReq | kFil | kSort, &C::name},
+          {"status", FieldType::kText, kFil, &C::status, {"PROSPECT", "CLIENT"}},
+          {"accounting_code", FieldType::kText, kFil, &C::accounting_code},
+          {"vat_number", FieldType::kText, 0, &C::vat_number},
+          {"street", FieldType::kText, 0, &C::street},
+          {"postal_code", FieldType::kText, 0, &C::postal_code},
+          {"city", FieldType::kText, kFil | kSort, &C::city},
+          {"region", FieldType::kText, 0, &C::region},
+          {"country", FieldType::kText, kFil, &C::country, {}, {}, "ISO 3166-1 alpha-2"},
+          {"account_manager_id", FieldType::kText, kFil, &C::account_manager_id, {}, kUserPrefix},
+          {"dunning_plan_id", FieldType::kText, kFil, &C::dunning_plan_id},
+          {"payment_delay_days", FieldType::kInt, 0, &C::payment_delay_days},
+          {"parent_id", FieldType::kText, kFil, &C::parent_id, {}, kCustomerPrefix,
+           "The group (parent customer) this customer belongs to"},
+          {"smart_tags", FieldType::kMap, 0, &C::smart_tags},
+          {"custom_fields", FieldType::kMap, 0, &C::custom_fields},
+      }};
+  return spec;
+}
+
+const EntitySpec<Contact>& ContactSpec() {
+  using C = Contact;
+  static const EntitySpec<C> spec{
+      "contacts", "contacts", kContactPrefix, "contact",
+      {
+          {"customer_id", FieldType::kText, kReq | kFil | kCreateOnly, &C::customer_id, {},
+           kCustomerPrefix},
+          {"email", FieldType::kText, kReq | kFil | kSort, &C::email},
+          {"first_name", FieldType::kText, 0, &C::first_name},
+          {"last_name", FieldType::kText, kSort, &C::last_name},
+          {"phone", FieldType::kText, 0, &C::phone},
+          {"external_id", FieldType::kText, kFil, &C::external_id},
+          {"position", FieldType::kText, kFil, &C::position,
+           {"ACCOUNTING", "SALES", "PURCHASER", "PAYER"}},
+          {"is_main", FieldType::kBool, kFil, &C::is_main},
+      }};
+  return spec;
+}
+
+const EntitySpec<Invoice>& InvoiceSpec() {
+  using I = Invoice;
+  static const EntitySpec<I> spec{
+      "invoices", "invoices", kInvoicePrefix, "invoice",
+      {
+          {"kind", FieldType::kText, kFil | kCreateOnly, &I::kind, {"INVOICE", "CREDIT_NOTE"}},
+          {"number", FieldType::kText, kReq | kFil | kSort, &I::number},
+          {"customer_id", FieldType::kText, kReq | kFil, &I::customer_id, {}, kCustomerPrefix},
+          {"external_id", FieldType::kText, kFil, &I::external_id},
+          {"issue_date", FieldType::kDate, kReq | kSort, &I::issue_date},
+          {"printed_due_date", FieldType::kDate, 0, &I::printed_due_date, {}, {},
+           "The due date printed on the document, if any (R-CORE-8)"},
+          {"payable_on_receipt", FieldType::kBool, 0, &I::payable_on_receipt},
+          {"due_date", FieldType::kDate, kOut | kSort, &I::due_date, {}, {},
+           "Effective due date (R-CORE-8)"},
+          {"currency", FieldType::kText, kFil, &I::currency, {}, {}, "ISO 4217"},
+          {"net_amount", FieldType::kMoney, 0, &I::net_amount},
+          {"tax_amount", FieldType::kMoney, 0, &I::tax_amount},
+          {"gross_amount", FieldType::kMoney, kReq | kSort, &I::gross_amount},
+          {"outstanding_amount", FieldType::kMoney, kOut | kSort, &I::outstanding_amount},
+          {"to_send", FieldType::kBool, kOut, &I::to_send},
+          {"is_void", FieldType::kBool, 0, &I::is_void},
+          {"pdf_url", FieldType::kText, 0, &I::pdf_url},
+          {"origin", FieldType::kText, kOut | kFil, &I::origin},
+      }};
+  return spec;
+}
+
+const EntitySpec<Payment>& PaymentSpec() {
+  using P = Payment;
+  static const EntitySpec<P> spec{
+      "payments", "payments", kPaymentPrefix, "payment",
+      {
+          {"customer_id", FieldType::kText, kFil, &P::customer_id, {}, kCustomerPrefix},
+          {"external_id", FieldType::kText, kFil, &P::external_id},
+          {"amount", FieldType::kMoney, kReq | kSort | kCreateOnly, &P::amount},
+          {"currency", FieldType::kText, kCreateOnly, &P::currency, {}, {}, "ISO 4217"},
+          {"date", FieldType::kDate, kReq | kSort, &P::date},
+          {"method", FieldType::kText, kFil, &P::method,
+           {"TRANSFER", "CARD", "CHECK", "CASH", "DIRECT_DEBIT", "OTHER"}},
+          {"reference", FieldType::kText, 0, &P::reference},
+          {"unallocated_amount", FieldType::kMoney, kOut, &P::unallocated_amount},
+      }};
+  return spec;
+}
+
+const EntitySpec<Allocation>& AllocationSpec() {
+  using A = Allocation;
+  static const EntitySpec<A> spec{
+      "allocations", "allocations", kAllocationPrefix, "allocation",
+      {
+          {"source_type", FieldType::kText, kReq | kFil | kCreateOnly, &A::source_type,
+           {"PAYMENT", "CREDIT_NOTE"}},
+          {"source_id", FieldType::kText, kReq | kFil | kCreateOnly, &A::source_id},
+          {"invoice_id", FieldType::kText, kReq | kFil | kCreateOnly, &A::invoice_id, {},
+           kInvoicePrefix},
+          {"amount", FieldType::kMoney, kReq | kCreateOnly, &A::amount},
+      }};
+  return spec;
+}
+
+const EntitySpec<Product>& ProductSpec() {
+  using P = Product;
+  static const EntitySpec<P> spec{
+      "products", "products", kProductPrefix, "product",
+      {
+          {"code", FieldType::kText, kReq | kFil | kSort, &P::code},
+          {"name", FieldType::kText, kReq | kSort, &P::name},
+          {"price", FieldType::kMoney, kSort, &P::price},
+          {"currency", FieldType::kText, 0, &P::currency, {}, {}, "ISO 4217"},
+          {"stock", FieldType::kInt, 0, &P::stock, {}, {}, "null when not stock-managed"},
+          {"image_url", FieldType::kText, 0, &P::image_url},
+          {"active", FieldType::kBool, kFil, &P::active},
+      }};
+  return spec;
+}
+
+}  // namespace relance::domain

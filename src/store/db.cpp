@@ -1,0 +1,62 @@
+#include "store/db.h"
+
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include "store/postgres/postgres_database.h"
+#include "store/sqlite/sqlite_database.h"
+
+namespace relance::store {
+
+int64_t SqlRow::Int(size_t i) const {
+  const SqlValue& v = columns_.at(i);
+  if (auto p = std::get_if<int64_t>(&v)) return *p;
+  if (auto p = std::get_if<double>(&v)) return static_cast<int64_t>(*p);
+  if (auto p = std::get_if<std::string>(&v)) {
+    int64_t out = 0;
+    std::from_chars(p->data(), p->data() + p->size(), out);
+    return out;
+  }
+  return 0;
+}
+
+double SqlRow::Double(size_t i) const {
+  const SqlValue& v = columns_.at(i);
+  if (auto p = std::get_if<double>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return static_cast<double>(*p);
+  if (auto p = std::get_if<std::string>(&v)) return std::strtod(p->c_str(), nullptr);
+  return 0;
+}
+
+std::string SqlRow::Text(size_t i) const {
+  const SqlValue& v = columns_.at(i);
+  if (auto p = std::get_if<std::string>(&v)) return *p;
+  if (auto p = std::get_if<int64_t>(&v)) return std::to_string(*p);
+  if (auto p = std::get_if<double>(&v)) return std::to_string(*p);
+  return {};
+}
+
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& location, int pool_size) {
+  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
+    return OpenPostgres(location, pool_size);
+  }
+  return OpenSqlite(location, pool_size);
+}
+
+Result<void> InTransaction(Database& db, const std::function<Result<void>(Connection&)>& fn) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
+    RETURN_IF_ERROR(conn->Begin());
+    Result<void> result = fn(*conn);
+    if (result.ok()) result = conn->Commit();
+    if (result.ok()) return result;
+    (void)conn->Rollback();
+    // Only contention is worth another try; a rejected input never is.
+    if (result.error().code() != ErrorCode::kUnavailable || attempt == kAttempts) return result;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 << attempt));
+  }
+}
+
+}  // namespace relance::store

@@ -1,0 +1,86 @@
+// Generic persistence of one entity type, driven by its EntitySpec: the
+// column list, the row <-> struct conversion and the list query (filters,
+// sort, cursor pagination) are derived from the spec, so every entity gets
+// the same semantics and none hand-writes its SQL.
+//
+// Every call takes the organization id first and never reads or writes
+// another organization's rows (R-CORE-1). Calls run on the connection given,
+// inside the caller's transaction when there is one. Stateless after
+// construction; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/entity_spec.h"
+#include "store/db.h"
+
+namespace relance::store {
+
+// One condition of a list query: `column op value`. Columns must be names of
+// the spec (or the common columns id, created_at, updated_at); anything
+// else is refused before it reaches SQL.
+struct Condition {
+  enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kIsNull, kIsNotNull };
+  std::string column;
+  Op op = Op::kEq;
+  SqlValue value;
+};
+
+struct ListQuery {
+  std::vector<Condition> conditions;
+  std::string sort = "id";  // a sortable field, or "id"
+  bool descending = false;
+  int limit = 50;               // 1..1000
+  std::optional<std::string> cursor;  // opaque, from the previous page
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<std::string> next_cursor;  // absent on the last page
+};
+
+template <typename T>
+class RecordRepository {
+ public:
+  explicit RecordRepository(const domain::EntitySpec<T>& spec);
+
+  const domain::EntitySpec<T>& spec() const { return spec_; }
+
+  // The record's meta (id, org_id, version, timestamps) is written as given.
+  Result<void> Insert(Connection& c, const T& record) const;
+  // Writes every field where id and version match `record.meta.version - 1`;
+  // kConflict when another writer got there first (optimistic concurrency),
+  // kNotFound when the record is gone.
+  Result<void> Update(Connection& c, const T& record) const;
+  Result<std::optional<T>> Find(Connection& c, const std::string& org_id,
+                                const std::string& id) const;
+  // kNotFound names the entity and the id.
+  Result<T> Get(Connection& c, const std::string& org_id, const std::string& id) const;
+  Result<std::optional<T>> FindBy(Connection& c, const std::string& org_id,
+                                  const std::string& column, const SqlValue& value) const;
+  Result<void> Delete(Connection& c, const std::string& org_id, const std::string& id) const;
+  Result<Page<T>> List(Connection& c, const std::string& org_id, const ListQuery& q) const;
+  Result<int64_t> Count(Connection& c, const std::string& org_id,
+                        const std::vector<Condition>& conditions) const;
+
+ private:
+  T FromRow(const SqlRow& row) const;
+  std::vector<SqlValue> ToValues(const T& record) const;
+  Result<std::string> Where(const std::vector<Condition>& conditions,
+                            std::vector<SqlValue>& params) const;
+
+  const domain::EntitySpec<T>& spec_;
+  std::string columns_;  // "id, org_id, version, created_at, updated_at, f1, f2, ..."
+  std::string insert_sql_;
+  std::string update_sql_;
+  std::string select_sql_;  // "SELECT <columns> FROM <table> WHERE org_id = ?"
+};
+
+// Conversions between a field value and its column, shared with bulk paths.
+SqlValue ToSql(domain::FieldType type, const domain::FieldValue& v);
+Result<domain::FieldValue> FromSql(domain::FieldType type, const SqlValue& v);
+
+}  // namespace relance::store
