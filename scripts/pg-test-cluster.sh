@@ -58,6 +58,8 @@ psql_admin() {
 }
 
 init_cluster() {
+  # A data dir without PG_VERSION is an interrupted initdb: start over.
+  rm -rf "$data"
   mkdir -p "$base"
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$base"
   chmod 0700 "$base"
@@ -92,8 +94,11 @@ start() {
   fi
   [ -f "$data/PG_VERSION" ] || init_cluster
   # The port lives on the command line rather than in postgresql.conf so a
-  # different RELANCE_PG_PORT on a later start still takes effect.
-  if ! as_owner "$bindir/pg_ctl" start -D "$data" -l "$log" -w -t 60 -o "-p $port" >/dev/null; then
+  # different RELANCE_PG_PORT on a later start still takes effect. The
+  # server must not inherit the lock's descriptor (9), or it would hold the
+  # lock for its whole life.
+  if ! as_owner "$bindir/pg_ctl" start -D "$data" -l "$log" -w -t 60 -o "-p $port" \
+    >/dev/null 9>&-; then
     show_log
     die "the server did not start (is port $port taken by another server?)"
   fi

@@ -48,12 +48,19 @@ Result<void> InTransaction(Database& db, const std::function<Result<void>(Connec
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
-    RETURN_IF_ERROR(conn->Begin());
-    Result<void> result = fn(*conn);
-    if (result.ok()) result = conn->Commit();
-    if (result.ok()) return result;
-    (void)conn->Rollback();
-    // Only contention is worth another try; a rejected input never is.
+    Result<void> result = conn->Begin();
+    if (result.ok()) {
+      result = fn(*conn);
+      if (result.ok()) {
+        // A failed COMMIT is never retried: the connection may have dropped
+        // after the server committed, and running the work again could apply
+        // it twice. The caller gets kUnavailable and decides.
+        return conn->Commit();
+      }
+      (void)conn->Rollback();
+    }
+    // Only contention (busy database, serialization failure, lost link
+    // before commit) is worth another try; a rejected input never is.
     if (result.error().code() != ErrorCode::kUnavailable || attempt == kAttempts) return result;
     std::this_thread::sleep_for(std::chrono::milliseconds(5 << attempt));
   }

@@ -86,8 +86,10 @@ class Database {
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& location, int pool_size = 8);
 
 // Runs `fn` inside one transaction: commits when it returns ok, rolls back
-// otherwise. A serialization failure or a busy database (kUnavailable with a
-// retryable cause) is retried a few times with backoff before giving up.
+// otherwise. Contention before the commit (busy database, serialization
+// failure: kUnavailable) runs `fn` again, a few times with backoff, so `fn`
+// must start from scratch each call. A failed COMMIT is returned, not
+// retried (the outcome is unknown; retrying could apply the work twice).
 Result<void> InTransaction(Database& db, const std::function<Result<void>(Connection&)>& fn);
 
 }  // namespace relance::store

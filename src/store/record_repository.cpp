@@ -56,6 +56,7 @@ std::string_view OpSql(Condition::Op op) {
     case Condition::Op::kGe: return " >= ?";
     case Condition::Op::kIsNull: return " IS NULL";
     case Condition::Op::kIsNotNull: return " IS NOT NULL";
+    case Condition::Op::kIn: return " IN ";
   }
   return " = ?";
 }
@@ -249,7 +250,17 @@ Result<std::string> RecordRepository<T>::Where(const std::vector<Condition>& con
                              std::string(spec_.resource));
     }
     sql += " AND " + cond.column + std::string(OpSql(cond.op));
-    if (cond.op != Condition::Op::kIsNull && cond.op != Condition::Op::kIsNotNull) {
+    if (cond.op == Condition::Op::kIn) {
+      if (cond.values.empty() || cond.values.size() > 1000) {
+        return InvalidArgument("a list filter on \"" + cond.column + "\" takes 1 to 1000 values");
+      }
+      sql += "(";
+      for (size_t i = 0; i < cond.values.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.push_back(cond.values[i]);
+      }
+      sql += ")";
+    } else if (cond.op != Condition::Op::kIsNull && cond.op != Condition::Op::kIsNotNull) {
       params.push_back(cond.value);
     }
   }

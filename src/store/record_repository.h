@@ -22,10 +22,11 @@ namespace relance::store {
 // the spec (or the common columns id, created_at, updated_at); anything
 // else is refused before it reaches SQL.
 struct Condition {
-  enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kIsNull, kIsNotNull };
+  enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kIsNull, kIsNotNull, kIn };
   std::string column;
   Op op = Op::kEq;
   SqlValue value;
+  std::vector<SqlValue> values = {};  // for kIn (at most 1000)
 };
 
 struct ListQuery {
