@@ -41,9 +41,10 @@ Result<void> CheckOwnership(Connection& c, const Principal& p, const domain::Ent
     }
   }
   if (owned.empty()) return Ok();
-  return Conflict(owned[0].field + " of " + std::string(spec.entity) + " " + before.meta.id +
-                      " is owned by the " + owner + " connection; change it in " + owner,
-                  std::move(owned));
+  std::string message = owned[0].field + " of " + std::string(spec.entity) + " " +
+                        before.meta.id + " is owned by the " + owner +
+                        " connection; change it in " + owner;
+  return Conflict(std::move(message), std::move(owned));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "services/allocation_service.h"
 #include "services/auth_service.h"
+#include "services/customer_groups.h"
 #include "services/record_service.h"
 #include "store/external_refs.h"
 #include "store/migrations/migrations.h"
@@ -25,8 +26,9 @@ Timestamp At(const char* text) { return *ParseTimestamp(text); }
 class ServicesTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    db_ = testing_support::OpenTestDatabase(GetParam());
-    if (db_ == nullptr) GTEST_SKIP() << "backend not available";
+    test_db_ = test::TestDatabase::Open(GetParam());
+    if (!test_db_) return;  // skipped (no PostgreSQL server given) or failed
+    db_ = &test_db_->db();
     ASSERT_TRUE(store::ApplyMigrations(*db_).ok());
     ctx_ = std::make_unique<Context>(Context{*db_, clock_});
     auth_ = std::make_unique<AuthService>(*ctx_, PasswordCost::kMinimum);
@@ -37,7 +39,7 @@ class ServicesTest : public ::testing::TestWithParam<std::string> {
     auto org = auth_->CreateOrganization({name});
     EXPECT_TRUE(org.ok()) << org.error().ToString();
     auto user = auth_->CreateUser(org->meta.id, {name + std::to_string(++users_) + "@example.com",
-                                                 "Someone", role, "correct horse battery"});
+                                                 "Someone", role, "correct horse battery", std::nullopt});
     EXPECT_TRUE(user.ok()) << user.error().ToString();
     return Principal{org->meta.id, user->meta.id, role};
   }
@@ -72,7 +74,8 @@ class ServicesTest : public ::testing::TestWithParam<std::string> {
   }
 
   FakeClock clock_{At("2026-03-10T08:00:00Z")};
-  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<test::TestDatabase> test_db_;
+  store::Database* db_ = nullptr;
   std::unique_ptr<Context> ctx_;
   std::unique_ptr<AuthService> auth_;
   Principal admin_;
@@ -118,6 +121,27 @@ TEST_P(ServicesTest, RCore3_CustomerCannotBecomeItsOwnAncestor) {
   Customer stored = *customers().Get(admin_, group.meta.id);
   EXPECT_FALSE(stored.parent_id.has_value());
   EXPECT_EQ(stored.meta.version, 1);
+}
+
+TEST_P(ServicesTest, RCore3_ParentViewCoversSubsidiariesInvoices) {
+  Customer group = MakeCustomer("Group");
+  Customer child = MakeCustomer("Child", {{"parent_id", group.meta.id}});
+  Customer grandchild = MakeCustomer("Grandchild", {{"parent_id", child.meta.id}});
+  MakeCustomer("Stranger");
+  MakeInvoice(child.meta.id, "F1", 100, "2026-03-01");
+  MakeInvoice(grandchild.meta.id, "F2", 100, "2026-03-01");
+  auto family = CustomerAndSubsidiaries(*ctx_, admin_, group.meta.id);
+  ASSERT_TRUE(family.ok());
+  EXPECT_EQ(family->size(), 3u);
+  store::ListQuery q;
+  store::Condition in{"customer_id", store::Condition::Op::kIn, {}};
+  for (const auto& id : *family) in.values.push_back(id);
+  q.conditions = {in};
+  auto page = invoices().List(admin_, q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  // Each invoice still belongs to the child that owns it.
+  EXPECT_EQ(page->items[0].customer_id, child.meta.id);
 }
 
 TEST_P(ServicesTest, RCore4_NewMainContactClearsThePreviousOne) {
@@ -351,7 +375,7 @@ TEST_P(ServicesTest, TokensAndSessionsAuthenticate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServicesTest, ::testing::Values("sqlite", "postgres"),
-                         [](const auto& info) { return info.param; });
+                         test::BackendName());
 
 }  // namespace
 }  // namespace relance::services

@@ -1,0 +1,250 @@
+#include "domain/rules/validation.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/date.h"
+#include "core/ids.h"
+#include "core/money.h"
+
+namespace relance::domain {
+namespace {
+
+constexpr size_t kNameMax = 200;
+constexpr size_t kTextMax = 1000;
+constexpr size_t kCodeMax = 64;
+constexpr size_t kMapEntriesMax = 50;
+constexpr int64_t kDelayMaxDays = 3650;
+
+// Collects every field problem of one record, then builds one error.
+class Problems {
+ public:
+  explicit Problems(std::string_view entity) : entity_(entity) {}
+
+  void Add(std::string field, std::string message) {
+    list_.push_back({std::move(field), std::move(message)});
+  }
+  void Required(std::string_view field, const std::string& value, size_t max) {
+    if (Trim(value).empty()) {
+      Add(std::string(field), "is required");
+    } else {
+      Length(field, value, max);
+    }
+  }
+  void Length(std::string_view field, const std::string& value, size_t max) {
+    if (value.size() > max) {
+      Add(std::string(field), "is longer than " + std::to_string(max) + " characters");
+    }
+  }
+  void Length(std::string_view field, const std::optional<std::string>& value, size_t max) {
+    if (value) Length(field, *value, max);
+  }
+  void Range(std::string_view field, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi) {
+      Add(std::string(field),
+          "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
+  }
+  void Amount(std::string_view field, int64_t v) {
+    if (auto r = ValidateAmount(v, field); !r.ok()) Add(std::string(field), r.error().details()[0].message);
+  }
+  void OneOf(std::string_view field, const std::string& v, std::initializer_list<std::string_view> allowed) {
+    if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return;
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    Add(std::string(field), "must be one of " + list + " (got \"" + v + "\")");
+  }
+  void Currency(std::string_view field, const std::string& code) {
+    if (!Currency::Parse(code).ok()) {
+      Add(std::string(field), "is not an ISO 4217 currency code (got \"" + code + "\")");
+    }
+  }
+  void Ref(std::string_view field, const std::optional<std::string>& id, std::string_view prefix) {
+    if (id) Ref(field, *id, prefix);
+  }
+  void Ref(std::string_view field, const std::string& id, std::string_view prefix) {
+    if (!IsValidId(id, prefix)) {
+      Add(std::string(field), "is not a " + std::string(prefix) + "_… id (got \"" + id + "\")");
+    }
+  }
+  void Map(std::string_view field, const StringMap& m) {
+    if (m.size() > kMapEntriesMax) {
+      Add(std::string(field), "has more than " + std::to_string(kMapEntriesMax) + " entries");
+    }
+    for (const auto& [k, v] : m) {
+      std::string name = std::string(field) + "." + k;
+      if (Trim(k).empty() || k.size() > kCodeMax) {
+        Add(std::string(field), "keys must have 1 to " + std::to_string(kCodeMax) + " characters");
+      }
+      Length(name, v, kTextMax);
+    }
+  }
+
+  Result<void> Done() {
+    if (list_.empty()) return Ok();
+    std::string msg = "invalid " + std::string(entity_) + ": " + list_[0].field + " " +
+                      list_[0].message;
+    if (list_.size() > 1) msg += " (and " + std::to_string(list_.size() - 1) + " more)";
+    return InvalidArgument(std::move(msg), std::move(list_));
+  }
+
+ private:
+  static std::string_view Trim(std::string_view s) {
+    size_t b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+  }
+
+  std::string_view entity_;
+  std::vector<FieldError> list_;
+};
+
+void Email(Problems& p, std::string_view field, const std::string& email) {
+  if (email.empty()) {
+    p.Add(std::string(field), "is required");
+  } else if (!IsPlausibleEmail(email)) {
+    p.Add(std::string(field), "is not an e-mail address (got \"" + email + "\")");
+  }
+}
+
+}  // namespace
+
+bool IsPlausibleEmail(std::string_view e) {
+  if (e.size() > 254) return false;
+  size_t at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view domain = e.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.') {
+    return false;
+  }
+  return std::none_of(e.begin(), e.end(),
+                      [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; });
+}
+
+bool IsCountryCode(std::string_view code) {
+  // ISO 3166-1 alpha-2, officially assigned codes.
+  static constexpr std::string_view kCodes =
+      "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ "
+      "BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM "
+      "DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS "
+      "GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN "
+      "KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ "
+      "MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
+      "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
+      "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
+      "VN VU WF WS YE YT ZA ZM ZW";
+  if (code.size() != 2) return false;
+  for (size_t i = 0; i + 2 <= kCodes.size(); i += 3) {
+    if (kCodes.substr(i, 2) == code) return true;
+  }
+  return false;
+}
+
+Result<void> ValidateOrganization(const Organization& o) {
+  Problems p("organization");
+  p.Required("name", o.name, kNameMax);
+  if (!ValidateTimeZone(o.time_zone).ok()) {
+    p.Add("time_zone", "is not an IANA time zone such as Europe/Paris (got \"" + o.time_zone + "\")");
+  }
+  p.Range("send_hour", o.send_hour, 0, 23);
+  p.Range("default_payment_delay_days", o.default_payment_delay_days, 0, kDelayMaxDays);
+  p.Currency("default_currency", o.default_currency);
+  p.OneOf("language", o.language, {"fr", "en"});
+  return p.Done();
+}
+
+Result<void> ValidateUser(const User& u) {
+  Problems p("user");
+  Email(p, "email", u.email);
+  p.Length("name", u.name, kNameMax);
+  p.OneOf("role", u.role, {"ADMIN", "MEMBER", "READ_ONLY"});
+  if (u.language) p.OneOf("language", *u.language, {"fr", "en"});
+  return p.Done();
+}
+
+Result<void> ValidateCustomer(const Customer& c) {
+  Problems p("customer");
+  p.Required("name", c.name, kNameMax);
+  if (c.external_id) p.Required("external_id", *c.external_id, kCodeMax);
+  p.OneOf("status", c.status, {"PROSPECT", "CLIENT"});
+  p.Length("accounting_code", c.accounting_code, kCodeMax);
+  p.Length("vat_number", c.vat_number, kCodeMax);
+  p.Length("street", c.street, kTextMax);
+  p.Length("postal_code", c.postal_code, kCodeMax);
+  p.Length("city", c.city, kNameMax);
+  p.Length("region", c.region, kNameMax);
+  if (c.country && !IsCountryCode(*c.country)) {
+    p.Add("country", "is not an ISO 3166-1 alpha-2 code such as FR (got \"" + *c.country + "\")");
+  }
+  p.Ref("account_manager_id", c.account_manager_id, kUserPrefix);
+  p.Ref("parent_id", c.parent_id, kCustomerPrefix);
+  p.Length("dunning_plan_id", c.dunning_plan_id, kCodeMax);
+  if (c.payment_delay_days) p.Range("payment_delay_days", *c.payment_delay_days, 0, kDelayMaxDays);
+  p.Map("smart_tags", c.smart_tags);
+  p.Map("custom_fields", c.custom_fields);
+  return p.Done();
+}
+
+Result<void> ValidateContact(const Contact& c) {
+  Problems p("contact");
+  p.Ref("customer_id", c.customer_id, kCustomerPrefix);
+  Email(p, "email", c.email);
+  p.Length("first_name", c.first_name, kNameMax);
+  p.Length("last_name", c.last_name, kNameMax);
+  p.Length("phone", c.phone, kCodeMax);
+  p.Length("external_id", c.external_id, kCodeMax);
+  if (c.position) p.OneOf("position", *c.position, {"ACCOUNTING", "SALES", "PURCHASER", "PAYER"});
+  return p.Done();
+}
+
+Result<void> ValidateInvoice(const Invoice& i) {
+  Problems p("invoice");
+  p.OneOf("kind", i.kind, {"INVOICE", "CREDIT_NOTE"});
+  p.Required("number", i.number, kCodeMax);
+  p.Ref("customer_id", i.customer_id, kCustomerPrefix);
+  p.Length("external_id", i.external_id, kCodeMax);
+  p.Currency("currency", i.currency);
+  p.Amount("net_amount", i.net_amount);
+  p.Amount("tax_amount", i.tax_amount);
+  p.Amount("gross_amount", i.gross_amount);
+  auto sum = AddAmounts(i.net_amount, i.tax_amount);
+  if (i.net_amount != 0 || i.tax_amount != 0) {
+    if (!sum.ok() || *sum != i.gross_amount) {
+      p.Add("gross_amount", "must equal net_amount + tax_amount");
+    }
+  }
+  if (i.printed_due_date && *i.printed_due_date < i.issue_date) {
+    p.Add("printed_due_date", "is before issue_date");
+  }
+  p.Length("pdf_url", i.pdf_url, kTextMax);
+  return p.Done();
+}
+
+Result<void> ValidatePayment(const Payment& pay) {
+  Problems p("payment");
+  p.Ref("customer_id", pay.customer_id, kCustomerPrefix);
+  p.Length("external_id", pay.external_id, kCodeMax);
+  p.Amount("amount", pay.amount);
+  if (pay.amount == 0) p.Add("amount", "must be greater than zero");
+  p.Currency("currency", pay.currency);
+  p.OneOf("method", pay.method, {"TRANSFER", "CARD", "CHECK", "CASH", "DIRECT_DEBIT", "OTHER"});
+  p.Length("reference", pay.reference, kNameMax);
+  return p.Done();
+}
+
+Result<void> ValidateProduct(const Product& pr) {
+  Problems p("product");
+  p.Required("code", pr.code, kCodeMax);
+  p.Required("name", pr.name, kNameMax);
+  p.Amount("price", pr.price);
+  p.Currency("currency", pr.currency);
+  if (pr.stock && *pr.stock < 0) p.Add("stock", "must not be negative (null = not stock-managed)");
+  p.Length("image_url", pr.image_url, kTextMax);
+  return p.Done();
+}
+
+}  // namespace relance::domain
