@@ -1,7 +1,6 @@
 #include "core/money.h"
 
 #include <algorithm>
-#include <array>
 
 namespace relance {
 namespace {
@@ -13,7 +12,7 @@ struct CurrencyInfo {
 
 // Active ISO 4217 codes (list of 2024). Codes with other than two minor digits
 // are marked; the rest use two.
-constexpr std::array<CurrencyInfo, 158> kCurrencies = {{
+constexpr CurrencyInfo kCurrencies[] = {
     {"AED", 2}, {"AFN", 2}, {"ALL", 2}, {"AMD", 2}, {"ANG", 2}, {"AOA", 2}, {"ARS", 2},
     {"AUD", 2}, {"AWG", 2}, {"AZN", 2}, {"BAM", 2}, {"BBD", 2}, {"BDT", 2}, {"BGN", 2},
     {"BHD", 3}, {"BIF", 0}, {"BMD", 2}, {"BND", 2}, {"BOB", 2}, {"BRL", 2}, {"BSD", 2},
@@ -37,7 +36,7 @@ constexpr std::array<CurrencyInfo, 158> kCurrencies = {{
     {"USD", 2}, {"UYU", 2}, {"UZS", 2}, {"VES", 2}, {"VND", 0}, {"VUV", 0}, {"WST", 2},
     {"XAF", 0}, {"XCD", 2}, {"XOF", 0}, {"XPF", 0}, {"YER", 2}, {"ZAR", 2}, {"ZMW", 2},
     {"ZWL", 2}, {"CLF", 4}, {"UYW", 4},
-}};
+};
 
 }  // namespace
 

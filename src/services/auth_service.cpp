@@ -129,8 +129,12 @@ Result<IssuedToken> AuthService::CreateTokenAs(const Principal& p, const std::st
 
 Result<void> AuthService::RevokeToken(const Principal& p, const std::string& token_id) const {
   RETURN_IF_ERROR(Authorize(p, Access::kRead));
-  return store::InTransaction(
-      ctx_.db, [&](Connection& c) { return store::RevokeToken(c, p.org_id, token_id); });
+  // Anyone may revoke their own tokens; only administrators other people's.
+  bool admin = Authorize(p, Access::kAdmin).ok();
+  return store::InTransaction(ctx_.db, [&](Connection& c) {
+    return store::RevokeToken(c, p.org_id, token_id, admin ? std::nullopt
+                                                           : std::optional<std::string>(p.user_id));
+  });
 }
 
 Result<Principal> AuthService::AuthenticateToken(const std::string& token) const {

@@ -30,8 +30,7 @@ class IdempotencyStore {
 
   // nullopt when this call claimed the key; otherwise the record that holds
   // it (claimed by another request, or completed).
-  Result<std::optional<IdempotencyRecord>> Claim(const std::string& org_id,
-                                                 const std::string& key,
+  Result<std::optional<IdempotencyRecord>> Claim(const std::string& org_id, const std::string& key,
                                                  const std::string& request_hash) const;
   // Stores the response of the claimant.
   Result<void> Complete(const std::string& org_id, const std::string& key, int status,

@@ -1,5 +1,7 @@
 #include "store/credentials.h"
 
+#include <vector>
+
 namespace relance::store {
 namespace {
 
@@ -40,10 +42,15 @@ Result<std::optional<CredentialOwner>> FindTokenOwner(Connection& c,
                   params);
 }
 
-Result<void> RevokeToken(Connection& c, const std::string& org_id, const std::string& id) {
-  SqlValue params[] = {org_id, id};
-  ASSIGN_OR_RETURN(int64_t n,
-                   c.Exec("UPDATE api_tokens SET revoked = 1 WHERE org_id = ? AND id = ?", params));
+Result<void> RevokeToken(Connection& c, const std::string& org_id, const std::string& id,
+                         const std::optional<std::string>& owner_user_id) {
+  std::vector<SqlValue> params = {org_id, id};
+  std::string sql = "UPDATE api_tokens SET revoked = 1 WHERE org_id = ? AND id = ?";
+  if (owner_user_id) {
+    sql += " AND user_id = ?";
+    params.push_back(*owner_user_id);
+  }
+  ASSIGN_OR_RETURN(int64_t n, c.Exec(sql, params));
   if (n == 0) return NotFound("token " + id + " not found");
   return Ok();
 }

@@ -24,7 +24,9 @@ Result<void> InsertToken(Connection& c, const std::string& org_id, const std::st
                          const std::string& token_hash, const std::string& now);
 // Only tokens that are not revoked.
 Result<std::optional<CredentialOwner>> FindTokenOwner(Connection& c, const std::string& token_hash);
-Result<void> RevokeToken(Connection& c, const std::string& org_id, const std::string& id);
+// With `owner_user_id`, only that user's token is revoked (NotFound otherwise).
+Result<void> RevokeToken(Connection& c, const std::string& org_id, const std::string& id,
+                         const std::optional<std::string>& owner_user_id);
 
 Result<void> InsertSession(Connection& c, const std::string& session_hash,
                            const std::string& org_id, const std::string& user_id,

@@ -135,12 +135,15 @@ const std::vector<Migration>& AllMigrations() { return kMigrations; }
 
 Result<int> CurrentSchemaVersion(Database& db) {
   ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
-  RETURN_IF_ERROR(conn->Exec(kCreateLedger));
   ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT MAX(version) FROM schema_migrations"));
   return rows.empty() || rows[0].IsNull(0) ? 0 : static_cast<int>(rows[0].Int(0));
 }
 
 Result<std::vector<int>> ApplyMigrations(Database& db) {
+  {
+    ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
+    RETURN_IF_ERROR(conn->Exec(kCreateLedger));
+  }
   ASSIGN_OR_RETURN(int current, CurrentSchemaVersion(db));
   std::vector<int> applied;
   SystemClock clock;

@@ -22,7 +22,8 @@ const std::vector<Migration>& AllMigrations();
 // Applies what is missing; returns the versions it applied.
 Result<std::vector<int>> ApplyMigrations(Database& db);
 
-// The highest version applied, 0 on an empty database.
+// The highest version applied (read-only: an error before the first
+// ApplyMigrations, which a health check reports as not ready).
 Result<int> CurrentSchemaVersion(Database& db);
 
 }  // namespace relance::store

@@ -1,0 +1,82 @@
+// The routes every record resource shares, written once for any entity T
+// served by a services::RecordService<T>:
+//
+//   GET    {base}                         list (filters, sort, cursor)
+//   GET    {base}/{id}                    one record (ETag: "<version>")
+//   POST   {base}                         create (201; Idempotency-Key)
+//   PATCH  {base}/{id}                    update (If-Match or "version")
+//   DELETE {base}/{id}                    delete (204)
+//   GET    {base}/external/{external_id}  by external id (when enabled)
+//   PATCH  {base}/external/{external_id}
+//
+// A resource picks the routes it has, adds list parameters, decorates the
+// JSON (Present) or replaces one operation's handler (payments create with
+// allocations, users create with a password). Internal to src/http.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "http/api.h"
+#include "http/json_codec.h"
+#include "http/list_query.h"
+
+namespace relance::http {
+
+template <typename T>
+struct Resource {
+  std::string base;      // "/api/v1/customers"
+  std::string schema;    // "Customer": components/schemas name
+  std::string tag;       // "Customers"
+  std::string singular;  // "customer", for summaries
+  services::Access write_access = services::Access::kWrite;
+
+  bool list = true;
+  bool get = true;
+  bool create = true;
+  bool update = true;
+  bool remove = true;
+  bool by_external_id = false;
+
+  std::vector<ListParam> list_params;
+
+  // Turns records into JSON for one request; `single` is true for the
+  // one-record responses (get, create, update). Default: RecordToJson.
+  std::function<Result<std::vector<OrderedJson>>(const ApiRequest&, std::span<const T>,
+                                                 bool single)>
+      present;
+
+  // Replacements of the generic handlers, with the doc to publish.
+  Handler create_handler;
+  std::string create_schema;  // request schema of the replacement
+  std::string create_response_schema;
+  Handler get_handler;
+  std::string get_response_schema;
+  Handler remove_handler;
+};
+
+// Helpers shared by the generic routes and the resources' own handlers.
+
+// Parses the body; on error returns the error reply.
+Result<nlohmann::json> BodyObject(const ApiRequest& req);
+// If-Match header ("3", "\"3\"", W/"3") or a "version" member; the header
+// wins when both are given and they differ (422).
+Result<std::optional<int64_t>> ExpectedVersion(const ApiRequest& req, const nlohmann::json& body);
+// A one-record reply with ETag.
+Reply RecordReply(int status, const OrderedJson& record);
+// Inserts `key` before member `before` (or at the end), keeping the order of
+// the others: computed members go with the fields, before "version".
+void InsertBefore(OrderedJson& object, std::string_view before, const std::string& key,
+                  OrderedJson value);
+// The record's external references (connector, external id, owned fields),
+// so a client can show which fields a connector owns (R-SELLSY-8).
+Result<OrderedJson> ExternalRefsJson(const Api& api, const services::Principal& p,
+                                     std::string_view entity, const std::string& record_id);
+
+template <typename T>
+void AddResourceRoutes(Router& router, const Api& api, const services::RecordService<T>& service,
+                       Resource<T> resource);
+
+}  // namespace relance::http

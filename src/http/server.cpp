@@ -1,0 +1,397 @@
+#include "http/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/ids.h"
+#include "http/api.h"
+#include "http/auth_middleware.h"
+#include "http/openapi.h"
+
+namespace relance::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the dispatcher learns about the request being served on this thread,
+// for the logger callback that httplib calls after writing the response
+// (on the same worker thread, whatever path the request took).
+struct RequestState {
+  Clock::time_point start;
+  size_t slot = 0;
+  std::string request_id;
+  bool active = false;    // pre-routing ran for the current request
+  bool observed = false;  // its metrics are recorded
+};
+thread_local RequestState t_request;
+
+constexpr std::string_view kMethods[] = {"GET",    "POST",    "PUT", "PATCH",
+                                         "DELETE", "OPTIONS", "HEAD"};
+
+std::string RequestIdFrom(const httplib::Request& req) {
+  std::string given = req.get_header_value("X-Request-Id");
+  bool ok = !given.empty() && given.size() <= 64;
+  for (char c : given) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  }
+  return ok ? given : RandomHex(8);
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  std::string_view ct(content_type);
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  std::string lower;
+  for (char c : ct) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json" ||
+         (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+}
+
+void Write(const Reply& reply, httplib::Response& res) {
+  res.status = reply.status;
+  for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+  if (!reply.content_type.empty() || !reply.body.empty()) {
+    res.set_content(reply.body,
+                    reply.content_type.empty() ? "application/json" : reply.content_type);
+  }
+}
+
+void WriteError(const ApiError& e, httplib::Response& res) { Write(ErrorReply(e), res); }
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(services::Context ctx, const services::AuthService& auth, ServerOptions o)
+      : options(std::move(o)), api(ctx, auth, options.max_body_bytes, options.docs_dir) {}
+
+  void BuildRoutes();
+  void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body);
+  void DispatchRoute(const httplib::Request& req, httplib::Response& res, std::string body);
+  void DispatchWithBody(const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader);
+  Reply Handle(const Route& route, ApiRequest& areq);
+  void Install();
+  // Records the request's metrics once. Called before the response is
+  // written (end of dispatch, error handler), so a client that reads
+  // /metrics right after its response always finds its request counted.
+  void Observe(int status);
+
+  ServerOptions options;
+  Api api;
+  Router router;
+  std::vector<size_t> slots;                     // metrics slot of each route
+  std::map<std::string, size_t> unmatched_slot;  // by method; read-only once serving
+  size_t other_slot = 0;                         // unmatched, unusual method
+  std::string openapi_json;
+  httplib::Server svr;
+  std::thread thread;
+  std::mutex mu;  // guards thread, started
+  bool started = false;
+  std::atomic<bool> listen_returned{false};
+  int bound_port = 0;
+};
+
+void Server::Impl::BuildRoutes() {
+  AddSystemRoutes(router, api, &openapi_json);
+  AddDocsRoutes(router, api);
+  AddSessionRoutes(router, api);
+  AddOrganizationRoutes(router, api);
+  AddUserRoutes(router, api);
+  AddTokenRoutes(router, api);
+  AddCustomerRoutes(router, api);
+  AddContactRoutes(router, api);
+  AddInvoiceRoutes(router, api);
+  AddPaymentRoutes(router, api);
+  AddAllocationRoutes(router, api);
+  AddProductRoutes(router, api);
+  for (const Route& r : router.routes()) slots.push_back(api.metrics.Register(r.method, r.path));
+  for (auto m : kMethods) {
+    unmatched_slot[std::string(m)] = api.metrics.Register(std::string(m), "unmatched");
+  }
+  other_slot = api.metrics.Register("OTHER", "unmatched");
+  openapi_json = BuildOpenApi(router.routes()).dump(2);
+}
+
+Reply Server::Impl::Handle(const Route& route, ApiRequest& areq) {
+  if (route.access) {
+    auto principal = Authenticate(api.auth, areq.http);
+    if (!principal.ok()) {
+      Reply r = ErrorReply(principal.error());
+      if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"relance\"");
+      return r;
+    }
+    if (auto allowed = services::Authorize(*principal, *route.access); !allowed.ok()) {
+      return ErrorReply(allowed.error());
+    }
+    areq.principal = std::move(*principal);
+  }
+  if (route.method == "POST" && route.doc.idempotency_key && areq.principal &&
+      areq.http.has_header(std::string(kIdempotencyHeader))) {
+    return api.idempotency.Run(*areq.principal,
+                               areq.http.get_header_value(std::string(kIdempotencyHeader)), areq,
+                               [&] { return route.handler(areq); });
+  }
+  return route.handler(areq);
+}
+
+void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res, std::string body) {
+  DispatchRoute(req, res, std::move(body));
+  Observe(res.status);
+}
+
+void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response& res,
+                                 std::string body) {
+  const std::string method = req.method == "HEAD" ? "GET" : req.method;
+  auto segments = SplitPath(RawPath(req.target));
+  if (!segments) {
+    WriteError(ApiError{400, "malformed_request", "the request path has a malformed %-escape", {}},
+               res);
+    return;
+  }
+  Router::Found found = router.Find(method, *segments);
+  if (found.route == nullptr) {
+    std::string path(RawPath(req.target));
+    if (found.allowed.empty()) {
+      WriteError(RouteNotFound(req.method, path), res);
+    } else if (req.method == "OPTIONS") {
+      res.status = 204;
+      res.set_header("Allow", found.allowed + ", OPTIONS");
+    } else {
+      res.set_header("Allow", found.allowed);
+      WriteError(MethodNotAllowed(req.method, path, found.allowed), res);
+    }
+    return;
+  }
+  const Route& route = *found.route;
+  t_request.slot = slots[route.index];
+
+  if (!body.empty() && req.has_header("Content-Type") &&
+      !IsJsonContentType(req.get_header_value("Content-Type"))) {
+    WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
+    return;
+  }
+  ApiRequest areq{req, std::move(body), std::move(found.params), std::nullopt,
+                  t_request.request_id};
+  Reply reply;
+  try {
+    reply = Handle(route, areq);
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: {} {}: unhandled exception: {}", areq.request_id, req.method,
+                  route.path, e.what());
+    reply = ErrorReply(InternalError(areq.request_id));
+  } catch (...) {
+    spdlog::error("request {}: {} {}: unhandled exception of unknown type", areq.request_id,
+                  req.method, route.path);
+    reply = ErrorReply(InternalError(areq.request_id));
+  }
+  if (reply.status >= 500 && reply.status != 503) {
+    // A service error of kind internal: its message may quote the database;
+    // keep it in the log and give the client the request id only.
+    spdlog::error("request {}: {} {} failed: {}", areq.request_id, req.method, route.path,
+                  reply.body);
+    reply = ErrorReply(InternalError(areq.request_id));
+  }
+  Write(reply, res);
+}
+
+void Server::Impl::Observe(int status) {
+  if (t_request.observed) return;
+  double seconds = 0;
+  size_t slot = other_slot;
+  if (t_request.active) {
+    seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
+    slot = t_request.slot;
+  }
+  api.metrics.Observe(slot, status, seconds);
+  t_request.observed = true;
+}
+
+void Server::Impl::DispatchWithBody(const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+  std::string body;
+  bool too_large = false;
+  bool read = true;
+  if (req.is_multipart_form_data()) {
+    res.set_header("Connection", "close");
+    WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
+    Observe(res.status);
+    return;
+  }
+  read = reader([&](const char* data, size_t n) {
+    if (body.size() + n > options.max_body_bytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (too_large || res.status == 413) {
+    res.set_header("Connection", "close");
+    WriteError(PayloadTooLarge(options.max_body_bytes), res);
+    Observe(res.status);
+    return;
+  }
+  if (!read) {
+    res.set_header("Connection", "close");
+    WriteError(ApiError{400, "malformed_request", "the request body could not be read", {}}, res);
+    Observe(res.status);
+    return;
+  }
+  Dispatch(req, res, std::move(body));
+}
+
+void Server::Impl::Install() {
+  svr.new_task_queue = [n = options.worker_threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(n > 0 ? n : 1));
+  };
+  svr.set_payload_max_length(options.max_body_bytes);
+  svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
+
+  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_request.start = Clock::now();
+    t_request.request_id = RequestIdFrom(req);
+    auto it = unmatched_slot.find(req.method);
+    t_request.slot = it != unmatched_slot.end() ? it->second : other_slot;
+    t_request.active = true;
+    t_request.observed = false;
+    res.set_header("X-Request-Id", t_request.request_id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  auto plain = [this](const httplib::Request& req, httplib::Response& res) {
+    Dispatch(req, res, std::string());
+  };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    DispatchWithBody(req, res, reader);
+  };
+  const std::string any = ".*";
+  svr.Get(any, plain);
+  svr.Options(any, plain);
+  svr.Delete(any, plain);
+  svr.Post(any, with_body);
+  svr.Put(any, with_body);
+  svr.Patch(any, with_body);
+  svr.Delete(any, with_body);
+
+  // Statuses httplib sets on its own (unreadable request line, 413 on a
+  // Content-Length above the limit, 414 ...) get the envelope too.
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) {
+          Observe(res.status);
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        ApiError e =
+            res.status == 413 ? PayloadTooLarge(options.max_body_bytes) : FromStatus(res.status);
+        if (res.status == 400 && (req.method == "CONNECT" || req.method == "TRACE")) {
+          e = MethodNotAllowed(req.method, req.path, "GET, POST, PATCH, DELETE, OPTIONS");
+          res.status = 405;
+        }
+        res.set_content(EnvelopeJson(e), "application/json");
+        Observe(res.status);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  svr.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("request {}: {} {}: exception outside a handler: {}", t_request.request_id,
+                      req.method, req.path, what);
+        res.status = 500;
+        res.set_content(EnvelopeJson(InternalError(t_request.request_id)), "application/json");
+      });
+
+  svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    Observe(res.status);  // a path that recorded nothing yet (e.g. 400 before routing)
+    double ms =
+        t_request.active
+            ? std::chrono::duration<double, std::milli>(Clock::now() - t_request.start).count()
+            : 0.0;
+    spdlog::info("{} {} {} {:.1f}ms rid={}", req.method, RawPath(req.target), res.status, ms,
+                 t_request.active ? t_request.request_id : "-");
+    t_request.active = false;
+    t_request.observed = false;
+  });
+}
+
+Server::Server(services::Context ctx, const services::AuthService& auth, ServerOptions options)
+    : impl_(std::make_unique<Impl>(ctx, auth, std::move(options))) {
+  impl_->BuildRoutes();
+  impl_->Install();
+}
+
+Server::~Server() {
+  Stop();
+  std::lock_guard lock(impl_->mu);
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Result<void> Server::Start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) return Error(ErrorCode::kFailedPrecondition, "the server is already started");
+  const auto& o = impl_->options;
+  int port = o.port;
+  if (o.port == 0) {
+    port = impl_->svr.bind_to_any_port(o.host);
+    if (port < 0) return Unavailable("cannot listen on " + o.host + " (any port)");
+  } else if (!impl_->svr.bind_to_port(o.host, o.port)) {
+    return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                       " (in use, or not an address of this machine)");
+  }
+  impl_->bound_port = port;
+  impl_->started = true;
+  impl_->listen_returned = false;
+  impl_->thread = std::thread([this] {
+    impl_->svr.listen_after_bind();
+    impl_->listen_returned = true;
+  });
+  // Stop() only stops a server that is running: wait until it is, so that
+  // a Stop() right after Start() is never lost.
+  while (!impl_->svr.is_running() && !impl_->listen_returned)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  spdlog::info("listening on http://{}:{} ({} routes)", o.host, port,
+               impl_->router.routes().size());
+  return Ok();
+}
+
+void Server::Wait() {
+  std::thread t;
+  {
+    std::lock_guard lock(impl_->mu);
+    t = std::move(impl_->thread);
+  }
+  if (t.joinable()) t.join();
+}
+
+Result<void> Server::Run() {
+  RETURN_IF_ERROR(Start());
+  Wait();
+  return Ok();
+}
+
+void Server::Stop() { impl_->svr.stop(); }
+
+int Server::port() const { return impl_->bound_port; }
+
+std::vector<std::pair<std::string, std::string>> Server::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : impl_->router.routes()) out.emplace_back(r.method, r.path);
+  return out;
+}
+
+const std::string& Server::OpenApiJson() const { return impl_->openapi_json; }
+
+}  // namespace relance::http
