@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The HTTP benchmark: `make bench`, or `bash bench/run.sh BUILD_DIR` after a
+# Release build of BUILD_DIR (targets relance and gen_invoices).
+#
+# For each backend (SQLite file, PostgreSQL cluster on loopback):
+#   1. seeds one organization, 100,000 customers and 1,000,000 invoices with
+#      bench/gen_invoices (the SQLite file is kept in bench/data/ and reused;
+#      the PostgreSQL cluster is a throwaway one, seeded on every run);
+#   2. starts `relance serve` on 127.0.0.1 and creates an API token with
+#      `relance token create`;
+#   3. runs wrk (32 connections, BENCH_DURATION seconds, default 15) against
+#      /healthz (the server's ceiling) and against
+#      /api/v1/invoices?status=OVERDUE&limit=100 with the token;
+#   4. reads the server's peak and current RSS from /proc/PID/status.
+# Then writes bench/RESULTS.md (figures, machine, exact commands).
+#
+# Environment: BENCH_DURATION (s), BENCH_CUSTOMERS, BENCH_INVOICES,
+# BENCH_BACKENDS ("sqlite postgres"), BENCH_PG_PORT (54339), BENCH_PORT (18080).
+set -euo pipefail
+
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 64; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$1" && pwd)
+relance=$build/relance
+gen=$build/bench/gen_invoices
+data=$root/bench/data
+results=$root/bench/RESULTS.md
+duration=${BENCH_DURATION:-15}
+customers=${BENCH_CUSTOMERS:-100000}
+invoices=${BENCH_INVOICES:-1000000}
+backends=${BENCH_BACKENDS:-sqlite postgres}
+port=${BENCH_PORT:-18080}
+connections=32
+threads=2
+# A cluster of its own, apart from the test suite's (scripts/run-tests.sh).
+export RELANCE_PG_DIR=${RELANCE_PG_DIR:-/tmp/relance-pg-bench}
+export RELANCE_PG_PORT=${BENCH_PG_PORT:-54339}
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$relance" ] || die "$relance not found: build it first (make bench)"
+[ -x "$gen" ] || die "$gen not found: build the gen_invoices target (Release build)"
+command -v wrk >/dev/null || die "wrk is not installed (scripts/install-deps.sh)"
+command -v curl >/dev/null || die "curl is not installed (scripts/install-deps.sh)"
+mkdir -p "$data"
+work=$(mktemp -d)
+server_pid=
+pg_started=
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  [ -z "$pg_started" ] || bash "$root/scripts/pg-test-cluster.sh" stop || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# seed BACKEND LOCATION: runs the generator; sets org_id, user_id, seed_seconds.
+seed() {
+  local backend=$1 location=$2 out start end
+  start=$(date +%s.%N)
+  out=$("$gen" --db "$location" --customers "$customers" --invoices "$invoices" \
+    2>"$work/gen-$backend.log") || { cat "$work/gen-$backend.log" >&2; die "gen_invoices failed"; }
+  end=$(date +%s.%N)
+  tail -n 1 "$work/gen-$backend.log" >&2
+  org_id=$(sed -n 's/.*org_id=\([^ ]*\).*/\1/p' <<<"$out")
+  user_id=$(sed -n 's/.*user_id=\([^ ]*\).*/\1/p' <<<"$out")
+  [ -n "$org_id" ] && [ -n "$user_id" ] || die "gen_invoices printed no ids: $out"
+  if grep -q "already seeded" "$work/gen-$backend.log"; then
+    seed_seconds=$(cat "$data/$backend.seed-seconds" 2>/dev/null || echo "?")
+    seed_note="(seeded by an earlier run)"
+  else
+    seed_seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
+    echo "$seed_seconds" >"$data/$backend.seed-seconds"
+    seed_note=""
+  fi
+}
+
+# wrk_run NAME URL [HEADER]: runs wrk; sets rps, p99, non2xx for NAME.
+wrk_run() {
+  local name=$1 url=$2 header=${3:-} file="$work/wrk-$1.txt"
+  if [ -n "$header" ]; then
+    wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -H "$header" "$url" >"$file"
+  else
+    wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$url" >"$file"
+  fi
+  cat "$file" >&2
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$file")
+  p99=$(awk '$1 == "99%" { print $2 }' "$file")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' "$file")
+  errors=$(grep -E "Socket errors" "$file" | sed 's/^ *//' || true)
+  non2xx=${non2xx:-0}
+}
+
+# to_ms "1.23ms" / "850.00us" / "1.02s" -> milliseconds
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+    else print "?" }'
+}
+
+rows=()
+notes=()
+for backend in $backends; do
+  case "$backend" in
+    sqlite) location="$data/relance-bench.db" ;;
+    postgres)
+      bash "$root/scripts/pg-test-cluster.sh" start
+      pg_started=1
+      location=$(bash "$root/scripts/pg-test-cluster.sh" url)
+      ;;
+    *) die "unknown backend $backend (sqlite or postgres)" ;;
+  esac
+  echo "bench: $backend: seeding $location" >&2
+  seed "$backend" "$location"
+
+  "$relance" serve --db "$location" --host 127.0.0.1 --port "$port" --log-level warn \
+    >"$work/serve-$backend.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve-$backend.log" >&2; die "relance serve exited"; }
+    sleep 0.2
+  done
+  token=$("$relance" token create --db "$location" --org "$org_id" --user "$user_id" \
+    --name "bench $(date +%s)" --log-level warn)
+  auth="Authorization: Bearer $token"
+  invoices_url="http://127.0.0.1:$port/api/v1/invoices?status=OVERDUE&limit=100"
+  # Check once that the measured request answers what it should.
+  status=$(curl -s -o "$work/page.json" -w '%{http_code}' -H "$auth" "$invoices_url")
+  [ "$status" = 200 ] || { cat "$work/page.json" >&2; die "$backend: GET $invoices_url answered $status"; }
+
+  wrk_run healthz "http://127.0.0.1:$port/healthz"
+  h_rps=$rps h_p99=$p99 h_bad=$non2xx
+  wrk_run invoices "$invoices_url" "$auth"
+  i_rps=$rps i_p99=$p99 i_bad=$non2xx i_errors=$errors
+
+  hwm=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=
+
+  ratio=$(awk -v a="$i_rps" -v b="$h_rps" 'BEGIN { printf "%.0f", 100 * a / b }')
+  h_ms=$(to_ms "$h_p99")
+  i_ms=$(to_ms "$i_p99")
+  goal="yes"
+  awk -v r="$ratio" -v p="$i_ms" 'BEGIN { exit !(r >= 50 && p < 20) }' || goal="**no**"
+  rows+=("| $backend | $seed_seconds s $seed_note | $h_rps | $h_ms ms | $i_rps | $i_ms ms | $ratio % | $hwm MiB / $rss MiB | $goal |")
+  [ "$h_bad" = 0 ] || notes+=("- $backend: /healthz had $h_bad non-2xx responses.")
+  [ "$i_bad" = 0 ] || notes+=("- $backend: the invoice list had $i_bad non-2xx responses.")
+  [ -z "$i_errors" ] || notes+=("- $backend: wrk reported on the invoice list: $i_errors.")
+
+  if [ "$backend" = postgres ]; then
+    bash "$root/scripts/pg-test-cluster.sh" stop
+    pg_started=
+  fi
+done
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
+{
+  echo "# Benchmark results"
+  echo
+  echo "Measured by \`bash bench/run.sh $1\` (\`make bench\`) on $(date -u +%Y-%m-%d), commit $commit"
+  echo "(uncommitted changes possible), Release build."
+  echo
+  echo "- Machine: $(nproc) CPU ($cpu), $mem RAM, $(uname -sr)."
+  echo "- wrk and the server run on the same machine and share its CPUs."
+  echo "- Data: 1 organization, $customers customers, $invoices invoices (~30 % OVERDUE), seeded by"
+  echo "  \`bench/gen_invoices\` through \`Connection::BulkInsert\` after migrations."
+  echo "- Load: \`wrk -t$threads -c$connections -d${duration}s --latency URL\`, against"
+  echo "  \`/healthz\` (the ceiling) and"
+  echo "  \`/api/v1/invoices?status=OVERDUE&limit=100\` with \`-H 'Authorization: Bearer <token>'\`."
+  echo "- RSS: \`VmHWM\` (peak) / \`VmRSS\` (at the end) of \`relance serve\` from \`/proc/PID/status\`."
+  echo "- Goals: the invoice list at ≥ 50 % of /healthz throughput, and p99 < 20 ms."
+  echo
+  echo "| backend | seeding | /healthz req/s | /healthz p99 | invoices req/s | invoices p99 | invoices / healthz | RSS peak / end | goals met |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${rows[@]}"
+  if [ ${#notes[@]} -gt 0 ]; then
+    echo
+    printf '%s\n' "${notes[@]}"
+  fi
+} >"$results.new"
+# Keep any analysis written below the generated part (after the marker).
+marker="<!-- analysis below: kept by run.sh -->"
+if [ -f "$results" ] && grep -q "$marker" "$results"; then
+  { echo; sed -n "/$marker/,\$p" "$results"; } >>"$results.new"
+else
+  { echo; echo "$marker"; } >>"$results.new"
+fi
+mv "$results.new" "$results"
+echo "bench: wrote $results" >&2
+cat "$results"

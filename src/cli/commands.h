@@ -1,0 +1,58 @@
+// The subcommands behind RunCli, once their arguments are parsed and the
+// settings resolved. Each returns an Error for RunCli to print and turn into
+// an exit code; what they print on success goes to env.out. Internal to
+// src/cli (RunCli is the public entry point).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/config.h"
+
+namespace relance::cli {
+
+struct OrgCreateOptions {
+  std::string name;
+  std::string time_zone = "Europe/Paris";
+  std::string currency = "EUR";
+  std::string language = "fr";
+};
+
+struct UserCreateOptions {
+  std::string org_id;
+  std::string email;
+  std::string name;
+  std::string role = "MEMBER";
+  std::optional<std::string> language;
+  std::string password;  // read by RunCli from stdin or RELANCE_PASSWORD
+};
+
+struct TokenCreateOptions {
+  std::string org_id;
+  std::string user_id;
+  std::string name;
+};
+
+struct ServeOptions {
+  bool demo = false;  // seed the demo organization on first start
+};
+
+// Prints one line per migration applied, or that the schema is current.
+Result<void> RunMigrate(const Settings& s, const CliEnvironment& env);
+// Print the new record's id.
+Result<void> RunOrgCreate(const Settings& s, const OrgCreateOptions& o, const CliEnvironment& env);
+Result<void> RunUserCreate(const Settings& s, const UserCreateOptions& o, const CliEnvironment& env);
+// Prints the token itself (shown this once; only its hash is stored).
+Result<void> RunTokenCreate(const Settings& s, const TokenCreateOptions& o,
+                            const CliEnvironment& env);
+// Serves until SIGINT or SIGTERM (serve.cpp).
+Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnvironment& env);
+
+// Opens the database of `s` and brings its schema up to date; the admin
+// commands use it so that they work on a brand new database too.
+Result<std::unique_ptr<store::Database>> OpenMigratedDatabase(const Settings& s,
+                                                              const CliEnvironment& env,
+                                                              int pool_size);
+
+}  // namespace relance::cli

@@ -1,0 +1,68 @@
+// The server's settings and where each one comes from. Precedence, highest
+// first: command-line flag > environment variable > TOML config file >
+// built-in default. The config file is the one named by --config, else by
+// RELANCE_CONFIG; without either, no file is read.
+//
+//   setting    flag          environment        TOML key    default
+//   db         --db          RELANCE_DB         db          var/relance.db
+//   port       --port        RELANCE_PORT       port        8080
+//   host       --host        RELANCE_HOST       host        0.0.0.0
+//   docs_dir   --docs-dir    RELANCE_DOCS_DIR   docs_dir    (none: /docs says so)
+//   log_level  --log-level   RELANCE_LOG_LEVEL  log_level   info
+//
+// The default host is 0.0.0.0 (every interface) so that `make run` inside a
+// container or VM can be opened from the host's browser; set
+// RELANCE_HOST=127.0.0.1 to keep a server on loopback only.
+//
+// Resolution is a pure function of its inputs (the environment is passed
+// in), so tests need not touch the process environment. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace relance::cli {
+
+inline constexpr std::string_view kDefaultDb = "var/relance.db";
+inline constexpr int kDefaultPort = 8080;
+inline constexpr std::string_view kDefaultHost = "0.0.0.0";
+inline constexpr std::string_view kDefaultLogLevel = "info";
+
+struct Settings {
+  std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
+  int port = kDefaultPort;     // 0..65535; 0 = any free port
+  std::string host{kDefaultHost};
+  std::optional<std::string> docs_dir;  // Swagger UI files served at /docs
+  std::string log_level{kDefaultLogLevel};  // trace, debug, info, warn, error, off
+};
+
+// What the command line gave; unset members were not given.
+struct SettingFlags {
+  std::optional<std::string> db;
+  std::optional<int> port;
+  std::optional<std::string> host;
+  std::optional<std::string> docs_dir;
+  std::optional<std::string> log_level;
+  std::optional<std::string> config_file;
+};
+
+// Reads one environment variable; nullopt when it is unset.
+using EnvironmentLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// The real process environment (std::getenv).
+EnvironmentLookup ProcessEnvironment();
+
+// Resolves every setting. Errors (kInvalidArgument) name what is wrong and
+// where it came from: an unreadable or malformed config file (with its line),
+// an unknown key in it, a value of the wrong type, a port out of range, an
+// unknown log level. An empty environment variable counts as unset.
+Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLookup& env);
+
+// True for the names spdlog knows that we accept.
+bool IsValidLogLevel(std::string_view level);
+
+}  // namespace relance::cli

@@ -1,0 +1,70 @@
+// `relance serve`: open and migrate the database, seed the demo on request,
+// serve HTTP until SIGINT or SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/shutdown.h"
+#include "http/server.h"
+#include "services/auth_service.h"
+#include "services/demo_data.h"
+
+namespace relance::cli {
+namespace {
+
+// Enough connections for the HTTP worker threads plus background work.
+constexpr int kServePoolSize = 16;
+
+void PrintDemoBanner(const services::DemoSeed& seed, const CliEnvironment& env) {
+  if (seed.created) {
+    env.out << "Seeded the demo organization \"" << services::kDemoOrganizationName << "\": "
+            << seed.customers << " customers, " << seed.contacts << " contacts, " << seed.invoices
+            << " invoices, " << seed.credit_notes << " credit notes, " << seed.payments
+            << " payments.\n";
+  } else {
+    env.out << "Using the existing demo organization \"" << services::kDemoOrganizationName
+            << "\".\n";
+  }
+  env.out << "Log in as " << services::kDemoAdminEmail << " with password "
+          << services::kDemoPassword << " (POST /api/v1/auth/login).\n";
+  if (seed.admin_token) {
+    env.out << "API token of the demo admin (shown once): " << *seed.admin_token << "\n";
+  }
+}
+
+}  // namespace
+
+Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnvironment& env) {
+  ASSIGN_OR_RETURN(auto db, OpenMigratedDatabase(s, env, kServePoolSize));
+  services::Context ctx{*db, env.clock};
+  if (o.demo) {
+    ASSIGN_OR_RETURN(services::DemoSeed seed, services::SeedDemoData(ctx));
+    PrintDemoBanner(seed, env);
+  }
+  services::AuthService auth(ctx);
+  // Block the signals before the server starts its threads, so they inherit
+  // the mask and only this thread receives SIGINT / SIGTERM.
+  ShutdownSignals signals;
+  http::ServerOptions options;
+  options.host = s.host;
+  options.port = s.port;
+  options.docs_dir = s.docs_dir;
+  http::Server server(ctx, auth, options);
+  RETURN_IF_ERROR(server.Start());
+  std::string shown_host = s.host == "0.0.0.0" ? "localhost" : s.host;
+  std::string base = "http://" + shown_host + ":" + std::to_string(server.port());
+  env.out << "Relance is serving " << db->Describe() << " on " << base << "\n"
+          << "  API documentation: " << base << "/docs\n"
+          << "  OpenAPI document:  " << base << "/api/v1/openapi.json\n"
+          << "  Health:            " << base << "/healthz\n"
+          << "Press Ctrl-C to stop.\n";
+  env.out.flush();
+  int signal = signals.Wait([] { return false; });
+  spdlog::info("received signal {}, stopping", signal);
+  server.Stop();
+  server.Wait();
+  return Ok();
+}
+
+}  // namespace relance::cli
