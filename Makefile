@@ -34,6 +34,7 @@ build-test: deps web-deps
 
 test: build-test
 	bash scripts/run-tests.sh $(TEST_BUILD_DIR)
+	bash scripts/run-fuzz.sh
 
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
