@@ -11,7 +11,8 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata libssl-dev zlib1g-dev
   libzip-dev libexpat1-dev libuchardet-dev clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql postgresql-contrib wrk curl
+  postgresql postgresql-contrib wrk curl time
+  libxlsxwriter-dev python3 python3-openpyxl python3-aiosmtpd
 )
 # Node.js and npm (for the API documentation page) come with the machine;
 # Debian's npm conflicts with the machine's nodejs, so add it only if absent.
