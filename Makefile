@@ -7,7 +7,7 @@ TEST_BUILD_DIR ?= build-test
 PORT ?= 8080
 DB ?= var/relance.db
 
-.PHONY: run test deps web-deps build build-test bench clean
+.PHONY: run test deps web-deps build build-test bench bench-import clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -40,6 +40,12 @@ bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
 	bash bench/run.sh build-bench
+
+# The bulk-import benchmark (CSV and XLSX against sqlite3, COPY and openpyxl).
+bench-import: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
+	cmake --build build-bench -j $(JOBS)
+	bash bench/import.sh build-bench
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) build-bench

@@ -12,11 +12,14 @@
 #      /healthz (the server's ceiling) and against
 #      /api/v1/invoices?status=OVERDUE&limit=100 with the token;
 #   4. reads the server's peak and current RSS from /proc/PID/status.
-# Then writes bench/RESULTS.md (figures, machine, exact commands).
+# Then writes its section of bench/RESULTS.md (figures, machine, exact
+# commands), between <!-- begin:http --> and <!-- end:http -->; the rest of
+# the file (bench/import.sh's section, notes) is kept.
 #
 # Environment: BENCH_DURATION (s), BENCH_CUSTOMERS, BENCH_INVOICES,
 # BENCH_BACKENDS ("sqlite postgres"), BENCH_PG_PORT (54339), BENCH_PORT (18080).
 set -euo pipefail
+source "$(dirname "$0")/results_section.sh"
 
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 64; }
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -159,16 +162,14 @@ for backend in $backends; do
   fi
 done
 
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
+section=$work/results-section.md
 {
-  echo "# Benchmark results"
+  echo "## HTTP API (bench/run.sh)"
   echo
-  echo "Measured by \`bash bench/run.sh $1\` (\`make bench\`) on $(date -u +%Y-%m-%d), commit $commit"
-  echo "(uncommitted changes possible), Release build."
+  echo "Measured by \`bash bench/run.sh $1\` (\`make bench\`) on $(date -u +%Y-%m-%d), commit"
+  echo "$(results_commit "$root"), Release build."
   echo
-  echo "- Machine: $(nproc) CPU ($cpu), $mem RAM, $(uname -sr)."
+  echo "- Machine: $(results_machine)."
   echo "- wrk and the server run on the same machine and share its CPUs."
   echo "- Data: 1 organization, $customers customers, $invoices invoices (~30 % OVERDUE), seeded by"
   echo "  \`bench/gen_invoices\` through \`Connection::BulkInsert\` after migrations."
@@ -185,14 +186,7 @@ commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
     echo
     printf '%s\n' "${notes[@]}"
   fi
-} >"$results.new"
-# Keep any analysis written below the generated part (after the marker).
-marker="<!-- analysis below: kept by run.sh -->"
-if [ -f "$results" ] && grep -q "$marker" "$results"; then
-  { echo; sed -n "/$marker/,\$p" "$results"; } >>"$results.new"
-else
-  { echo; echo "$marker"; } >>"$results.new"
-fi
-mv "$results.new" "$results"
-echo "bench: wrote $results" >&2
+} >"$section"
+results_write_section "$results" http "$section"
+echo "bench: wrote the http section of $results" >&2
 cat "$results"
