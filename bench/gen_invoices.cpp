@@ -16,6 +16,7 @@
 // "org_id=... user_id=..." on stdout either way (run.sh reads it), progress
 // and timing on stderr. Exit 0 on success, 1 on failure.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -57,36 +58,6 @@ class Prng {
 
  private:
   uint64_t state_;
-};
-
-// A table's columns and rows, built from the entity's spec the same way the
-// repository writes them (store::ToSql), so the generator cannot drift from
-// the schema.
-template <typename T>
-class RowBuffer {
- public:
-  RowBuffer() {
-    columns_ = {"id", "org_id", "version", "created_at", "updated_at"};
-    for (const auto& f : spec().fields) columns_.emplace_back(f.name);
-  }
-  void Add(const T& r) {
-    std::vector<SqlValue> row = {r.meta.id, r.meta.org_id, r.meta.version, r.meta.created_at,
-                                 r.meta.updated_at};
-    row.reserve(columns_.size());
-    for (const auto& f : spec().fields) row.push_back(store::ToSql(f.type, f.Get(r)));
-    rows_.push_back(std::move(row));
-  }
-  size_t size() const { return rows_.size(); }
-  Result<void> Flush(store::Connection& c) {
-    auto r = c.BulkInsert(spec().table, columns_, rows_);
-    rows_.clear();
-    return r;
-  }
-
- private:
-  static const domain::EntitySpec<T>& spec() { return domain::SpecOf<T>(); }
-  std::vector<std::string> columns_;
-  std::vector<std::vector<SqlValue>> rows_;
 };
 
 template <typename T>
@@ -148,7 +119,8 @@ Result<void> Generate(const Options& o) {
   std::vector<std::string> customer_ids;
   customer_ids.reserve(o.customers);
   RETURN_IF_ERROR(InBulkTransaction(*conn, [&](store::Connection& c) -> Result<void> {
-    RowBuffer<domain::Customer> rows;
+    store::RecordRepository<domain::Customer> repo(domain::CustomerSpec());
+    store::BulkWriter<domain::Customer> rows(repo, kBatch);
     for (int64_t i = 0; i < o.customers; ++i) {
       domain::Customer cu;
       Stamp(cu, NewId(kCustomerPrefix, now_ts), org_id, now);
@@ -158,8 +130,7 @@ Result<void> Generate(const Options& o) {
       cu.country = "FR";
       if (rng.Between(0, 9) == 0) cu.payment_delay_days = 45;
       customer_ids.push_back(cu.meta.id);
-      rows.Add(cu);
-      if (rows.size() == kBatch) RETURN_IF_ERROR(rows.Flush(c));
+      RETURN_IF_ERROR(rows.Add(c, cu));
     }
     return rows.Flush(c);
   }));
@@ -169,9 +140,14 @@ Result<void> Generate(const Options& o) {
   for (int64_t done = 0; done < o.invoices;) {
     const int64_t batch_end = std::min<int64_t>(o.invoices, done + kBatch);
     RETURN_IF_ERROR(InBulkTransaction(*conn, [&](store::Connection& c) -> Result<void> {
-      RowBuffer<domain::Invoice> invoices;
-      RowBuffer<domain::Payment> payments;
-      RowBuffer<domain::Allocation> allocations;
+      // One flush each at the end of the batch, in reference order.
+      constexpr size_t kNoAutoFlush = SIZE_MAX;
+      store::RecordRepository<domain::Invoice> invoice_repo(domain::InvoiceSpec());
+      store::RecordRepository<domain::Payment> payment_repo(domain::PaymentSpec());
+      store::RecordRepository<domain::Allocation> allocation_repo(domain::AllocationSpec());
+      store::BulkWriter<domain::Invoice> invoices(invoice_repo, kNoAutoFlush);
+      store::BulkWriter<domain::Payment> payments(payment_repo, kNoAutoFlush);
+      store::BulkWriter<domain::Allocation> allocations(allocation_repo, kNoAutoFlush);
       for (int64_t i = done; i < batch_end; ++i) {
         domain::Invoice inv;
         Stamp(inv, NewId(kInvoicePrefix, now_ts), org_id, now);
@@ -221,10 +197,10 @@ Result<void> Generate(const Options& o) {
           alloc.invoice_id = inv.meta.id;
           alloc.amount = inv.gross_amount;
           inv.outstanding_amount = 0;
-          payments.Add(pay);
-          allocations.Add(alloc);
+          RETURN_IF_ERROR(payments.Add(c, pay));
+          RETURN_IF_ERROR(allocations.Add(c, alloc));
         }
-        invoices.Add(inv);
+        RETURN_IF_ERROR(invoices.Add(c, inv));
       }
       // Allocations reference invoices: invoices first.
       RETURN_IF_ERROR(invoices.Flush(c));

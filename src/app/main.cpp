@@ -2,6 +2,8 @@
 // decides how a database location becomes a backend (store::OpenDatabase:
 // SQLite for a path, PostgreSQL for a postgresql:// URL) and which clock is
 // real; everything else receives them.
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
         std::cin,
         std::cout,
         std::cerr,
+        isatty(STDERR_FILENO) == 1,
     };
     return relance::cli::RunCli(argc, argv, env);
   } catch (const std::exception& e) {

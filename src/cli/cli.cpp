@@ -28,7 +28,7 @@ void AddCommonOptions(CLI::App& cmd, SettingFlags& flags) {
                  "SQLite database file or postgresql:// URL (env RELANCE_DB; default " +
                      std::string(kDefaultDb) + ")");
   cmd.add_option("--config", flags.config_file,
-                 "TOML config file with keys db, port, host, docs_dir, log_level "
+                 "TOML config file with keys db, port, host, docs_dir, data_dir, log_level "
                  "(env RELANCE_CONFIG)");
   cmd.add_option("--log-level", flags.log_level,
                  "trace, debug, info, warn, error or off (env RELANCE_LOG_LEVEL; default info)");
@@ -85,6 +85,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   serve->add_option("--host", flags.host,
                     "address to listen on (env RELANCE_HOST; default " +
                         std::string(kDefaultHost) + ", all interfaces)");
+  serve->add_option("--data-dir", flags.data_dir,
+                    "folder for files the server keeps, such as uploaded imports (env "
+                    "RELANCE_DATA_DIR; default " + std::string(kDefaultDataDir) + ")");
   serve->add_option("--docs-dir", flags.docs_dir,
                     "folder of swagger-ui-dist, served at /docs (env RELANCE_DOCS_DIR)");
   ServeOptions serve_options;
@@ -137,6 +140,37 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   token_create->add_option("--user", token_options.user_id, "user id (usr_...)")->required();
   token_create->add_option("--name", token_options.name, "what the token is for")->required();
 
+  CLI::App* import = app.add_subcommand("import", "Import records from a file");
+  import->require_subcommand(1);
+  CLI::App* import_customers = import->add_subcommand(
+      "customers",
+      "Import customers and contacts from a CSV, XLSX, XLS or XLSB file (upsert: existing "
+      "customers by external id, else name; contacts by e-mail). Nothing is written unless "
+      "every row is valid, or with --keep-valid the valid rows are");
+  AddCommonOptions(*import_customers, flags);
+  import_customers->add_option("--data-dir", flags.data_dir,
+                               "folder for files the server keeps (env RELANCE_DATA_DIR)");
+  ImportOptions import_options;
+  import_customers->add_option("FILE", import_options.file, "the file to import")->required();
+  import_customers->add_option("--org", import_options.org_id, "organization id (org_...)")
+      ->required();
+  import_customers->add_option("--as", import_options.user_email,
+                               "run as this user (e-mail); default: the first administrator");
+  import_customers->add_option("--mapping", import_options.mapping,
+                               "auto (proposed from the header) or a JSON file of corrections "
+                               "{\"header\": \"field\" or null}")
+      ->capture_default_str();
+  import_customers->add_option("--sheet", import_options.sheet,
+                               "spreadsheets: the sheet to read (default: the first visible)");
+  import_customers->add_flag("--keep-valid", import_options.keep_valid,
+                             "write the valid rows even when others are rejected");
+  import_customers->add_flag("--dry-run", import_options.dry_run,
+                             "validate and count; write nothing");
+  import_customers->add_flag("--preview", import_options.preview_only,
+                             "print the detected format and the proposed mapping, and stop");
+  import_customers->add_option("--report", import_options.report,
+                               "write the report of rejected rows to this CSV file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +211,8 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
     result = RunUserCreate(*settings, user_options, env);
   } else if (token_create->parsed()) {
     result = RunTokenCreate(*settings, token_options, env);
+  } else if (import_customers->parsed()) {
+    result = RunImportCustomers(*settings, import_options, env);
   }
   if (!result.ok()) {
     PrintError(env, command, result.error());

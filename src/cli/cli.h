@@ -36,6 +36,7 @@ struct CliEnvironment {
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
+  bool err_is_terminal = false;  // progress bars only on a terminal
 };
 
 // Parses argv and runs the command; returns the process exit code. Does not

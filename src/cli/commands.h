@@ -34,6 +34,18 @@ struct TokenCreateOptions {
   std::string name;
 };
 
+struct ImportOptions {
+  std::string file;
+  std::string org_id;
+  std::optional<std::string> user_email;  // runs as this user; default: the first admin
+  std::string mapping = "auto";            // or a JSON file of corrections
+  std::string sheet;
+  bool keep_valid = false;
+  bool dry_run = false;
+  bool preview_only = false;
+  std::optional<std::string> report;  // write the CSV report there
+};
+
 struct ServeOptions {
   bool demo = false;  // seed the demo organization on first start
 };
@@ -46,6 +58,11 @@ Result<void> RunUserCreate(const Settings& s, const UserCreateOptions& o, const 
 // Prints the token itself (shown this once; only its hash is stored).
 Result<void> RunTokenCreate(const Settings& s, const TokenCreateOptions& o,
                             const CliEnvironment& env);
+// `import customers` (import_command.cpp): prints the outcome; an import
+// with rejected rows (nothing written, or some rows left out) still prints
+// its report and, when it failed, returns kInvalidArgument.
+Result<void> RunImportCustomers(const Settings& s, const ImportOptions& o,
+                                const CliEnvironment& env);
 // Serves until SIGINT or SIGTERM (serve.cpp).
 Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnvironment& env);
 

@@ -46,7 +46,7 @@ Result<std::string> CheckLogLevel(std::string level, const Source& source) {
 
 // The config file's values; unset members were not in the file.
 struct FileValues {
-  std::optional<std::string> db, host, docs_dir, log_level;
+  std::optional<std::string> db, host, docs_dir, log_level, data_dir;
   std::optional<int> port;
 };
 
@@ -86,6 +86,8 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       ASSIGN_OR_RETURN(values.host, text_value());
     } else if (name == "docs_dir") {
       ASSIGN_OR_RETURN(values.docs_dir, text_value());
+    } else if (name == "data_dir") {
+      ASSIGN_OR_RETURN(values.data_dir, text_value());
     } else if (name == "log_level") {
       ASSIGN_OR_RETURN(std::string level, text_value());
       ASSIGN_OR_RETURN(values.log_level, CheckLogLevel(std::move(level), source));
@@ -93,7 +95,7 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       // A typo ("prot") silently falling back to a default is worse than a
       // refusal to start.
       return InvalidArgument("unknown key \"" + name + "\" in config file " + path +
-                             " (known keys: db, port, host, docs_dir, log_level)");
+                             " (known keys: db, port, host, docs_dir, data_dir, log_level)");
     }
   }
   return values;
@@ -160,8 +162,10 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   if (auto v = Pick(flags.host, lookup("RELANCE_HOST"), file.host)) s.host = *v;
   s.docs_dir = Pick(flags.docs_dir, lookup("RELANCE_DOCS_DIR"), file.docs_dir);
   if (auto v = Pick(flag_level, env_level, file.log_level)) s.log_level = *v;
+  if (auto v = Pick(flags.data_dir, lookup("RELANCE_DATA_DIR"), file.data_dir)) s.data_dir = *v;
   if (s.db.empty()) return InvalidArgument("the database location (--db) must not be empty");
   if (s.host.empty()) return InvalidArgument("the host (--host) must not be empty");
+  if (s.data_dir.empty()) return InvalidArgument("the data folder (--data-dir) must not be empty");
   return s;
 }
 

@@ -9,6 +9,7 @@
 //   host       --host        RELANCE_HOST       host        0.0.0.0
 //   docs_dir   --docs-dir    RELANCE_DOCS_DIR   docs_dir    (none: /docs says so)
 //   log_level  --log-level   RELANCE_LOG_LEVEL  log_level   info
+//   data_dir   --data-dir    RELANCE_DATA_DIR   data_dir    var/data (uploaded import files)
 //
 // The default host is 0.0.0.0 (every interface) so that `make run` inside a
 // container or VM can be opened from the host's browser; set
@@ -31,6 +32,7 @@ inline constexpr std::string_view kDefaultDb = "var/relance.db";
 inline constexpr int kDefaultPort = 8080;
 inline constexpr std::string_view kDefaultHost = "0.0.0.0";
 inline constexpr std::string_view kDefaultLogLevel = "info";
+inline constexpr std::string_view kDefaultDataDir = "var/data";
 
 struct Settings {
   std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
@@ -38,6 +40,7 @@ struct Settings {
   std::string host{kDefaultHost};
   std::optional<std::string> docs_dir;  // Swagger UI files served at /docs
   std::string log_level{kDefaultLogLevel};  // trace, debug, info, warn, error, off
+  std::string data_dir{kDefaultDataDir};  // files kept by the server (uploads)
 };
 
 // What the command line gave; unset members were not given.
@@ -47,6 +50,7 @@ struct SettingFlags {
   std::optional<std::string> host;
   std::optional<std::string> docs_dir;
   std::optional<std::string> log_level;
+  std::optional<std::string> data_dir;
   std::optional<std::string> config_file;
 };
 

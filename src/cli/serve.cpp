@@ -50,6 +50,7 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   options.host = s.host;
   options.port = s.port;
   options.docs_dir = s.docs_dir;
+  options.uploads_dir = s.data_dir + "/uploads";
   http::Server server(ctx, auth, options);
   RETURN_IF_ERROR(server.Start());
   std::string shown_host = s.host == "0.0.0.0" ? "localhost" : s.host;

@@ -23,6 +23,8 @@ inline constexpr std::string_view kCreditNotePrefix = "crn";
 inline constexpr std::string_view kPaymentPrefix = "pay";
 inline constexpr std::string_view kAllocationPrefix = "alc";
 inline constexpr std::string_view kProductPrefix = "prd";
+inline constexpr std::string_view kDunningPlanPrefix = "dpl";
+inline constexpr std::string_view kImportPrefix = "imp";
 
 std::string NewId(std::string_view prefix, Timestamp now);
 // True when `id` has the given prefix and a well-formed body.

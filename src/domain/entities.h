@@ -140,6 +140,45 @@ struct Product {
   bool active = true;
 };
 
+// R-DUN-1, R-DUN-2: a dunning plan. Customers reference one by id
+// (Customer::dunning_plan_id); imports name it (R-IMP, "Plan de relance").
+struct DunningPlan {
+  RecordMeta meta;
+  std::string name;               // unique per organization
+  std::string level = "CUSTOMER";  // CUSTOMER (one reminder per customer), INVOICE
+  bool is_default = false;         // given to new customers
+  int64_t min_delay_days = 0;      // between two contacts of one customer
+};
+
+// R-IMP-12: one bulk import of customers and contacts, from upload to
+// report. The rejected rows are kept beside it (store/import_rejections.h).
+struct ImportJob {
+  RecordMeta meta;
+  std::string status = "PREVIEW";  // PREVIEW, QUEUED, RUNNING, SUCCEEDED, FAILED
+  std::string file_name;
+  std::string format;     // csv, xlsx, xlsb, xls
+  std::string encoding;   // CSV only
+  std::string separator;  // CSV only
+  std::string sheet;      // spreadsheets only
+  std::string mapping;    // JSON object {"header": "field" | null} in column order
+  bool keep_valid = false;  // R-IMP-13: write the valid rows even if some are rejected
+  bool dry_run = false;     // validate and count, write nothing
+  std::string phase;        // while RUNNING: validating, writing
+  int64_t rows_total = 0;
+  int64_t rows_done = 0;
+  int64_t rows_rejected = 0;
+  int64_t customers_created = 0;
+  int64_t customers_updated = 0;
+  int64_t contacts_created = 0;
+  int64_t contacts_updated = 0;
+  int64_t groups_linked = 0;
+  std::optional<std::string> message;  // why it failed, in a sentence
+  std::optional<std::string> created_by;  // user id
+  std::string source = "api";              // api, cli
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+};
+
 // Where a record came from in an external system (DESIGN: external
 // references). `owned_fields` are read-only through the API while the
 // reference exists.

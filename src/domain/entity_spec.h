@@ -107,6 +107,8 @@ const EntitySpec<Invoice>& InvoiceSpec();
 const EntitySpec<Payment>& PaymentSpec();
 const EntitySpec<Allocation>& AllocationSpec();
 const EntitySpec<Product>& ProductSpec();
+const EntitySpec<DunningPlan>& DunningPlanSpec();
+const EntitySpec<ImportJob>& ImportJobSpec();
 
 // The spec of an entity type, for generic code.
 template <typename T>
@@ -119,6 +121,18 @@ template <> inline const EntitySpec<Invoice>& SpecOf() { return InvoiceSpec(); }
 template <> inline const EntitySpec<Payment>& SpecOf() { return PaymentSpec(); }
 template <> inline const EntitySpec<Allocation>& SpecOf() { return AllocationSpec(); }
 template <> inline const EntitySpec<Product>& SpecOf() { return ProductSpec(); }
+template <> inline const EntitySpec<DunningPlan>& SpecOf() { return DunningPlanSpec(); }
+template <> inline const EntitySpec<ImportJob>& SpecOf() { return ImportJobSpec(); }
+
+// True when every field of the spec has the same value in `a` and `b`
+// (meta excluded): a write that would change nothing can be skipped.
+template <typename T>
+bool SameFieldValues(const T& a, const T& b) {
+  for (const auto& f : SpecOf<T>().fields) {
+    if (f.Get(a) != f.Get(b)) return false;
+  }
+  return true;
+}
 
 // ---- implementation of the templates ----
 

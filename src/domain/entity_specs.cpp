@@ -63,7 +63,7 @@ const EntitySpec<Customer>& CustomerSpec() {
           {"region", FieldType::kText, 0, &C::region},
           {"country", FieldType::kText, kFil, &C::country, {}, {}, "ISO 3166-1 alpha-2"},
           {"account_manager_id", FieldType::kText, kFil, &C::account_manager_id, {}, kUserPrefix},
-          {"dunning_plan_id", FieldType::kText, kFil, &C::dunning_plan_id},
+          {"dunning_plan_id", FieldType::kText, kFil, &C::dunning_plan_id, {}, kDunningPlanPrefix},
           {"payment_delay_days", FieldType::kInt, 0, &C::payment_delay_days},
           {"parent_id", FieldType::kText, kFil, &C::parent_id, {}, kCustomerPrefix,
            "The group (parent customer) this customer belongs to"},
@@ -165,6 +165,58 @@ const EntitySpec<Product>& ProductSpec() {
           {"stock", FieldType::kInt, 0, &P::stock, {}, {}, "null when not stock-managed"},
           {"image_url", FieldType::kText, 0, &P::image_url},
           {"active", FieldType::kBool, kFil, &P::active},
+      }};
+  return spec;
+}
+
+const EntitySpec<DunningPlan>& DunningPlanSpec() {
+  using D = DunningPlan;
+  static const EntitySpec<D> spec{
+      "dunning-plans", "dunning_plans", kDunningPlanPrefix, "dunning plan",
+      {
+          {"name", FieldType::kText, kReq | kFil | kSort, &D::name, {}, {},
+           "Unique in the organization; imports name plans by it"},
+          {"level", FieldType::kText, kFil, &D::level, {"CUSTOMER", "INVOICE"},
+           {}, "CUSTOMER: one reminder covers the customer's open invoices; INVOICE: each alone"},
+          {"is_default", FieldType::kBool, kFil, &D::is_default, {}, {},
+           "Given to new customers"},
+          {"min_delay_days", FieldType::kInt, 0, &D::min_delay_days, {}, {},
+           "Minimum days between two contacts of one customer"},
+      }};
+  return spec;
+}
+
+const EntitySpec<ImportJob>& ImportJobSpec() {
+  using J = ImportJob;
+  constexpr unsigned kO = kOut;
+  static const EntitySpec<J> spec{
+      "imports", "imports", kImportPrefix, "import",
+      {
+          {"status", FieldType::kText, kO | kFil, &J::status,
+           {"PREVIEW", "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"}},
+          {"file_name", FieldType::kText, kO, &J::file_name},
+          {"format", FieldType::kText, kO, &J::format, {"csv", "xlsx", "xlsb", "xls"}},
+          {"encoding", FieldType::kText, kO, &J::encoding},
+          {"separator", FieldType::kText, kO, &J::separator},
+          {"sheet", FieldType::kText, kO, &J::sheet},
+          {"mapping", FieldType::kText, kO, &J::mapping, {}, {},
+           "JSON object: file header -> field name, or null for an ignored column"},
+          {"keep_valid", FieldType::kBool, kO, &J::keep_valid},
+          {"dry_run", FieldType::kBool, kO, &J::dry_run},
+          {"phase", FieldType::kText, kO, &J::phase},
+          {"rows_total", FieldType::kInt, kO, &J::rows_total},
+          {"rows_done", FieldType::kInt, kO, &J::rows_done},
+          {"rows_rejected", FieldType::kInt, kO, &J::rows_rejected},
+          {"customers_created", FieldType::kInt, kO, &J::customers_created},
+          {"customers_updated", FieldType::kInt, kO, &J::customers_updated},
+          {"contacts_created", FieldType::kInt, kO, &J::contacts_created},
+          {"contacts_updated", FieldType::kInt, kO, &J::contacts_updated},
+          {"groups_linked", FieldType::kInt, kO, &J::groups_linked},
+          {"message", FieldType::kText, kO, &J::message},
+          {"created_by", FieldType::kText, kO, &J::created_by},
+          {"source", FieldType::kText, kO | kFil, &J::source},
+          {"started_at", FieldType::kText, kO, &J::started_at},
+          {"finished_at", FieldType::kText, kO, &J::finished_at},
       }};
   return spec;
 }

@@ -10,6 +10,8 @@
 #include "http/idempotency.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/server.h"
+#include "imports/import_service.h"
 #include "services/allocation_service.h"
 #include "services/auth_service.h"
 #include "services/record_service.h"
@@ -17,8 +19,7 @@
 namespace relance::http {
 
 struct Api {
-  Api(services::Context c, const services::AuthService& a, size_t max_body,
-      std::optional<std::string> docs)
+  Api(services::Context c, const services::AuthService& a, const ServerOptions& o)
       : ctx(c),
         auth(a),
         organizations(c),
@@ -29,10 +30,13 @@ struct Api {
         payments(c),
         allocation_records(c),
         products(c),
+        dunning_plans(c),
+        import_jobs(c),
         allocations(c),
         idempotency(c),
-        max_body_bytes(max_body),
-        docs_dir(std::move(docs)) {}
+        imports(c, o.uploads_dir),
+        max_body_bytes(o.max_body_bytes),
+        docs_dir(o.docs_dir) {}
 
   services::Context ctx;
   const services::AuthService& auth;
@@ -44,8 +48,11 @@ struct Api {
   services::RecordService<domain::Payment> payments;
   services::RecordService<domain::Allocation> allocation_records;
   services::RecordService<domain::Product> products;
+  services::RecordService<domain::DunningPlan> dunning_plans;
+  services::RecordService<domain::ImportJob> import_jobs;
   services::AllocationService allocations;
   Idempotency idempotency;
+  imports::ImportService imports;
   size_t max_body_bytes;
   std::optional<std::string> docs_dir;  // swagger-ui-dist's files
   Metrics metrics;
@@ -62,6 +69,8 @@ void AddInvoiceRoutes(Router& r, const Api& api);
 void AddPaymentRoutes(Router& r, const Api& api);
 void AddAllocationRoutes(Router& r, const Api& api);
 void AddProductRoutes(Router& r, const Api& api);
+void AddDunningPlanRoutes(Router& r, const Api& api);
+void AddImportRoutes(Router& r, const Api& api);
 // "/", "/healthz", "/metrics", "/api/v1/openapi.json" (needs the finished table).
 void AddSystemRoutes(Router& r, const Api& api, const std::string* openapi_json);
 void AddDocsRoutes(Router& r, const Api& api);

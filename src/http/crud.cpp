@@ -264,5 +264,11 @@ template void AddResourceRoutes<domain::Allocation>(
 template void AddResourceRoutes<domain::Product>(Router&, const Api&,
                                                  const services::RecordService<domain::Product>&,
                                                  Resource<domain::Product>);
+template void AddResourceRoutes<domain::DunningPlan>(
+    Router&, const Api&, const services::RecordService<domain::DunningPlan>&,
+    Resource<domain::DunningPlan>);
+template void AddResourceRoutes<domain::ImportJob>(
+    Router&, const Api&, const services::RecordService<domain::ImportJob>&,
+    Resource<domain::ImportJob>);
 
 }  // namespace relance::http

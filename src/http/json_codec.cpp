@@ -358,6 +358,8 @@ RELANCE_INSTANTIATE(domain::Invoice)
 RELANCE_INSTANTIATE(domain::Payment)
 RELANCE_INSTANTIATE(domain::Allocation)
 RELANCE_INSTANTIATE(domain::Product)
+RELANCE_INSTANTIATE(domain::DunningPlan)
+RELANCE_INSTANTIATE(domain::ImportJob)
 #undef RELANCE_INSTANTIATE
 
 }  // namespace relance::http

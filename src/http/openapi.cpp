@@ -248,6 +248,67 @@ J Schemas() {
   s["Product"] = OutputSchema(domain::ProductSpec(), {});
   s["ProductCreate"] = InputSchema(domain::ProductSpec(), true);
   s["ProductUpdate"] = InputSchema(domain::ProductSpec(), false);
+  s["DunningPlan"] = OutputSchema(domain::DunningPlanSpec(), {});
+  s["DunningPlanCreate"] = InputSchema(domain::DunningPlanSpec(), true);
+  s["DunningPlanUpdate"] = InputSchema(domain::DunningPlanSpec(), false);
+  s["Import"] = OutputSchema(
+      domain::ImportJobSpec(),
+      {{"mapping_columns",
+        {{"type", "object"},
+         {"readOnly", true},
+         {"additionalProperties", {{"type", "string"}, {"nullable", true}}},
+         {"description", "The mapping as an object: file header -> field name (null: ignored)"}}}});
+  s["ImportPreview"] = {
+      {"type", "object"},
+      {"properties",
+       {{"format", {{"type", "string"}, {"enum", {"csv", "xlsx", "xlsb", "xls"}}}},
+        {"encoding", {{"type", "string"}}},
+        {"separator", {{"type", "string"}}},
+        {"sheets", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+        {"sheet", {{"type", "string"}}},
+        {"note", {{"type", "string"}}},
+        {"header", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+        {"rows",
+         {{"type", "array"},
+          {"items", {{"type", "object"},
+                     {"properties",
+                      {{"line", {{"type", "integer"}}},
+                       {"cells", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                       {"problem", {{"type", "string"}}}}}}}}},
+        {"proposed_mapping",
+         {{"type", "object"}, {"additionalProperties", {{"type", "string"}, {"nullable", true}}}}},
+        {"unmapped", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+        {"fields", {{"type", "array"}, {"items", {{"type", "string"}}},
+                    {"description", "Every field a column can be mapped to"}}}}}};
+  s["ImportUpload"] = {{"type", "object"},
+                       {"required", {"import", "preview"}},
+                       {"properties", {{"import", Ref("Import")}, {"preview", Ref("ImportPreview")}}}};
+  s["ImportStart"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"mapping",
+         {{"type", "object"},
+          {"additionalProperties", {{"type", "string"}, {"nullable", true}}},
+          {"description", "Corrections: file header -> field name, or null to ignore the column; "
+                          "columns not named keep the proposed field"}}},
+        {"keep_valid", {{"type", "boolean"},
+                        {"description", "Write the valid rows even when others are rejected"}}},
+        {"dry_run", {{"type", "boolean"}, {"description", "Validate and count; write nothing"}}}}}};
+  s["ImportRejections"] = {
+      {"type", "object"},
+      {"required", {"data", "next_cursor"}},
+      {"properties",
+       {{"data",
+         {{"type", "array"},
+          {"items", {{"type", "object"},
+                     {"properties",
+                      {{"seq", {{"type", "integer"}}},
+                       {"line", {{"type", "integer"}}},
+                       {"column", {{"type", "string"}}},
+                       {"value", {{"type", "string"}}},
+                       {"reason", {{"type", "string"}}}}}}}}},
+        {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}};
 
   s["Login"] = {{"type", "object"},
                 {"additionalProperties", false},
@@ -354,6 +415,19 @@ J Operation(const Route& r) {
     op["requestBody"] = {{"required", true},
                          {"content", {{"application/json", {{"schema", Ref(d.request_schema)}}}}}};
   }
+  if (d.upload) {
+    J props = {{"file", {{"type", "string"}, {"format", "binary"}}}};
+    for (const auto& f : d.form_fields) {
+      J fs = ParamSchema(f);
+      if (!f.description.empty()) fs["description"] = f.description;
+      props[f.name] = std::move(fs);
+    }
+    op["requestBody"] = {
+        {"required", true},
+        {"content",
+         {{"multipart/form-data",
+           {{"schema", {{"type", "object"}, {"required", {"file"}}, {"properties", props}}}}}}}};
+  }
 
   J responses = J::object();
   J ok = {{"description", "Success"}};
@@ -388,12 +462,14 @@ J Operation(const Route& r) {
       ok["content"] = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
       break;
     case Body::kFile:
-      ok["content"] = {
-          {"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}};
+      ok["content"] = {{d.file_content_type.empty() ? "application/octet-stream"
+                                                     : d.file_content_type,
+                        {{"schema", {{"type", "string"}, {"format", "binary"}}}}}};
       break;
   }
   // Record responses carry the record's version as ETag.
-  static const std::set<std::string> kNoEtag = {"", "Me", "IssuedToken", "Health"};
+  static const std::set<std::string> kNoEtag = {"",       "Me",           "IssuedToken",
+                                                "Health", "ImportUpload", "ImportRejections"};
   if (d.response == Body::kObject && kNoEtag.count(d.response_schema) == 0) {
     ok["headers"] = {{"ETag",
                       {{"description", "The record's version, for If-Match"},

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "http/error_response.h"
+#include "http/upload.h"
 #include "services/context.h"
 
 namespace relance::http {
@@ -44,6 +45,8 @@ struct ApiRequest {
   std::map<std::string, std::string> path;       // "{id}" -> decoded segment
   std::optional<services::Principal> principal;  // set on authenticated routes
   std::string request_id;
+  // Routes whose doc says `upload`: the multipart file received, if any.
+  std::optional<Upload> upload = std::nullopt;
 
   const std::string& PathParam(const std::string& name) const { return path.at(name); }
   // Precondition: the route requires authentication.
@@ -88,6 +91,11 @@ struct RouteDoc {
   std::vector<ParamDoc> query;
   bool idempotency_key = false;  // POST accepts Idempotency-Key
   bool if_match = false;         // PATCH honours If-Match
+  // The request is multipart/form-data with a "file" part (and small
+  // fields, listed in `query` style in `form_fields`).
+  bool upload = false;
+  std::vector<ParamDoc> form_fields;
+  std::string file_content_type;  // Body::kFile: e.g. "text/csv"
 };
 
 struct ApiRequest;

@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <cctype>
 #include <chrono>
 #include <map>
@@ -65,15 +67,26 @@ void Write(const Reply& reply, httplib::Response& res) {
 
 void WriteError(const ApiError& e, httplib::Response& res) { Write(ErrorReply(e), res); }
 
+ServerOptions WithUploadsDir(ServerOptions o) {
+  if (o.uploads_dir.empty()) {
+    o.uploads_dir = (std::filesystem::temp_directory_path() / "relance-uploads").string();
+  }
+  return o;
+}
+
 }  // namespace
 
 struct Server::Impl {
   Impl(services::Context ctx, const services::AuthService& auth, ServerOptions o)
-      : options(std::move(o)), api(ctx, auth, options.max_body_bytes, options.docs_dir) {}
+      : options(WithUploadsDir(std::move(o))), api(ctx, auth, options) {}
 
   void BuildRoutes();
-  void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body);
-  void DispatchRoute(const httplib::Request& req, httplib::Response& res, std::string body);
+  void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
+                std::optional<Upload> upload = std::nullopt);
+  void DispatchRoute(const httplib::Request& req, httplib::Response& res, std::string body,
+                     std::optional<Upload> upload);
+  // The route a request goes to, if any (for the upload check before routing).
+  const Route* RouteOf(const httplib::Request& req) const;
   void DispatchWithBody(const httplib::Request& req, httplib::Response& res,
                         const httplib::ContentReader& reader);
   Reply Handle(const Route& route, ApiRequest& areq);
@@ -111,6 +124,8 @@ void Server::Impl::BuildRoutes() {
   AddPaymentRoutes(router, api);
   AddAllocationRoutes(router, api);
   AddProductRoutes(router, api);
+  AddDunningPlanRoutes(router, api);
+  AddImportRoutes(router, api);
   for (const Route& r : router.routes()) slots.push_back(api.metrics.Register(r.method, r.path));
   for (auto m : kMethods) {
     unmatched_slot[std::string(m)] = api.metrics.Register(std::string(m), "unmatched");
@@ -141,13 +156,20 @@ Reply Server::Impl::Handle(const Route& route, ApiRequest& areq) {
   return route.handler(areq);
 }
 
-void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res, std::string body) {
-  DispatchRoute(req, res, std::move(body));
+void Server::Impl::Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
+                            std::optional<Upload> upload) {
+  DispatchRoute(req, res, std::move(body), std::move(upload));
   Observe(res.status);
 }
 
+const Route* Server::Impl::RouteOf(const httplib::Request& req) const {
+  auto segments = SplitPath(RawPath(req.target));
+  if (!segments) return nullptr;
+  return router.Find(req.method, *segments).route;
+}
+
 void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response& res,
-                                 std::string body) {
+                                 std::string body, std::optional<Upload> upload) {
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
   auto segments = SplitPath(RawPath(req.target));
   if (!segments) {
@@ -177,8 +199,14 @@ void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response&
     WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
     return;
   }
+  if (route.doc.upload && !upload) {
+    WriteError(ApiError{415, "unsupported_media_type",
+                        "send the file as multipart/form-data, in a part named \"file\"", {}},
+               res);
+    return;
+  }
   ApiRequest areq{req, std::move(body), std::move(found.params), std::nullopt,
-                  t_request.request_id};
+                  t_request.request_id, std::move(upload)};
   Reply reply;
   try {
     reply = Handle(route, areq);
@@ -219,9 +247,22 @@ void Server::Impl::DispatchWithBody(const httplib::Request& req, httplib::Respon
   bool too_large = false;
   bool read = true;
   if (req.is_multipart_form_data()) {
-    res.set_header("Connection", "close");
-    WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
-    Observe(res.status);
+    const Route* route = RouteOf(req);
+    if (route == nullptr || !route->doc.upload) {
+      res.set_header("Connection", "close");
+      WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
+      Observe(res.status);
+      return;
+    }
+    UploadResult up = ReceiveUpload(reader, api.imports.uploads_dir() + "/tmp",
+                                    {options.max_upload_bytes, options.max_body_bytes});
+    if (!up.ok) {
+      res.set_header("Connection", "close");
+      WriteError(up.error, res);
+      Observe(res.status);
+      return;
+    }
+    Dispatch(req, res, std::string(), std::move(up.upload));
     return;
   }
   read = reader([&](const char* data, size_t n) {
@@ -251,7 +292,8 @@ void Server::Impl::Install() {
   svr.new_task_queue = [n = options.worker_threads] {
     return new httplib::ThreadPool(static_cast<size_t>(n > 0 ? n : 1));
   };
-  svr.set_payload_max_length(options.max_body_bytes);
+  // Uploads may be larger than other bodies; those are limited while read.
+  svr.set_payload_max_length(std::max(options.max_body_bytes, options.max_upload_bytes));
   svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -351,6 +393,7 @@ Result<void> Server::Start() {
     return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                        " (in use, or not an address of this machine)");
   }
+  if (o.import_worker) RETURN_IF_ERROR(impl_->api.imports.StartWorker());
   impl_->bound_port = port;
   impl_->started = true;
   impl_->listen_returned = false;
@@ -382,7 +425,10 @@ Result<void> Server::Run() {
   return Ok();
 }
 
-void Server::Stop() { impl_->svr.stop(); }
+void Server::Stop() {
+  impl_->svr.stop();
+  impl_->api.imports.Stop();
+}
 
 int Server::port() const { return impl_->bound_port; }
 

@@ -41,6 +41,12 @@ struct ServerOptions {
   // Unset or missing: /docs answers 503 saying how to install them.
   std::optional<std::string> docs_dir;
   int worker_threads = 8;
+  // Uploaded import files are kept here until their import has run.
+  // Empty: a folder under the system's temporary directory.
+  std::string uploads_dir;
+  size_t max_upload_bytes = size_t{256} << 20;  // a larger upload gets 413
+  // Run queued imports in this process (imports::ImportService worker).
+  bool import_worker = true;
 };
 
 class Server {

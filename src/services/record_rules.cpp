@@ -37,6 +37,9 @@ template <> WritePolicy PolicyFor<Invoice>() { return {}; }
 template <> WritePolicy PolicyFor<Payment>() { return {Access::kWrite, false, false}; }
 template <> WritePolicy PolicyFor<Allocation>() { return {Access::kWrite, false, false}; }
 template <> WritePolicy PolicyFor<Product>() { return {}; }
+template <> WritePolicy PolicyFor<DunningPlan>() { return {}; }
+// Imports are created by upload and written by the import job only.
+template <> WritePolicy PolicyFor<ImportJob>() { return {Access::kWrite, false, false}; }
 
 template <typename T>
 std::string_view NewIdPrefix(const T&) {
@@ -48,6 +51,8 @@ std::string_view NewIdPrefix(const T&) {
     if constexpr (std::is_same_v<T, Payment>) return kPaymentPrefix;
     if constexpr (std::is_same_v<T, Allocation>) return kAllocationPrefix;
     if constexpr (std::is_same_v<T, Product>) return kProductPrefix;
+    if constexpr (std::is_same_v<T, DunningPlan>) return kDunningPlanPrefix;
+    if constexpr (std::is_same_v<T, ImportJob>) return kImportPrefix;
     return kInvoicePrefix;
   }();
 }
@@ -61,6 +66,8 @@ template std::string_view NewIdPrefix(const Contact&);
 template std::string_view NewIdPrefix(const Payment&);
 template std::string_view NewIdPrefix(const Allocation&);
 template std::string_view NewIdPrefix(const Product&);
+template std::string_view NewIdPrefix(const DunningPlan&);
+template std::string_view NewIdPrefix(const ImportJob&);
 
 Result<void> Prepare(store::Connection&, const Context&, const Organization&, Organization& r,
                      const Organization*) {
@@ -78,6 +85,10 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization&, 
   if (r.account_manager_id) {
     RETURN_IF_ERROR(
         Referenced(c, UserSpec(), r.meta.org_id, *r.account_manager_id, "account_manager_id"));
+  }
+  if (r.dunning_plan_id && (before == nullptr || before->dunning_plan_id != r.dunning_plan_id)) {
+    RETURN_IF_ERROR(
+        Referenced(c, DunningPlanSpec(), r.meta.org_id, *r.dunning_plan_id, "dunning_plan_id"));
   }
   if (r.parent_id && (before == nullptr || before->parent_id != r.parent_id)) {
     store::RecordRepository<Customer> repo(CustomerSpec());
@@ -170,6 +181,26 @@ Result<void> Prepare(store::Connection&, const Context&, const Organization&, Al
 Result<void> Prepare(store::Connection&, const Context&, const Organization&, Product& r,
                      const Product*) {
   return ValidateProduct(r);
+}
+
+Result<void> Prepare(store::Connection& c, const Context&, const Organization&, DunningPlan& r,
+                     const DunningPlan* before) {
+  RETURN_IF_ERROR(ValidateDunningPlan(r));
+  if (before == nullptr || before->name != r.name) {
+    store::RecordRepository<DunningPlan> repo(DunningPlanSpec());
+    ASSIGN_OR_RETURN(auto same, repo.FindBy(c, r.meta.org_id, "name", r.name));
+    if (same && same->meta.id != r.meta.id) {
+      return Error(ErrorCode::kAlreadyExists, "a dunning plan is already named \"" + r.name + "\"",
+                   {{"name", "already used by " + same->meta.id}});
+    }
+  }
+  return Ok();
+}
+
+Result<void> Prepare(store::Connection&, const Context&, const Organization&, ImportJob&,
+                     const ImportJob*) {
+  return Error(ErrorCode::kFailedPrecondition,
+               "imports are created by uploading a file to POST /api/v1/imports");
 }
 
 Result<void> PreparePayment(store::Connection& c, const Context& ctx, const Organization& org,

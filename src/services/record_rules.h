@@ -43,6 +43,10 @@ Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Org
                      domain::Allocation& r, const domain::Allocation* before);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
                      domain::Product& r, const domain::Product* before);
+Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
+                     domain::DunningPlan& r, const domain::DunningPlan* before);
+Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
+                     domain::ImportJob& r, const domain::ImportJob* before);
 
 // Called after the row is written, in the same transaction.
 template <typename T>

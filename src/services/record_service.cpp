@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "services/apply_fields.h"
+#include "services/ownership.h"
 #include "services/record_rules.h"
 #include "store/external_refs.h"
 
@@ -15,36 +16,6 @@ using store::Connection;
 Result<domain::Organization> LoadOrganization(Connection& c, const std::string& org_id) {
   store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
   return orgs.Get(c, org_id, org_id);
-}
-
-// Fields that a connector owns are read-only for everyone else (R-SELLSY-8).
-template <typename T>
-Result<void> CheckOwnership(Connection& c, const Principal& p, const domain::EntitySpec<T>& spec,
-                            const T& before, const T& after,
-                            const std::vector<FieldAssignment>& fields) {
-  ASSIGN_OR_RETURN(auto refs, store::ExternalRefsOf(c, p.org_id, std::string(spec.entity),
-                                                    before.meta.id));
-  std::vector<FieldError> owned;
-  std::string owner;
-  for (const auto& ref : refs) {
-    if (ref.connector == p.origin) continue;
-    for (const auto& a : fields) {
-      const auto* f = spec.Find(a.field);
-      if (f == nullptr || f->Get(before) == f->Get(after)) continue;
-      for (const auto& of : ref.owned_fields) {
-        if (of == a.field) {
-          owned.push_back({a.field, "is owned by the " + ref.connector +
-                                        " connection and can only be changed there"});
-          owner = ref.connector;
-        }
-      }
-    }
-  }
-  if (owned.empty()) return Ok();
-  std::string message = owned[0].field + " of " + std::string(spec.entity) + " " +
-                        before.meta.id + " is owned by the " + owner +
-                        " connection; change it in " + owner;
-  return Conflict(std::move(message), std::move(owned));
 }
 
 }  // namespace
@@ -92,7 +63,7 @@ Result<T> RecordService<T>::Update(const Principal& p, const std::string& id,
     }
     record = before;
     RETURN_IF_ERROR(ApplyFields(spec(), record, fields, /*creating=*/false));
-    RETURN_IF_ERROR(CheckOwnership(c, p, spec(), before, record, fields));
+    RETURN_IF_ERROR(CheckOwnedFieldsUnchanged(c, p, before, record));
     record.meta.version = before.meta.version + 1;
     record.meta.updated_at = FormatTimestamp(ctx_.clock.Now());
     ASSIGN_OR_RETURN(auto org, LoadOrganization(c, p.org_id));
@@ -182,5 +153,7 @@ template class RecordService<domain::Invoice>;
 template class RecordService<domain::Payment>;
 template class RecordService<domain::Allocation>;
 template class RecordService<domain::Product>;
+template class RecordService<domain::DunningPlan>;
+template class RecordService<domain::ImportJob>;
 
 }  // namespace relance::services

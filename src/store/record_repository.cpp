@@ -120,6 +120,7 @@ template <typename T>
 RecordRepository<T>::RecordRepository(const domain::EntitySpec<T>& spec) : spec_(spec) {
   std::vector<std::string> cols(std::begin(kCommonColumns), std::end(kCommonColumns));
   for (const auto& f : spec_.fields) cols.emplace_back(f.name);
+  column_names_ = cols;
   columns_ = Join(cols, ", ");
   std::vector<std::string> marks(cols.size(), "?");
   insert_sql_ = "INSERT INTO " + std::string(spec_.table) + " (" + columns_ + ") VALUES (" +
@@ -356,5 +357,7 @@ template class RecordRepository<domain::Invoice>;
 template class RecordRepository<domain::Payment>;
 template class RecordRepository<domain::Allocation>;
 template class RecordRepository<domain::Product>;
+template class RecordRepository<domain::DunningPlan>;
+template class RecordRepository<domain::ImportJob>;
 
 }  // namespace relance::store

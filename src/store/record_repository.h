@@ -67,17 +67,50 @@ class RecordRepository {
   Result<int64_t> Count(Connection& c, const std::string& org_id,
                         const std::vector<Condition>& conditions) const;
 
+  // For bulk paths (BulkWriter): the table's columns in row order, and one
+  // record as the values of those columns.
+  const std::vector<std::string>& ColumnNames() const { return column_names_; }
+  std::vector<SqlValue> ToValues(const T& record) const;
+
  private:
   T FromRow(const SqlRow& row) const;
-  std::vector<SqlValue> ToValues(const T& record) const;
   Result<std::string> Where(const std::vector<Condition>& conditions,
                             std::vector<SqlValue>& params) const;
 
   const domain::EntitySpec<T>& spec_;
+  std::vector<std::string> column_names_;
   std::string columns_;  // "id, org_id, version, created_at, updated_at, f1, f2, ..."
   std::string insert_sql_;
   std::string update_sql_;
   std::string select_sql_;  // "SELECT <columns> FROM <table> WHERE org_id = ?"
+};
+
+// Buffers new records and writes them with Connection::BulkInsert (prepared
+// statement reuse on SQLite, COPY on PostgreSQL) every `batch` records and
+// on Flush(), inside the caller's transaction. Rows added but not flushed are
+// not in the database yet: flush before reading them back.
+template <typename T>
+class BulkWriter {
+ public:
+  explicit BulkWriter(const RecordRepository<T>& repo, size_t batch = 10'000)
+      : repo_(repo), batch_(batch) {}
+
+  Result<void> Add(Connection& c, const T& record) {
+    rows_.push_back(repo_.ToValues(record));
+    return rows_.size() >= batch_ ? Flush(c) : Ok();
+  }
+  Result<void> Flush(Connection& c) {
+    if (rows_.empty()) return Ok();
+    auto r = c.BulkInsert(repo_.spec().table, repo_.ColumnNames(), rows_);
+    rows_.clear();
+    return r;
+  }
+  size_t pending() const { return rows_.size(); }
+
+ private:
+  const RecordRepository<T>& repo_;
+  size_t batch_;
+  std::vector<std::vector<SqlValue>> rows_;
 };
 
 // Conversions between a field value and its column, shared with bulk paths.

@@ -195,5 +195,53 @@ TEST_F(CliTest, MigrateTwiceAppliesOnce) {
   EXPECT_THAT(second.out, AllOf(Not(HasSubstr("applied migration")), HasSubstr("up to date")));
 }
 
+// `relance import customers` (SPEC §2): preview, import, a rerun that
+// changes nothing, and a failed import's exit code and report.
+TEST_F(CliTest, ImportCustomersFromTheCommandLine) {
+  std::string org = Trimmed(Cli({"org", "create", "--name", "Acme", "--db", db_}).out);
+  ASSERT_TRUE(IsValidId(org, kOrgPrefix)) << org;
+  std::string file = (dir_ / "clients.csv").string();
+  std::ofstream(file) << "Raison sociale;Code client;E-mail;Contact principal\n"
+                         "Acme;A1;a@acme.fr;1\nBeta;B1;b@beta.fr;1\n";
+  std::string data = (dir_ / "data").string();
+
+  CliRun preview = Cli({"import", "customers", file, "--org", org, "--db", db_, "--preview"});
+  EXPECT_EQ(preview.code, 0) << preview.err;
+  EXPECT_THAT(preview.out, AllOf(HasSubstr("format: csv"), HasSubstr("Code client -> external_id")));
+
+  CliRun first = Cli({"import", "customers", file, "--org", org, "--db", db_, "--data-dir", data});
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("import succeeded: 2 customers created"));
+  CliRun again = Cli({"import", "customers", file, "--org", org, "--db", db_, "--data-dir", data});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 customers created, 0 updated, 0 contacts created, 0 updated"));
+
+  std::string bad = (dir_ / "bad.csv").string();
+  std::ofstream(bad) << "Raison sociale;Délai de paiement\nGamma;30 jours\n";
+  std::string report = (dir_ / "report.csv").string();
+  CliRun failed = Cli({"import", "customers", bad, "--org", org, "--db", db_, "--data-dir", data,
+                       "--report", report});
+  EXPECT_EQ(failed.code, 65);
+  EXPECT_THAT(failed.out, AllOf(HasSubstr("import failed"),
+                                HasSubstr("line 2, Délai de paiement \"30 jours\"")));
+  std::ifstream in(report);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("2;Délai de paiement;30 jours;"));
+
+  // A mapping file corrects the proposal; a bad one is refused.
+  std::string mapping = (dir_ / "mapping.json").string();
+  std::ofstream(mapping) << R"({"Délai de paiement": null})";
+  CliRun corrected = Cli({"import", "customers", bad, "--org", org, "--db", db_, "--data-dir",
+                          data, "--mapping", mapping});
+  EXPECT_EQ(corrected.code, 0) << corrected.out << corrected.err;
+  std::ofstream(mapping) << "not json";
+  EXPECT_EQ(Cli({"import", "customers", bad, "--org", org, "--db", db_, "--mapping", mapping}).code,
+            65);
+  EXPECT_EQ(Cli({"import", "customers", (dir_ / "missing.csv").string(), "--org", org, "--db",
+                 db_}).code,
+            66);
+}
+
 }  // namespace
 }  // namespace relance::cli

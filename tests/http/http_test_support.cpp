@@ -63,6 +63,7 @@ ServerOptions HttpTest::Options() {
   o.port = 0;
   o.docs_dir = docs_dir_;
   o.worker_threads = 4;
+  o.uploads_dir = docs_dir_ + "/uploads";  // removed with the test's folder
   return o;
 }
 
@@ -94,6 +95,21 @@ Caller HttpTest::NewUser(const std::string& org_id, const std::string& role) {
   return Caller{org_id, user->meta.id, email, token.ok() ? token->token : ""};
 }
 
+// One result of httplib as the tests read it.
+static Response FromResult(const httplib::Result& r, const std::string& what) {
+  Response out;
+  if (!r) {
+    ADD_FAILURE() << what << ": " << httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  out.headers = r->headers;
+  out.json_body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (out.json_body.is_discarded()) out.json_body = nullptr;
+  return out;
+}
+
 Response HttpTest::Call(const std::string& method, const std::string& path,
                         const std::optional<std::string>& body, const Auth& auth,
                         httplib::Headers headers) {
@@ -110,18 +126,19 @@ Response HttpTest::Call(const std::string& method, const std::string& path,
     if (method == "OPTIONS") return client.Options(path, headers);
     return client.Get(path, headers);
   };
-  httplib::Result r = send();
-  Response out;
-  if (!r) {
-    ADD_FAILURE() << method << " " << path << ": " << httplib::to_string(r.error());
-    return out;
-  }
-  out.status = r->status;
-  out.body = r->body;
-  out.headers = r->headers;
-  out.json_body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-  if (out.json_body.is_discarded()) out.json_body = nullptr;
-  return out;
+  return FromResult(send(), method + " " + path);
+}
+
+Response HttpTest::Upload(const std::string& path, const std::string& file_name,
+                          const std::string& content,
+                          const std::map<std::string, std::string>& fields, const Caller& who) {
+  httplib::Client client("127.0.0.1", server_->port());
+  client.set_read_timeout(30, 0);
+  httplib::MultipartFormDataItems items;
+  items.push_back({"file", content, file_name, "application/octet-stream"});
+  for (const auto& [name, value] : fields) items.push_back({name, value, "", ""});
+  httplib::Headers headers = {{"Authorization", "Bearer " + who.token}};
+  return FromResult(client.Post(path, headers, items), "upload to " + path);
 }
 
 size_t HttpTest::Count(const std::string& list_path, const Caller& who) {

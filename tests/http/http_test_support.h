@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -76,6 +77,11 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
   Response Delete(const std::string& path, const Caller& who) {
     return Call("DELETE", path, std::nullopt, Auth{who.token, {}});
   }
+
+  // A multipart/form-data POST with `content` as the "file" part.
+  Response Upload(const std::string& path, const std::string& file_name,
+                  const std::string& content, const std::map<std::string, std::string>& fields,
+                  const Caller& who);
 
   // Records of a list, all pages (limit 1000).
   size_t Count(const std::string& list_path, const Caller& who);

@@ -182,7 +182,7 @@ Result<void> ValidateCustomer(const Customer& c) {
   }
   p.Ref("account_manager_id", c.account_manager_id, kUserPrefix);
   p.Ref("parent_id", c.parent_id, kCustomerPrefix);
-  p.Length("dunning_plan_id", c.dunning_plan_id, kCodeMax);
+  p.Ref("dunning_plan_id", c.dunning_plan_id, kDunningPlanPrefix);
   if (c.payment_delay_days) p.Range("payment_delay_days", *c.payment_delay_days, 0, kDelayMaxDays);
   p.Map("smart_tags", c.smart_tags);
   p.Map("custom_fields", c.custom_fields);
@@ -244,6 +244,14 @@ Result<void> ValidateProduct(const Product& pr) {
   p.Currency("currency", pr.currency);
   if (pr.stock && *pr.stock < 0) p.Add("stock", "must not be negative (null = not stock-managed)");
   p.Length("image_url", pr.image_url, kTextMax);
+  return p.Done();
+}
+
+Result<void> ValidateDunningPlan(const DunningPlan& d) {
+  Problems p("dunning plan");
+  p.Required("name", d.name, kNameMax);
+  p.OneOf("level", d.level, {"CUSTOMER", "INVOICE"});
+  p.Range("min_delay_days", d.min_delay_days, 0, kDelayMaxDays);
   return p.Done();
 }
 

@@ -17,6 +17,7 @@ Result<void> ValidateContact(const Contact& c);
 Result<void> ValidateInvoice(const Invoice& i);
 Result<void> ValidatePayment(const Payment& p);
 Result<void> ValidateProduct(const Product& p);
+Result<void> ValidateDunningPlan(const DunningPlan& d);
 
 // Pragmatic e-mail syntax: one '@', non-empty parts, a dot in the domain, no
 // spaces or control characters, at most 254 characters.

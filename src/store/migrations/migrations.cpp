@@ -121,8 +121,42 @@ CREATE TABLE idempotency_keys (
 )
 )sql";
 
+// Dunning plans (named by imports; their steps come with the dunning
+// engine) and bulk imports with their rejected rows (R-IMP-12).
+constexpr std::string_view kImports = R"sql(
+CREATE TABLE dunning_plans (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  name TEXT NOT NULL, level TEXT NOT NULL, is_default INTEGER NOT NULL,
+  min_delay_days BIGINT NOT NULL,
+  PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX dunning_plans_name ON dunning_plans (org_id, name);
+CREATE TABLE imports (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  status TEXT NOT NULL, file_name TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL,
+  separator TEXT NOT NULL, sheet TEXT NOT NULL, mapping TEXT NOT NULL,
+  keep_valid INTEGER NOT NULL, dry_run INTEGER NOT NULL, phase TEXT NOT NULL,
+  rows_total BIGINT NOT NULL, rows_done BIGINT NOT NULL, rows_rejected BIGINT NOT NULL,
+  customers_created BIGINT NOT NULL, customers_updated BIGINT NOT NULL,
+  contacts_created BIGINT NOT NULL, contacts_updated BIGINT NOT NULL,
+  groups_linked BIGINT NOT NULL, message TEXT, created_by TEXT, source TEXT NOT NULL,
+  started_at TEXT, finished_at TEXT,
+  PRIMARY KEY (org_id, id)
+);
+CREATE INDEX imports_status ON imports (status);
+CREATE TABLE import_rejections (
+  org_id TEXT NOT NULL, import_id TEXT NOT NULL, seq BIGINT NOT NULL,
+  line BIGINT NOT NULL, column_name TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL,
+  PRIMARY KEY (org_id, import_id, seq),
+  FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id) ON DELETE CASCADE
+)
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "initial schema", kInitial},
+    {2, "dunning plans and imports", kImports},
 };
 
 constexpr std::string_view kCreateLedger =

@@ -274,12 +274,17 @@ std::string WithoutPassword(std::string_view url) {
     if (end == std::string::npos) end = out.size();
     std::string_view param(out.data() + start, end - start);
     if (!param.empty() && !param.starts_with("password=")) {
-      kept += (kept.empty() ? "" : "&") + std::string(param);
+      // Appended piecewise: GCC 12 mis-warns (-Wrestrict) on "..." + string.
+      if (!kept.empty()) kept += '&';
+      kept.append(param);
     }
     start = end + 1;
   }
   out.resize(query);
-  if (!kept.empty()) out += "?" + kept;
+  if (!kept.empty()) {
+    out += '?';
+    out += kept;
+  }
   return out;
 }
 

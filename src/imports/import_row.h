@@ -1,0 +1,91 @@
+// One row of a customer-and-contact import, read through the column mapping
+// and checked on its own (no database): the customer it names and the
+// fields it sets, the contact it describes, and every problem found, each
+// tied to its column so the report can say line, column, value and reason
+// (R-IMP-12).
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/entities.h"
+#include "imports/column_mapping.h"
+
+namespace relance::imports {
+
+// The customer columns of a row; unset = the cell was empty (an empty cell
+// never erases a stored value).
+struct CustomerPart {
+  std::optional<std::string> external_id;
+  std::optional<std::string> name;
+  std::optional<std::string> status;  // CLIENT, PROSPECT
+  std::optional<std::string> accounting_code;
+  std::optional<std::string> vat_number;
+  std::optional<std::string> street;
+  std::optional<std::string> postal_code;
+  std::optional<std::string> city;
+  std::optional<std::string> region;
+  std::optional<std::string> country;  // ISO 3166-1 alpha-2
+  std::optional<std::string> account_manager_email;
+  std::optional<std::string> dunning_plan_name;
+  std::optional<int64_t> payment_delay_days;
+  std::optional<std::string> group_name;
+  std::optional<std::string> group_external_id;
+  domain::StringMap smart_tags;
+  domain::StringMap custom_fields;
+
+  bool HasGroup() const { return group_name || group_external_id; }
+  // A digest of every field the row sets: rows of one customer that repeat
+  // the same values have the same digest, so they cost no database work.
+  uint64_t Digest() const;
+  // Copies every set field onto `c` (account manager, dunning plan and group
+  // are references, resolved by the import job).
+  void ApplyTo(domain::Customer& c) const;
+};
+
+struct ContactPart {
+  bool present = false;  // some contact cell is filled
+  std::string email;     // lower-case
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> phone;
+  std::optional<std::string> external_id;
+  std::optional<std::string> position;  // ACCOUNTING, SALES, PURCHASER, PAYER
+  std::optional<bool> is_main;          // unset: the cell was empty
+
+  void ApplyTo(domain::Contact& c) const;
+};
+
+struct RowProblem {
+  std::string column;  // the header of the column at fault; empty: the whole row
+  std::string value;
+  std::string reason;
+};
+
+struct ImportRow {
+  int64_t line = 0;
+  CustomerPart customer;
+  ContactPart contact;
+  std::vector<RowProblem> problems;  // empty: the row is valid on its own
+};
+
+// Reads `cells` (one row of the file) through `mapping`.
+ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
+                         const ColumnMapping& mapping);
+
+// The values accepted for a position (R-IMP-9): the canonical names and the
+// French labels ("Comptabilité", "Commercial", "Acheteur", "Payeur"), case and
+// accents ignored. nullopt for anything else.
+std::optional<std::string> ParsePosition(std::string_view text);
+// R-IMP-10: "1" marks the main contact; "0" and the usual yes/no words too.
+std::optional<bool> ParseMainFlag(std::string_view text);
+// R-IMP-6: a whole number of days ("30"; spreadsheets' "30.0" too).
+std::optional<int64_t> ParsePaymentDelay(std::string_view text);
+
+}  // namespace relance::imports
