@@ -36,7 +36,7 @@ TEST_P(ImportsApiTest, UploadPreviewStartAndReport) {
   ASSERT_EQ(up.status, 201) << up.body;
   const json& preview = up.json_body["preview"];
   EXPECT_EQ(preview["format"], "csv");
-  EXPECT_EQ(preview["encoding"], "UTF-8 with BOM");
+  EXPECT_EQ(preview["encoding"], "UTF-8 (BOM)");
   EXPECT_EQ(preview["separator"], ";");
   EXPECT_EQ(preview["header"].size(), 4u);
   EXPECT_EQ(preview["rows"].size(), 2u);
