@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/clock.h"
+#include "core/prng.h"
 #include "core/ids.h"
 #include "domain/entity_spec.h"
 #include "services/auth_service.h"
@@ -42,23 +43,6 @@ constexpr std::string_view kAdminEmail = "bench@relance.test";
 constexpr std::string_view kTimeZone = "Europe/Paris";
 constexpr size_t kBatch = 50'000;  // invoices per transaction
 
-// SplitMix64: the same sequence on every standard library.
-class Prng {
- public:
-  explicit Prng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  int64_t Between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-
- private:
-  uint64_t state_;
-};
 
 template <typename T>
 void Stamp(T& r, const std::string& id, const std::string& org_id, const std::string& now) {

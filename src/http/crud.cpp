@@ -108,6 +108,13 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
     for (const T& r : items) out.push_back(RecordToJson(r));
     return out;
   };
+  auto list_text = [res](const ApiRequest& req, std::span<const T> items,
+                         std::string& out) -> Result<void> {
+    if (res->list_text) return res->list_text(req, items, out);
+    AppendRecordsJson(out, items);
+    return Ok();
+  };
+  const bool text_lists = res->list_text || !res->present;
   auto one = [present](const ApiRequest& req, const Result<T>& r, int status) -> Reply {
     if (!r.ok()) return ErrorReply(r.error());
     auto j = present(req, std::span<const T>(&*r, 1), true);
@@ -140,11 +147,27 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
     doc.response_schema = S;
     doc.query = ListParamDocs(svc->spec(), res->list_params);
     router.Add({"GET", res->base, Access::kRead,
-                [svc, res, present](ApiRequest& req) -> Reply {
+                [svc, res, present, list_text, text_lists](ApiRequest& req) -> Reply {
                   auto q = ParseListQuery(svc->spec(), req, res->list_params);
                   if (!q.ok()) return ErrorReply(q.error());
                   auto page = svc->List(req.who(), *q);
                   if (!page.ok()) return ErrorReply(page.error());
+                  if (text_lists) {
+                    Reply reply;
+                    reply.body.reserve(512 + page->items.size() * 640);
+                    reply.body = "{\"data\":[";
+                    if (auto w = list_text(req, page->items, reply.body); !w.ok()) {
+                      return ErrorReply(w.error());
+                    }
+                    reply.body += "],\"next_cursor\":";
+                    if (page->next_cursor) {
+                      AppendJsonString(reply.body, *page->next_cursor);
+                    } else {
+                      reply.body += "null";
+                    }
+                    reply.body += '}';
+                    return reply;
+                  }
                   auto items = present(req, page->items, false);
                   if (!items.ok()) return ErrorReply(items.error());
                   OrderedJson data = OrderedJson::array();

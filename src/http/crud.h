@@ -47,6 +47,12 @@ struct Resource {
   std::function<Result<std::vector<OrderedJson>>(const ApiRequest&, std::span<const T>,
                                                  bool single)>
       present;
+  // The list page as JSON text: appends the records, comma-separated, to
+  // `out`, with the same members `present` gives them. Lists use it when
+  // set, or when `present` is not (RecordToJson's members via
+  // AppendRecordJson); a resource whose `present` adds members to lists
+  // sets it too, so that lists never build a JSON tree.
+  std::function<Result<void>(const ApiRequest&, std::span<const T>, std::string& out)> list_text;
 
   // Replacements of the generic handlers, with the doc to publish.
   Handler create_handler;

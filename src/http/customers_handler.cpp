@@ -27,6 +27,12 @@ void AddCustomerRoutes(Router& r, const Api& api) {
     }
     return out;
   };
+  // Lists carry no external references: the plain record text.
+  res.list_text = [](const ApiRequest&, std::span<const domain::Customer> items,
+                     std::string& out) -> Result<void> {
+    AppendRecordsJson(out, items);
+    return Ok();
+  };
   AddResourceRoutes(r, api, api.customers, std::move(res));
 }
 

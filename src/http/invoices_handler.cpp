@@ -85,6 +85,20 @@ void AddInvoiceRoutes(Router& r, const Api& api) {
     }
     return out;
   };
+  res.list_text = [&api](const ApiRequest& req, std::span<const domain::Invoice> items,
+                         std::string& out) -> Result<void> {
+    if (items.empty()) return Ok();
+    ASSIGN_OR_RETURN(Date today, TodayOf(api, req.who()));
+    std::string status;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ',';
+      status.clear();
+      AppendJsonString(status, domain::InvoiceStatus(items[i], today));
+      const JsonMember extra[] = {{"status", status}};
+      AppendRecordJson(out, items[i], extra);
+    }
+    return Ok();
+  };
   AddResourceRoutes(r, api, api.invoices, std::move(res));
 }
 

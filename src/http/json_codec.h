@@ -36,6 +36,27 @@ OrderedJson FieldValueToJson(const domain::FieldValue& v);
 template <typename T>
 OrderedJson RecordToJson(const T& record);
 
+// The JSON text of RecordToJson(record).dump(), written straight into `out`
+// without building a JSON tree (list responses: a page of 1000 records is
+// where the tree cost most of a request). `extra` members, already JSON
+// text, go before "version" as InsertBefore puts them.
+struct JsonMember {
+  std::string_view name;
+  std::string_view json;  // the value's JSON text
+};
+template <typename T>
+void AppendRecordJson(std::string& out, const T& record, std::span<const JsonMember> extra = {});
+// A JSON string literal, escaped as nlohmann's dump() escapes (UTF-8 kept).
+void AppendJsonString(std::string& out, std::string_view s);
+// Records, comma-separated, each as AppendRecordJson writes it.
+template <typename T>
+void AppendRecordsJson(std::string& out, std::span<const T> items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    AppendRecordJson(out, items[i]);
+  }
+}
+
 enum class DecodeMode { kCreate, kUpdate };
 
 // Appends one assignment per member of `object` that is a field of `spec`,

@@ -295,6 +295,14 @@ void Server::Impl::Install() {
   // Uploads may be larger than other bodies; those are limited while read.
   svr.set_payload_max_length(std::max(options.max_body_bytes, options.max_upload_bytes));
   svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
+  // httplib writes headers and body separately: with Nagle's algorithm the
+  // body waits for the client's delayed ACK, 40 ms on every keep-alive
+  // request after the first.
+  svr.set_tcp_nodelay(true);
+  // A worker thread serves one connection until it closes; more requests per
+  // connection save reconnects, and worker_threads bounds how many clients
+  // are served at once.
+  svr.set_keep_alive_max_count(100);
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request.start = Clock::now();

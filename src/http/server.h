@@ -40,7 +40,9 @@ struct ServerOptions {
   // Where swagger-ui-dist's files are (web/node_modules/swagger-ui-dist).
   // Unset or missing: /docs answers 503 saying how to install them.
   std::optional<std::string> docs_dir;
-  int worker_threads = 8;
+  // httplib serves one connection per thread for as long as it stays open
+  // (keep-alive): this bounds the clients served at once, not the CPU used.
+  int worker_threads = 64;
   // Uploaded import files are kept here until their import has run.
   // Empty: a folder under the system's temporary directory.
   std::string uploads_dir;

@@ -1,7 +1,10 @@
 #include "imports/customer_import.h"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
+
+#include <spdlog/spdlog.h>
 
 #include "core/ids.h"
 #include "domain/entity_spec.h"
@@ -87,7 +90,8 @@ class Import {
                                  std::vector<RowProblem>* problems) const;
   void RejectRow(int64_t line, std::vector<RowProblem> problems);
   void RejectRow(int64_t line, std::string column, std::string value, std::string reason);
-  void Report(ImportPhase phase, int64_t done, bool force = false);
+  // Reports progress every kProgressEvery rows, and stops when asked to.
+  Result<void> Report(ImportPhase phase, int64_t done, bool force = false);
 
   services::Context ctx_;
   const services::Principal& who_;
@@ -113,9 +117,14 @@ class Import {
   std::string now_;
 };
 
-void Import::Report(ImportPhase phase, int64_t done, bool force) {
-  if (!progress_ || (!force && done % kProgressEvery != 0)) return;
-  progress_({phase, done, phase == ImportPhase::kWriting ? out_.counts.rows_total : 0});
+Result<void> Import::Report(ImportPhase phase, int64_t done, bool force) {
+  if (!force && done % kProgressEvery != 0) return Ok();
+  // Not kUnavailable: InTransaction would run the write pass again.
+  if (s_.stop && s_.stop->load()) {
+    return Error(ErrorCode::kFailedPrecondition, std::string(kImportStopped));
+  }
+  if (progress_) progress_({phase, done, phase == ImportPhase::kWriting ? out_.counts.rows_total : 0});
+  return Ok();
 }
 
 void Import::RejectRow(int64_t line, std::vector<RowProblem> problems) {
@@ -197,7 +206,7 @@ Result<void> Import::Validate() {
   RETURN_IF_ERROR(rows.ForEach([&](int64_t line, std::span<const std::string_view> cells,
                                    std::string_view problem) -> Result<void> {
     int64_t n = ++out_.counts.rows_total;
-    Report(ImportPhase::kValidating, n);
+    RETURN_IF_ERROR(Report(ImportPhase::kValidating, n));
     if (!problem.empty()) {
       rejected_lines_.push_back(line);
       RejectRow(line, "", "", std::string(problem));
@@ -214,7 +223,7 @@ Result<void> Import::Validate() {
     index_.Note(row);
     return Ok();
   }));
-  Report(ImportPhase::kValidating, out_.counts.rows_total, /*force=*/true);
+  RETURN_IF_ERROR(Report(ImportPhase::kValidating, out_.counts.rows_total, /*force=*/true));
   for (auto& p : index_.Resolve(s_.mapping)) {
     rejected_lines_.push_back(p.line);
     RejectRow(p.line, std::move(p.column), std::move(p.value), std::move(p.reason));
@@ -245,6 +254,13 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
     row.customer.ApplyTo(cu);
     cu.name = slot.name;  // the file's last name for this customer
     RETURN_IF_ERROR(ResolveReferences(row.customer, cu, nullptr));
+    // A group written already (earlier in the file, or stored) is linked at
+    // once; the others after every customer is written (LinkGroups).
+    if (slot.parent != CustomerIndex::kNone && !index_.at(slot.parent).id.empty()) {
+      cu.parent_id = index_.at(slot.parent).id;
+      slot.linked = true;
+      ++out_.counts.groups_linked;
+    }
     if (auto v = domain::ValidateCustomer(cu); !v.ok()) {
       for (const auto& d : v.error().details()) problems.push_back({d.field, "", d.message});
       return Ok();
@@ -357,7 +373,7 @@ Result<void> Import::LinkGroups(Connection& c) {
   for (size_t i = 0; i < index_.size(); ++i) {
     const auto& s = index_.at(static_cast<int32_t>(i));
     if (s.parent == CustomerIndex::kNone || s.rejected || s.alias != CustomerIndex::kNone ||
-        s.id.empty()) {
+        s.id.empty() || s.linked) {
       continue;
     }
     const auto& parent = index_.at(s.parent);
@@ -385,39 +401,48 @@ Result<void> Import::Write(Connection& c) {
   int64_t done = 0;
   RETURN_IF_ERROR(rows.ForEach([&](int64_t line, std::span<const std::string_view> cells,
                                    std::string_view) -> Result<void> {
-    Report(ImportPhase::kWriting, ++done);
+    RETURN_IF_ERROR(Report(ImportPhase::kWriting, ++done));
     while (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] < line) {
       ++next_rejected;
     }
     if (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] == line) {
       return Ok();
     }
-    return WriteRow(c, ParseImportRow(line, cells, s_.mapping));
+    return WriteRow(c, ParseImportRow(line, cells, s_.mapping, /*validate=*/false));
   }));
   RETURN_IF_ERROR(FlushAll(c));
   RETURN_IF_ERROR(LinkGroups(c));
-  Report(ImportPhase::kWriting, done, /*force=*/true);
+  RETURN_IF_ERROR(Report(ImportPhase::kWriting, done, /*force=*/true));
   return Ok();
 }
 
 Result<ImportOutcome> Import::Run() {
   RETURN_IF_ERROR(services::Authorize(who_, services::Access::kWrite));
   RETURN_IF_ERROR(CheckMappingUsable(s_.mapping));
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   RETURN_IF_ERROR(Preload());
+  spdlog::info("import: {} stored customers loaded in {:.2f} s", index_.size(), seconds_since(start));
+  const auto validate_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(Validate());
+  spdlog::info("import: {} rows validated in {:.2f} s ({} rejected)", out_.counts.rows_total,
+               seconds_since(validate_start), out_.counts.rows_rejected);
   if (out_.counts.rows_rejected > 0 && !s_.keep_valid) return std::move(out_);  // R-IMP-13
 
   // Pass 2 may find more (a field owned by a connector); without keep_valid
   // they undo the whole import, as do dry runs.
   bool rolled_back = false;
   const ImportOutcome validated = out_;
+  const auto write_start = std::chrono::steady_clock::now();
   Result<void> written = store::InTransaction(ctx_.db, [&](Connection& c) -> Result<void> {
     out_ = validated;
     pass2_rejected_ = 0;
     for (size_t i = 0; i < index_.size(); ++i) {
       auto& s = index_.at(static_cast<int32_t>(i));
       if (!s.stored) s.id.clear();
-      s.written = s.counted_update = false;
+      s.written = s.counted_update = s.linked = false;
     }
     RETURN_IF_ERROR(Write(c));
     if (s_.dry_run || (pass2_rejected_ > 0 && !s_.keep_valid)) {
@@ -427,6 +452,7 @@ Result<ImportOutcome> Import::Run() {
     return Ok();
   });
   if (!written.ok() && !rolled_back) return written.error();
+  spdlog::info("import: written in {:.2f} s", seconds_since(write_start));
   std::stable_sort(out_.rejections.begin(), out_.rejections.end(),
                    [](const auto& a, const auto& b) { return a.line < b.line; });
   out_.succeeded = s_.keep_valid || out_.counts.rows_rejected == 0;

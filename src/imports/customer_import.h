@@ -18,6 +18,7 @@
 // the calling thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -35,6 +36,9 @@ struct ImportSettings {
   bool keep_valid = false;
   bool dry_run = false;  // run both passes, then roll back
   std::string sheet;     // spreadsheets: empty = first visible worksheet
+  // When set and true, the import stops at the next batch of rows, writes
+  // nothing and returns an error whose message is kImportStopped.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 enum class ImportPhase { kValidating, kWriting };
@@ -67,6 +71,8 @@ struct ImportOutcome {
   DetectedFormat format;
 };
 inline constexpr size_t kMaxRejectionsKept = 100'000;
+// The message of the error an import stopped on request returns.
+inline constexpr std::string_view kImportStopped = "the import was stopped before the end";
 
 // Errors (the whole file is refused, nothing written): the file cannot be
 // read or is not a table with a header (R-IMP-1..3, InvalidArgument with a

@@ -211,9 +211,10 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
         target = found.front();
         reason.clear();
       } else if (found.empty()) {
-        if (reason.empty()) {
-          reason = "no customer is named \"" + *g.name + "\", in this file or in Relance";
-        }
+        reason = g.external_id
+                     ? "no customer has the " + ext_col + " \"" + *g.external_id +
+                           "\" nor the name \"" + *g.name + "\", in this file or in Relance"
+                     : "no customer is named \"" + *g.name + "\", in this file or in Relance";
       } else {
         reason = std::to_string(found.size()) + " customers are named \"" + *g.name +
                  "\": fill " + group_ext_col + " to say which one is the group";

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,7 @@ class CustomerIndex {
     bool rejected = false;   // its rows are not written (why: rejected_reason)
     bool written = false;    // pass 2: created or loaded already
     bool counted_update = false;
+    bool linked = false;  // pass 2: its group link is written
   };
 
   // Preload, before any row: every stored customer of the organization.
@@ -77,7 +79,8 @@ class CustomerIndex {
   std::unordered_map<std::string, std::vector<int32_t>> NameIndex(
       const std::unordered_map<std::string, int>& wanted) const;
 
-  std::vector<Slot> slots_;
+  // A deque: growing never copies the slots (no 2x peak of a vector).
+  std::deque<Slot> slots_;
   std::unordered_map<std::string, int32_t> by_external_id_;
   // Stored customers without an external id, by name (R-IMP-11's "else name").
   std::unordered_map<std::string, std::vector<int32_t>> stored_nameless_;

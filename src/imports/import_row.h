@@ -75,9 +75,11 @@ struct ImportRow {
   std::vector<RowProblem> problems;  // empty: the row is valid on its own
 };
 
-// Reads `cells` (one row of the file) through `mapping`.
+// Reads `cells` (one row of the file) through `mapping`. `validate` false
+// skips the domain validators, for a row already found valid (the import's
+// write pass reads each row a second time).
 ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
-                         const ColumnMapping& mapping);
+                         const ColumnMapping& mapping, bool validate = true);
 
 // The values accepted for a position (R-IMP-9): the canonical names and the
 // French labels ("Comptabilité", "Commercial", "Acheteur", "Payeur"), case and

@@ -265,6 +265,7 @@ Result<void> ImportService::RunJob(ImportJob job) {
     settings.keep_valid = job.keep_valid;
     settings.dry_run = job.dry_run;
     settings.sheet = job.sheet;
+    settings.stop = &stop_running_;
     auto preview = PreviewImportFile(FilePath(job), job.sheet);
     auto stored_mapping = nlohmann::json::parse(job.mapping, nullptr, false);
     if (!preview.ok()) {
@@ -284,11 +285,17 @@ Result<void> ImportService::RunJob(ImportJob job) {
                                   });
     }
   }
-  auto finished = Finish(job, outcome);
   {
     std::lock_guard lock(mu_);
     live_.erase(job.meta.id);
   }
+  if (!outcome.ok() && outcome.error().message() == kImportStopped) {
+    spdlog::info("import {}: stopped by the shutdown; queued again", job.meta.id);
+    return store::InTransaction(ctx_.db, [&](store::Connection& c) {
+      return store::RequeueImport(c, job.meta.org_id, job.meta.id);
+    });
+  }
+  auto finished = Finish(job, outcome);
   if (!finished.ok()) return finished.error();
   std::error_code ec;
   fs::remove(FilePath(job), ec);  // the report stays; the customer data file does not
@@ -321,6 +328,7 @@ Result<ImportJob> ImportService::RunFile(const services::Principal& p, const std
 Result<int> ImportService::RunQueuedJobs() {
   int ran = 0;
   for (;;) {
+    if (stop_running_) return ran;
     std::optional<store::ImportJobKey> key;
     RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) -> Result<void> {
       ASSIGN_OR_RETURN(key, store::ClaimQueuedImport(c, FormatTimestamp(ctx_.clock.Now())));
@@ -340,6 +348,7 @@ Result<int> ImportService::RunQueuedJobs() {
 }
 
 Result<void> ImportService::StartWorker() {
+  stop_running_ = false;
   RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) -> Result<void> {
     ASSIGN_OR_RETURN(int64_t n,
                      store::RecoverInterruptedImports(c, FormatTimestamp(ctx_.clock.Now())));
@@ -372,6 +381,7 @@ void ImportService::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  stop_running_ = true;
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
 }

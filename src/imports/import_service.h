@@ -20,6 +20,7 @@
 // destructor) joins the worker.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -86,6 +87,8 @@ class ImportService {
 
   // The background runner of QUEUED jobs; requeues jobs left RUNNING.
   Result<void> StartWorker();
+  // Stops the worker; an import it is running stops at its next batch of
+  // rows, writes nothing and goes back to the queue for the next start.
   void Stop();
   // Runs every queued job now, on the calling thread (tests, CLI).
   Result<int> RunQueuedJobs();
@@ -112,6 +115,7 @@ class ImportService {
   std::map<std::string, Live> live_;  // by job id, while running here
   mutable std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> stop_running_{false};  // asks the running import to stop
   std::thread worker_;
 };
 

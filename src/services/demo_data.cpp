@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/prng.h"
 #include "domain/entities.h"
 #include "services/allocation_service.h"
 #include "services/record_service.h"
@@ -19,26 +20,6 @@ using domain::StringMap;
 constexpr std::string_view kTimeZone = "Europe/Paris";
 constexpr uint64_t kSeed = 20240917;
 
-// SplitMix64: tiny, and unlike the standard distributions it gives the same
-// sequence with every standard library, so the demo is the same everywhere.
-class Prng {
- public:
-  explicit Prng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform enough in [lo, hi] for demo data (the modulo bias is ~2^-50).
-  int64_t Between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  bool Percent(int p) { return Between(0, 99) < p; }
-
- private:
-  uint64_t state_;
-};
 
 // One demo customer. Parents come before their subsidiaries.
 struct DemoCustomer {

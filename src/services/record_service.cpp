@@ -139,7 +139,8 @@ Result<std::vector<store::Condition>> InvoiceStatusConditions(Context ctx, const
   }
   if (status == "OVERDUE" || status == "NOT_DUE") {
     live.push_back({"outstanding_amount", Op::kGt, int64_t{0}});
-    live.push_back({"due_date", status == "OVERDUE" ? Op::kLt : Op::kGe, today.ToString()});
+    live.push_back({"due_date", status == "OVERDUE" ? Op::kLt : Op::kGe, today.ToString(), {},
+                    /*unindexed=*/true});
     return live;
   }
   return FieldInvalid("status", "must be one of TO_SEND, NOT_DUE, OVERDUE, PAID, VOID");

@@ -102,6 +102,14 @@ Result<int64_t> RecoverInterruptedImports(Connection& c, const std::string& now)
                 "WHERE status = 'RUNNING' AND source <> 'cli'");
 }
 
+Result<void> RequeueImport(Connection& c, const std::string& org_id, const std::string& id) {
+  SqlValue params[] = {org_id, id};
+  RETURN_IF_ERROR(c.Exec("UPDATE imports SET status = 'QUEUED', phase = '', version = version + 1 "
+                         "WHERE org_id = ? AND id = ? AND status = 'RUNNING'",
+                         params));
+  return Ok();
+}
+
 Result<void> DeleteImportRejections(Connection& c, const std::string& org_id,
                                     const std::string& import_id) {
   SqlValue params[] = {org_id, import_id};

@@ -70,6 +70,9 @@ Result<std::optional<ImportJobKey>> ClaimQueuedImport(Connection& c, const std::
 // are marked FAILED (the process is gone). Returns how many were requeued.
 Result<int64_t> RecoverInterruptedImports(Connection& c, const std::string& now);
 
+// Puts a RUNNING job back in the queue (its run was stopped, nothing written).
+Result<void> RequeueImport(Connection& c, const std::string& org_id, const std::string& id);
+
 // Deletes the stored rejections of one import (before storing new ones).
 Result<void> DeleteImportRejections(Connection& c, const std::string& org_id,
                                     const std::string& import_id);

@@ -250,7 +250,16 @@ Result<std::string> RecordRepository<T>::Where(const std::vector<Condition>& con
       return InvalidArgument("unknown field \"" + cond.column + "\" for " +
                              std::string(spec_.resource));
     }
-    sql += " AND " + cond.column + std::string(OpSql(cond.op));
+    std::string column = cond.column;
+    if (cond.unindexed) {
+      // Portable expressions that keep the value and hide the index.
+      const auto* f = spec_.Find(cond.column);
+      bool numeric = f && (f->type == domain::FieldType::kInt ||
+                           f->type == domain::FieldType::kMoney ||
+                           f->type == domain::FieldType::kBool);
+      column = numeric ? "(" + column + " + 0)" : "(" + column + " || '')";
+    }
+    sql += " AND " + column + std::string(OpSql(cond.op));
     if (cond.op == Condition::Op::kIn) {
       if (cond.values.empty() || cond.values.size() > 1000) {
         return InvalidArgument("a list filter on \"" + cond.column + "\" takes 1 to 1000 values");

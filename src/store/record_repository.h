@@ -27,6 +27,11 @@ struct Condition {
   Op op = Op::kEq;
   SqlValue value;
   std::vector<SqlValue> values = {};  // for kIn (at most 1000)
+  // Written so that no index on the column serves it: for a range that
+  // matches most rows (an invoice status's due-date bound), where the
+  // planners would otherwise scan that index and sort every match instead
+  // of walking the primary key in id order and stopping at the page size.
+  bool unindexed = false;
 };
 
 struct ListQuery {

@@ -1,6 +1,8 @@
 // The generic JSON codec on its own: strict decoding, all problems at once.
 #include "http/json_codec.h"
 
+#include "http/crud.h"
+
 #include <gtest/gtest.h>
 
 namespace relance::http {
@@ -116,6 +118,34 @@ TEST(JsonCodecTest, RecordToJsonFollowsTheSpec) {
   EXPECT_EQ(j.begin().key(), "id");
   EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j.dump().find("argon2"), std::string::npos);
+}
+
+// List pages are written as text without a JSON tree: byte for byte what
+// the tree would have written, tricky strings and maps included.
+TEST(JsonCodecTest, RecordTextIsTheTreesText) {
+  domain::Customer c;
+  c.meta = {"cus_01JD3Q7R9WB1T2XK4M5N6P7Q8R", "org_01JD3Q7R9WB1T2XK4M5N6P7Q8R", 7,
+            "2026-03-10T08:00:00.000000Z", "2026-03-11T08:00:00.000000Z"};
+  c.name = "Société \"Générale\"\\ des Eaux\n\t\x01\x1f end";
+  c.external_id = "C-001";
+  c.payment_delay_days = 45;
+  c.smart_tags = {{"région", "Île-de-France"}, {"a\"b", "c\\d"}};
+  EXPECT_EQ([&] { std::string out; AppendRecordJson(out, c); return out; }(),
+            RecordToJson(c).dump());
+
+  domain::Invoice inv;
+  inv.meta = {"inv_01JD3Q7R9WB1T2XK4M5N6P7Q8R", "org_01JD3Q7R9WB1T2XK4M5N6P7Q8R", 1, "t", "u"};
+  inv.number = "F-1";
+  inv.issue_date = *Date::Parse("2026-01-31");
+  inv.printed_due_date = *Date::Parse("2026-02-28");
+  inv.gross_amount = 12'000;
+  inv.is_void = true;
+  OrderedJson tree = RecordToJson(inv);
+  InsertBefore(tree, "version", "status", "VOID");
+  std::string text;
+  const JsonMember extra[] = {{"status", "\"VOID\""}};
+  AppendRecordJson(text, inv, extra);
+  EXPECT_EQ(text, tree.dump());
 }
 
 }  // namespace

@@ -3,16 +3,9 @@
 // tests write.
 #include <gtest/gtest.h>
 
-#include "core/clock.h"
-#include "domain/entity_spec.h"
 #include "imports/customer_import.h"
-#include "imports/test_files.h"
-#include "services/auth_service.h"
-#include "services/record_service.h"
+#include "imports/import_test_support.h"
 #include "store/external_refs.h"
-#include "store/migrations/migrations.h"
-#include "store/record_repository.h"
-#include "store/test_databases.h"
 
 namespace relance::imports {
 namespace {
@@ -24,22 +17,8 @@ constexpr char kHeader[] =
     "Identifiant Client;Raison sociale;Nom du groupe;Identifiant du groupe;Délai de paiement;"
     "E-mail;Prénom;Nom;Poste;Contact principal\n";
 
-class CustomerImportTest : public ::testing::TestWithParam<std::string> {
+class CustomerImportTest : public testing::ImportDbTest {
  protected:
-  void SetUp() override {
-    test_db_ = test::TestDatabase::Open(GetParam());
-    if (!test_db_) return;
-    ASSERT_TRUE(store::ApplyMigrations(test_db_->db()).ok());
-    ctx_ = std::make_unique<services::Context>(services::Context{test_db_->db(), clock_});
-    services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
-    auto org = auth.CreateOrganization({"Acme"});
-    ASSERT_TRUE(org.ok());
-    auto user = auth.CreateUser(org->meta.id, {"Admin@acme.test", "Admin", "ADMIN",
-                                               "correct horse battery", std::nullopt});
-    ASSERT_TRUE(user.ok());
-    who_ = {org->meta.id, user->meta.id, "ADMIN"};
-  }
-
   // Imports `csv` with the proposed mapping; the outcome must be a value.
   ImportOutcome Import(const std::string& csv, bool keep_valid = false, bool dry_run = false) {
     std::string path = dir_.Write("file" + std::to_string(++files_) + ".csv", csv);
@@ -54,30 +33,14 @@ class CustomerImportTest : public ::testing::TestWithParam<std::string> {
     return out.ok() ? *out : ImportOutcome{};
   }
 
-  std::vector<Customer> Customers() {
-    services::RecordService<Customer> svc(*ctx_);
-    store::ListQuery q;
-    q.limit = 1000;
-    q.sort = "name";
-    auto page = svc.List(who_, q);
-    EXPECT_TRUE(page.ok());
-    return page->items;
-  }
+  std::vector<Customer> Customers() { return All<Customer>("name"); }
   std::optional<Customer> CustomerNamed(const std::string& name) {
     for (auto& c : Customers()) {
       if (c.name == name) return c;
     }
     return std::nullopt;
   }
-  std::vector<Contact> Contacts() {
-    services::RecordService<Contact> svc(*ctx_);
-    store::ListQuery q;
-    q.limit = 1000;
-    q.sort = "email";
-    auto page = svc.List(who_, q);
-    EXPECT_TRUE(page.ok());
-    return page->items;
-  }
+  std::vector<Contact> Contacts() { return All<Contact>("email"); }
   std::optional<Contact> ContactOf(const std::string& email) {
     for (auto& c : Contacts()) {
       if (c.email == email) return c;
@@ -91,12 +54,7 @@ class CustomerImportTest : public ::testing::TestWithParam<std::string> {
     return *c;
   }
 
-  FakeClock clock_{*ParseTimestamp("2026-03-10T08:00:00Z")};
-  testing::TempDir dir_;
   int files_ = 0;
-  std::unique_ptr<test::TestDatabase> test_db_;
-  std::unique_ptr<services::Context> ctx_;
-  services::Principal who_;
 };
 
 // R-IMP-7, R-IMP-8, R-IMP-9, R-IMP-10: one file of customers, a group whose

@@ -3,34 +3,23 @@
 // recovery after a crash. Both backends.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
-#include "core/clock.h"
 #include "imports/import_service.h"
-#include "imports/test_files.h"
-#include "services/auth_service.h"
-#include "services/record_service.h"
-#include "store/migrations/migrations.h"
-#include "store/test_databases.h"
+#include "imports/import_test_support.h"
 
 namespace relance::imports {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ImportServiceTest : public ::testing::TestWithParam<std::string> {
+class ImportServiceTest : public testing::ImportDbTest {
  protected:
   void SetUp() override {
-    test_db_ = test::TestDatabase::Open(GetParam());
-    if (!test_db_) return;
-    ASSERT_TRUE(store::ApplyMigrations(test_db_->db()).ok());
-    ctx_ = std::make_unique<services::Context>(services::Context{test_db_->db(), clock_});
-    services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
-    auto org = auth.CreateOrganization({"Acme"});
-    auto user = auth.CreateUser(org->meta.id, {"admin@acme.test", "Admin", "ADMIN",
-                                               "correct horse battery", std::nullopt});
-    ASSERT_TRUE(user.ok());
-    who_ = {org->meta.id, user->meta.id, "ADMIN"};
+    ImportDbTest::SetUp();
+    if (!ctx_) return;
     service_ = std::make_unique<ImportService>(*ctx_, (dir_.path() / "uploads").string());
   }
 
@@ -40,17 +29,9 @@ class ImportServiceTest : public ::testing::TestWithParam<std::string> {
     return service_->Upload(who_, {tmp, name, ""});
   }
 
-  size_t CustomerCount() {
-    services::RecordService<domain::Customer> svc(*ctx_);
-    return svc.List(who_, {}).value().items.size();
-  }
+  size_t CustomerCount() { return All<domain::Customer>("id").size(); }
 
-  FakeClock clock_{*ParseTimestamp("2026-03-10T08:00:00Z")};
-  testing::TempDir dir_;
   int n_ = 0;
-  std::unique_ptr<test::TestDatabase> test_db_;
-  std::unique_ptr<services::Context> ctx_;
-  services::Principal who_;
   std::unique_ptr<ImportService> service_;
 };
 
@@ -176,6 +157,28 @@ TEST_P(ImportServiceTest, AnInterruptedJobRunsAgainAfterARestart) {
   service_->Stop();
   EXPECT_EQ(service_->Get(who_, up->job.meta.id)->status, "SUCCEEDED");
   EXPECT_EQ(CustomerCount(), 1u);
+}
+
+// A shutdown does not wait for a long import: it stops, writes nothing,
+// and the next start runs it again.
+TEST_P(ImportServiceTest, StoppingTheWorkerQueuesTheRunningImportAgain) {
+  std::string csv = "Identifiant Client;Raison sociale\n";
+  for (int i = 0; i < 100'000; ++i) csv += "K" + std::to_string(i) + ";Client " + std::to_string(i) + "\n";
+  auto up = Upload("big.csv", csv);
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE(service_->Start(who_, up->job.meta.id, {}).ok());
+  ASSERT_TRUE(service_->StartWorker().ok());
+  for (int i = 0; i < 5000 && service_->Get(who_, up->job.meta.id)->status != "RUNNING"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  service_->Stop();
+  EXPECT_EQ(service_->Get(who_, up->job.meta.id)->status, "QUEUED");
+  EXPECT_EQ(CustomerCount(), 0u);
+
+  service_ = std::make_unique<ImportService>(*ctx_, (dir_.path() / "uploads").string());
+  ASSERT_EQ(service_->RunQueuedJobs().value(), 1);
+  EXPECT_EQ(service_->Get(who_, up->job.meta.id)->status, "SUCCEEDED");
+  EXPECT_EQ(service_->Get(who_, up->job.meta.id)->customers_created, 100'000);
 }
 
 TEST_P(ImportServiceTest, RunFileRecordsACliImport) {
