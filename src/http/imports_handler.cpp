@@ -90,7 +90,8 @@ Result<imports::StartRequest> StartFromJson(const Json& body) {
         (key == "keep_valid" ? r.keep_valid : r.dry_run) = value.get<bool>();
       }
     } else {
-      problems.push_back({key, "is not a member of an import start (mapping, keep_valid, dry_run)"});
+      problems.push_back(
+          {key, "is not a member of an import start (mapping, keep_valid, dry_run)"});
     }
   }
   if (!problems.empty()) {
@@ -112,8 +113,9 @@ Result<imports::StartRequest> StartFromForm(const std::map<std::string, std::str
       ASSIGN_OR_RETURN(bool b, FormBool(key, value));
       body[key] = b;
     } else {
-      return FieldInvalid(key, "is not a field of the upload form (file, sheet, mapping, "
-                               "keep_valid, dry_run, start)");
+      return FieldInvalid(key,
+                          "is not a field of the upload form (file, sheet, mapping, "
+                          "keep_valid, dry_run, start)");
     }
   }
   return StartFromJson(body);
@@ -261,18 +263,21 @@ void AddImportRoutes(Router& r, const Api& api) {
              } else if (name == "cursor" && n && *n >= 0) {
                after = *n;
              } else {
-               return ErrorReply(FieldInvalid(
-                   name, name == "limit" || name == "cursor"
-                             ? "is not valid (limit: 1..1000; cursor: a next_cursor)"
-                             : "is not a parameter of this list (limit, cursor)"));
+               return ErrorReply(
+                   FieldInvalid(name, name == "limit" || name == "cursor"
+                                          ? "is not valid (limit: 1..1000; cursor: a next_cursor)"
+                                          : "is not a parameter of this list (limit, cursor)"));
              }
            }
            auto page = api.imports.Rejections(req.who(), req.PathParam("id"), after, limit);
            if (!page.ok()) return ErrorReply(page.error());
            OrderedJson data = OrderedJson::array();
            for (const auto& [seq, x] : *page) {
-             data.push_back({{"seq", seq}, {"line", x.line}, {"column", x.column},
-                             {"value", x.value}, {"reason", x.reason}});
+             data.push_back({{"seq", seq},
+                             {"line", x.line},
+                             {"column", x.column},
+                             {"value", x.value},
+                             {"reason", x.reason}});
            }
            OrderedJson body = OrderedJson::object();
            body["data"] = std::move(data);

@@ -70,7 +70,8 @@ UploadResult ReceiveUpload(const httplib::ContentReader& reader, const std::stri
   if (!read || !problem.empty()) {
     fs::remove(path, ec);
     if (problem.empty()) problem = "the multipart body could not be read";
-    r.error = ApiError{status, status == 413 ? "payload_too_large" : "malformed_request", problem, {}};
+    r.error =
+        ApiError{status, status == 413 ? "payload_too_large" : "malformed_request", problem, {}};
     return r;
   }
   if (had_file) r.upload.temp_path = path;

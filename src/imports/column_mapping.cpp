@@ -80,7 +80,8 @@ Result<ColumnMapping> ApplyUserMapping(std::span<const std::string> headers,
     }
     auto target = ParseTargetName(value.get<std::string>());
     if (!target) {
-      problems.push_back({header, "\"" + value.get<std::string>() + "\" is not a field of the import"});
+      problems.push_back(
+          {header, "\"" + value.get<std::string>() + "\" is not a field of the import"});
       continue;
     }
     m.columns[col] = std::move(target);
@@ -94,7 +95,8 @@ Result<ColumnMapping> ApplyUserMapping(std::span<const std::string> headers,
       bool j_chosen = user.contains(headers[j]);
       if (i_chosen && j_chosen) {
         problems.push_back({headers[j], "\"" + TargetName(*m.columns[j]) +
-                                            "\" is already the field of column \"" + headers[i] + "\""});
+                                            "\" is already the field of column \"" + headers[i] +
+                                            "\""});
       } else if (i_chosen) {
         m.columns[j].reset();
       } else {
@@ -104,7 +106,8 @@ Result<ColumnMapping> ApplyUserMapping(std::span<const std::string> headers,
     }
   }
   if (!problems.empty()) {
-    std::string msg = "the mapping is not valid: \"" + problems[0].field + "\" " + problems[0].message;
+    std::string msg =
+        "the mapping is not valid: \"" + problems[0].field + "\" " + problems[0].message;
     return InvalidArgument(std::move(msg), std::move(problems));
   }
   return m;
@@ -113,12 +116,14 @@ Result<ColumnMapping> ApplyUserMapping(std::span<const std::string> headers,
 Result<void> CheckMappingUsable(const ColumnMapping& m) {
   std::vector<FieldError> problems;
   if (!m.Has(ImportField::kName) && !m.Has(ImportField::kExternalId)) {
-    problems.push_back({"name", "no column is mapped to the customer's name (\"Raison sociale\") "
-                                "or external id (\"Identifiant Client\")"});
+    problems.push_back({"name",
+                        "no column is mapped to the customer's name (\"Raison sociale\") "
+                        "or external id (\"Identifiant Client\")"});
   }
   if (m.HasContactFields() && !m.Has(ImportField::kContactEmail)) {
-    problems.push_back({"contact.email", "contact columns are mapped but no column holds the "
-                                         "contact's e-mail, which identifies a contact"});
+    problems.push_back({"contact.email",
+                        "contact columns are mapped but no column holds the "
+                        "contact's e-mail, which identifies a contact"});
   }
   if (problems.empty()) return Ok();
   std::string msg = "the mapping cannot be used: " + problems[0].message;

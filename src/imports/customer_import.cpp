@@ -1,10 +1,10 @@
 #include "imports/customer_import.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
-
-#include <spdlog/spdlog.h>
 
 #include "core/ids.h"
 #include "domain/entity_spec.h"
@@ -123,7 +123,8 @@ Result<void> Import::Report(ImportPhase phase, int64_t done, bool force) {
   if (s_.stop && s_.stop->load()) {
     return Error(ErrorCode::kFailedPrecondition, std::string(kImportStopped));
   }
-  if (progress_) progress_({phase, done, phase == ImportPhase::kWriting ? out_.counts.rows_total : 0});
+  if (progress_)
+    progress_({phase, done, phase == ImportPhase::kWriting ? out_.counts.rows_total : 0});
   return Ok();
 }
 
@@ -132,7 +133,8 @@ void Import::RejectRow(int64_t line, std::vector<RowProblem> problems) {
   for (auto& p : problems) {
     ++out_.rejections_total;
     if (out_.rejections.size() < kMaxRejectionsKept) {
-      out_.rejections.push_back({line, std::move(p.column), std::move(p.value), std::move(p.reason)});
+      out_.rejections.push_back(
+          {line, std::move(p.column), std::move(p.value), std::move(p.reason)});
     }
   }
 }
@@ -262,7 +264,9 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
       ++out_.counts.groups_linked;
     }
     if (auto v = domain::ValidateCustomer(cu); !v.ok()) {
-      for (const auto& d : v.error().details()) problems.push_back({d.field, "", d.message});
+      for (const auto& d : v.error().details()) {
+        problems.push_back(CustomerFieldProblem(d, s_.mapping));
+      }
       return Ok();
     }
     slot.id = cu.meta.id;
@@ -283,11 +287,15 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
   slot.digest = digest;
   if (domain::SameFieldValues(before, after)) return Ok();
   if (auto owned = services::CheckOwnedFieldsUnchanged(c, who_, before, after); !owned.ok()) {
-    for (const auto& d : owned.error().details()) problems.push_back({d.field, "", d.message});
+    for (const auto& d : owned.error().details()) {
+      problems.push_back(CustomerFieldProblem(d, s_.mapping));
+    }
     return Ok();
   }
   if (auto v = domain::ValidateCustomer(after); !v.ok()) {
-    for (const auto& d : v.error().details()) problems.push_back({d.field, "", d.message});
+    for (const auto& d : v.error().details()) {
+      problems.push_back(CustomerFieldProblem(d, s_.mapping));
+    }
     return Ok();
   }
   after.meta.version = before.meta.version + 1;
@@ -349,13 +357,13 @@ Result<void> Import::WriteContact(Connection& c, CustomerIndex::Slot& slot, cons
 
 Result<void> Import::WriteRow(Connection& c, const ImportRow& row) {
   int32_t i = index_.Find(row);
-  if (i == CustomerIndex::kNone) return Internal("import: row " + std::to_string(row.line) +
-                                                 " names no indexed customer");
+  if (i == CustomerIndex::kNone)
+    return Internal("import: row " + std::to_string(row.line) + " names no indexed customer");
   CustomerIndex::Slot& slot = index_.at(i);
   if (slot.rejected) {
     ++pass2_rejected_;
-    RejectRow(row.line, "", "", "not imported: its customer was rejected (" +
-                                    index_.RejectedReason(i) + ")");
+    RejectRow(row.line, "", "",
+              "not imported: its customer was rejected (" + index_.RejectedReason(i) + ")");
     return Ok();
   }
   std::vector<RowProblem> problems;
@@ -399,17 +407,17 @@ Result<void> Import::Write(Connection& c) {
   ASSIGN_OR_RETURN(DataRows rows, DataRows::Open(path_, s_.sheet));
   size_t next_rejected = 0;
   int64_t done = 0;
-  RETURN_IF_ERROR(rows.ForEach([&](int64_t line, std::span<const std::string_view> cells,
-                                   std::string_view) -> Result<void> {
-    RETURN_IF_ERROR(Report(ImportPhase::kWriting, ++done));
-    while (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] < line) {
-      ++next_rejected;
-    }
-    if (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] == line) {
-      return Ok();
-    }
-    return WriteRow(c, ParseImportRow(line, cells, s_.mapping, /*validate=*/false));
-  }));
+  RETURN_IF_ERROR(rows.ForEach(
+      [&](int64_t line, std::span<const std::string_view> cells, std::string_view) -> Result<void> {
+        RETURN_IF_ERROR(Report(ImportPhase::kWriting, ++done));
+        while (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] < line) {
+          ++next_rejected;
+        }
+        if (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] == line) {
+          return Ok();
+        }
+        return WriteRow(c, ParseImportRow(line, cells, s_.mapping, /*validate=*/false));
+      }));
   RETURN_IF_ERROR(FlushAll(c));
   RETURN_IF_ERROR(LinkGroups(c));
   RETURN_IF_ERROR(Report(ImportPhase::kWriting, done, /*force=*/true));
@@ -424,7 +432,8 @@ Result<ImportOutcome> Import::Run() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   RETURN_IF_ERROR(Preload());
-  spdlog::info("import: {} stored customers loaded in {:.2f} s", index_.size(), seconds_since(start));
+  spdlog::info("import: {} stored customers loaded in {:.2f} s", index_.size(),
+               seconds_since(start));
   const auto validate_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(Validate());
   spdlog::info("import: {} rows validated in {:.2f} s ({} rejected)", out_.counts.rows_total,
@@ -479,8 +488,8 @@ Result<ImportPreview> PreviewImportFile(const std::string& path, const std::stri
   p.format = rows.format();
   p.header = rows.header();
   auto first = rows.first_rows();
-  p.rows.assign(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(
-                                                   std::min(max_rows, first.size())));
+  p.rows.assign(first.begin(),
+                first.begin() + static_cast<std::ptrdiff_t>(std::min(max_rows, first.size())));
   p.proposed = ProposeMapping(p.header);
   return p;
 }

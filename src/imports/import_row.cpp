@@ -100,6 +100,10 @@ uint64_t Mix(uint64_t h, std::string_view s) {
 
 }  // namespace
 
+RowProblem CustomerFieldProblem(const FieldError& d, const ColumnMapping& mapping) {
+  return FromDetail(d, mapping, {}, /*contact=*/false);
+}
+
 std::optional<std::string> ParsePosition(std::string_view text) {
   std::string f = FoldHeader(text);
   struct Label {

@@ -81,6 +81,11 @@ struct ImportRow {
 ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
                          const ColumnMapping& mapping, bool validate = true);
 
+// A problem a domain rule found on a customer field (FieldError::field is
+// the field's name), put on the file's column that holds the field; the
+// field's name stands for the column when none does.
+RowProblem CustomerFieldProblem(const FieldError& d, const ColumnMapping& mapping);
+
 // The values accepted for a position (R-IMP-9): the canonical names and the
 // French labels ("Comptabilité", "Commercial", "Acheteur", "Payeur"), case and
 // accents ignored. nullopt for anything else.

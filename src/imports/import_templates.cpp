@@ -18,30 +18,53 @@ namespace {
 // What each column holds, for the help sheet.
 std::string_view Help(ImportField f) {
   switch (f) {
-    case ImportField::kExternalId: return "Your customer code; required when two customers share a name";
-    case ImportField::kName: return "Required for a new customer";
-    case ImportField::kStatus: return "Client or Prospect (default Client)";
-    case ImportField::kAccountingCode: return "Accounting account code";
-    case ImportField::kVatNumber: return "Intra-community VAT number";
-    case ImportField::kStreet: return "Street address";
-    case ImportField::kPostalCode: return "Postal code, kept as written (01000)";
-    case ImportField::kCity: return "City";
-    case ImportField::kRegion: return "State or region";
-    case ImportField::kCountry: return "ISO code (FR, BE, CH...) or the country's name";
-    case ImportField::kAccountManager: return "E-mail of a Relance user of your organization";
-    case ImportField::kDunningPlan: return "Name of an existing dunning plan";
-    case ImportField::kPaymentDelay: return "Whole number of days (30)";
-    case ImportField::kGroupName: return "Subsidiaries: the group's Raison sociale";
-    case ImportField::kGroupExternalId: return "Subsidiaries: the group's Identifiant Client";
-    case ImportField::kContactEmail: return "Required for a contact; identifies it";
-    case ImportField::kContactFirstName: return "Contact's first name";
-    case ImportField::kContactLastName: return "Contact's last name";
-    case ImportField::kContactPhone: return "Contact's phone";
-    case ImportField::kContactExternalId: return "Contact's code in your software";
-    case ImportField::kContactPosition: return "Comptabilité, Commercial, Acheteur or Payeur";
-    case ImportField::kContactMain: return "1 for the main contact (the last 1 of a customer wins)";
+    case ImportField::kExternalId:
+      return "Your customer code; required when two customers share a name";
+    case ImportField::kName:
+      return "Required for a new customer";
+    case ImportField::kStatus:
+      return "Client or Prospect (default Client)";
+    case ImportField::kAccountingCode:
+      return "Accounting account code";
+    case ImportField::kVatNumber:
+      return "Intra-community VAT number";
+    case ImportField::kStreet:
+      return "Street address";
+    case ImportField::kPostalCode:
+      return "Postal code, kept as written (01000)";
+    case ImportField::kCity:
+      return "City";
+    case ImportField::kRegion:
+      return "State or region";
+    case ImportField::kCountry:
+      return "ISO code (FR, BE, CH...) or the country's name";
+    case ImportField::kAccountManager:
+      return "E-mail of a Relance user of your organization";
+    case ImportField::kDunningPlan:
+      return "Name of an existing dunning plan";
+    case ImportField::kPaymentDelay:
+      return "Whole number of days (30)";
+    case ImportField::kGroupName:
+      return "Subsidiaries: the group's Raison sociale";
+    case ImportField::kGroupExternalId:
+      return "Subsidiaries: the group's Identifiant Client";
+    case ImportField::kContactEmail:
+      return "Required for a contact; identifies it";
+    case ImportField::kContactFirstName:
+      return "Contact's first name";
+    case ImportField::kContactLastName:
+      return "Contact's last name";
+    case ImportField::kContactPhone:
+      return "Contact's phone";
+    case ImportField::kContactExternalId:
+      return "Contact's code in your software";
+    case ImportField::kContactPosition:
+      return "Comptabilité, Commercial, Acheteur or Payeur";
+    case ImportField::kContactMain:
+      return "1 for the main contact (the last 1 of a customer wins)";
     case ImportField::kSmartTag:
-    case ImportField::kCustomField: return "";
+    case ImportField::kCustomField:
+      return "";
   }
   return "";
 }
@@ -56,14 +79,43 @@ std::vector<std::string> Header() {
 // Example rows, in the header's column order.
 std::vector<std::vector<std::string>> Examples() {
   return {
-      {"C001", "Groupe Durand", "Client", "411DUR", "FR12345678901", "12 rue de la Paix", "75002",
-       "Paris", "Île-de-France", "FR", "", "", "30", "", "", "compta@durand.fr", "Anne",
-       "Martin", "+33 1 23 45 67 89", "", "Comptabilité", "1", "Industrie"},
-      {"C001", "Groupe Durand", "", "", "", "", "", "", "", "", "", "", "", "", "",
-       "achats@durand.fr", "Marc", "Petit", "", "", "Acheteur", "0", ""},
-      {"C002", "Durand Lyon", "Client", "411DURL", "", "3 quai Saint-Vincent", "69001", "Lyon",
-       "", "FR", "", "", "45", "Groupe Durand", "C001", "lyon@durand.fr", "Julie", "Bernard",
-       "", "", "Payeur", "1", "Industrie"},
+      {"C001",
+       "Groupe Durand",
+       "Client",
+       "411DUR",
+       "FR12345678901",
+       "12 rue de la Paix",
+       "75002",
+       "Paris",
+       "Île-de-France",
+       "FR",
+       "",
+       "",
+       "30",
+       "",
+       "",
+       "compta@durand.fr",
+       "Anne",
+       "Martin",
+       "+33 1 23 45 67 89",
+       "",
+       "Comptabilité",
+       "1",
+       "Industrie"},
+      {"C001", "Groupe Durand",    "",     "",      "", "", "",         "",  "", "", "", "", "", "",
+       "",     "achats@durand.fr", "Marc", "Petit", "", "", "Acheteur", "0", ""},
+      {"C002",     "Durand Lyon",
+       "Client",   "411DURL",
+       "",         "3 quai Saint-Vincent",
+       "69001",    "Lyon",
+       "",         "FR",
+       "",         "",
+       "45",       "Groupe Durand",
+       "C001",     "lyon@durand.fr",
+       "Julie",    "Bernard",
+       "",         "",
+       "Payeur",   "1",
+       "Industrie"},
   };
 }
 
@@ -113,7 +165,8 @@ Result<std::string> CustomerTemplateXlsx() {
     ++row;
   }
   worksheet_write_string(help, row, 0, "Tag: <nom>", nullptr);
-  worksheet_write_string(help, row, 1, "One smart-tag per column: the header names the tag", nullptr);
+  worksheet_write_string(help, row, 1, "One smart-tag per column: the header names the tag",
+                         nullptr);
   lxw_error err = workbook_close(wb);
   if (err != LXW_NO_ERROR) {
     std::error_code ec;

@@ -273,6 +273,7 @@ TEST_P(CustomerImportTest, FieldsOwnedByAConnectorAreNotOverwritten) {
   EXPECT_FALSE(out.succeeded);
   ASSERT_EQ(out.rejections.size(), 1u);
   EXPECT_EQ(out.rejections[0].line, 2);
+  EXPECT_EQ(out.rejections[0].column, "Délai de paiement");
   EXPECT_NE(out.rejections[0].reason.find("sellsy"), std::string::npos);
   EXPECT_EQ(CustomerNamed("Synced")->payment_delay_days, 30);
   EXPECT_FALSE(CustomerNamed("Other"));  // all or nothing: rolled back
