@@ -2,17 +2,16 @@
 // in this process, with the same engine, checks and history as an upload to
 // the API (imports::ImportService::RunFile). Progress goes to stderr (a bar
 // on a terminal, a line per phase otherwise); the outcome goes to stdout.
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
 #include "cli/commands.h"
 #include "imports/import_service.h"
-#include "store/import_queries.h"
 #include "store/record_repository.h"
 
 namespace relance::cli {
@@ -154,9 +153,8 @@ Result<void> RunImportCustomers(const Settings& s, const ImportOptions& o,
   env.out << "import " << job.meta.id << ": " << job.rows_total << " rows, " << job.rows_rejected
           << " rejected\n";
   if (job.rows_rejected > 0) {
-    ASSIGN_OR_RETURN(auto conn, db->Acquire());
-    ASSIGN_OR_RETURN(auto first, store::ListImportRejections(*conn, who.org_id, job.meta.id, 0,
-                                                             static_cast<int>(kRejectionsShown)));
+    ASSIGN_OR_RETURN(auto first,
+                     service.Rejections(who, job.meta.id, 0, static_cast<int>(kRejectionsShown)));
     for (const auto& [seq, r] : first) {
       env.out << "  line " << r.line;
       if (!r.column.empty()) env.out << ", " << r.column;
@@ -164,8 +162,8 @@ Result<void> RunImportCustomers(const Settings& s, const ImportOptions& o,
       env.out << ": " << r.reason << "\n";
     }
     if (job.rows_rejected > static_cast<int64_t>(first.size())) {
-      env.out << "  ... the whole report: --report FILE.csv, or GET /api/v1/imports/"
-              << job.meta.id << "/report.csv\n";
+      env.out << "  ... the whole report: --report FILE.csv, or GET /api/v1/imports/" << job.meta.id
+              << "/report.csv\n";
     }
   }
   if (o.report) {

@@ -15,6 +15,7 @@ using services::Access;
 using Json = nlohmann::json;
 
 constexpr int kMaxRejectionsPage = 1000;
+constexpr char kXlsxType[] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 OrderedJson PreviewJson(const imports::ImportPreview& p) {
   OrderedJson j = OrderedJson::object();
@@ -176,14 +177,12 @@ void AddTemplateRoutes(Router& r) {
                 "R-IMP-14: the same columns as the CSV template, and a sheet explaining each.",
                 "getImportTemplateXlsx"};
   xlsx.response = Body::kFile;
-  xlsx.file_content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  xlsx.file_content_type = kXlsxType;
   r.Add({"GET", "/api/v1/imports/templates/customers.xlsx", Access::kRead,
          [](ApiRequest&) -> Reply {
            auto bytes = imports::CustomerTemplateXlsx();
            if (!bytes.ok()) return ErrorReply(bytes.error());
-           return FileReply(std::move(*bytes),
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            "modele-import-clients.xlsx");
+           return FileReply(std::move(*bytes), kXlsxType, "modele-import-clients.xlsx");
          },
          std::move(xlsx)});
 }
