@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib wrk curl time
   libxlsxwriter-dev python3 python3-openpyxl python3-aiosmtpd
+  libcurl4-openssl-dev libmstch-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
 )
 # Node.js and npm (for the API documentation page) come with the machine;
 # Debian's npm conflicts with the machine's nodejs, so add it only if absent.

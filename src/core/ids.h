@@ -25,6 +25,8 @@ inline constexpr std::string_view kAllocationPrefix = "alc";
 inline constexpr std::string_view kProductPrefix = "prd";
 inline constexpr std::string_view kDunningPlanPrefix = "dpl";
 inline constexpr std::string_view kImportPrefix = "imp";
+inline constexpr std::string_view kDunningStepPrefix = "dst";
+inline constexpr std::string_view kActionPrefix = "act";
 
 std::string NewId(std::string_view prefix, Timestamp now);
 // True when `id` has the given prefix and a well-formed body.

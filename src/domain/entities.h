@@ -37,6 +37,15 @@ struct Organization {
   std::string default_currency = "EUR";
   std::string language = "fr";
   bool send_invoices = false;  // R-SEND-1 "send invoices from Relance"
+  // The sender of letters and e-mails (R-DUN-3 templates, letters).
+  std::optional<std::string> street;
+  std::optional<std::string> postal_code;
+  std::optional<std::string> city;
+  std::optional<std::string> country;  // ISO 3166-1 alpha-2
+  std::optional<std::string> email;    // From: of e-mails
+  std::optional<std::string> phone;
+  // Public holidays skipped by automatic sends (R-SEND-6): "FR" or unset.
+  std::optional<std::string> holiday_calendar;
 };
 
 // R-CORE-1, R-CORE-9
@@ -68,6 +77,7 @@ struct Customer {
   std::optional<std::string> parent_id;  // the group this customer belongs to
   StringMap smart_tags;
   StringMap custom_fields;
+  std::optional<Date> dunning_paused_until;  // R-DUN-5: no reminder up to this day
 };
 
 // R-CORE-4
@@ -104,6 +114,10 @@ struct Invoice {
   bool is_void = false;            // cancelled
   std::optional<std::string> pdf_url;
   std::string origin = "api";  // "api", "import", "upload" or a connector name
+  // R-DUN-5: dunning stops while any of these holds.
+  bool disputed = false;
+  bool on_hold = false;
+  std::optional<Date> promise_to_pay_until;  // a promise to pay, pending up to this day
 };
 
 // R-CORE-6
@@ -148,6 +162,63 @@ struct DunningPlan {
   std::string level = "CUSTOMER";  // CUSTOMER (one reminder per customer), INVOICE
   bool is_default = false;         // given to new customers
   int64_t min_delay_days = 0;      // between two contacts of one customer
+};
+
+// R-DUN-1, R-SEND-3..5: one step of a plan. Reminder steps trigger at an
+// offset from the due date (negative = before it) or the issue date;
+// invoicing steps (customer-level plans only, R-SEND-4) at a delay from the
+// issue date. Recipients are contacts chosen by position.
+struct DunningStep {
+  RecordMeta meta;
+  std::string plan_id;
+  std::string kind = "REMINDER";  // REMINDER, INVOICING
+  std::string name;
+  std::string channel = "EMAIL";    // EMAIL, LETTER, SMS, CALL, TASK
+  std::string relative_to = "DUE_DATE";  // DUE_DATE, ISSUE_DATE
+  int64_t offset_days = 0;
+  std::string mode = "AUTOMATIC";  // AUTOMATIC, MANUAL (CALL and TASK are manual)
+  std::string to_positions;        // "ACCOUNTING,PAYER"; empty = the main contact
+  std::string cc_positions;
+  std::optional<std::string> subject;  // mustache; unset = the default template's
+  std::optional<std::string> body;
+  std::string template_key;  // default template when body is unset: reminder_1, ...
+  std::optional<std::string> owner_id;  // unset = the customer's account manager
+};
+
+// One thing to do for a customer: a reminder or an invoice to send, decided
+// by the planner once per (step, invoice or customer cycle) — `dedupe_key`
+// is unique per organization, so a second planning run or a restart can
+// never create it twice. Automatic actions are the outbox the executor
+// sends from; manual ones, failures and uncertain sends are the to-do list.
+struct Action {
+  RecordMeta meta;
+  std::string kind = "REMINDER";  // REMINDER, INVOICING
+  std::string category;           // REMINDER, INVOICING, CALL, TASK (to-do list tabs)
+  std::string channel;            // EMAIL, LETTER, SMS, CALL, TASK
+  std::string mode;               // AUTOMATIC, MANUAL
+  // SCHEDULED (outbox), SENDING (claimed), COMMITTING (the provider may have
+  // it), SENT; TODO (manual), DONE, IGNORED; FAILED (permanent), UNCERTAIN
+  // (a crash after COMMITTING: perhaps sent); SKIPPED (no longer needed).
+  std::string status = "SCHEDULED";
+  std::string dedupe_key;
+  std::string plan_id;
+  std::string step_id;
+  std::string customer_id;
+  std::string invoice_id;   // the carrying invoice, or the invoice
+  std::string invoice_ids;  // every invoice the message covers, comma-separated
+  std::string due_at;       // FormatTimestamp: when it is to be sent / done
+  std::optional<std::string> owner_id;
+  int64_t attempts = 0;
+  std::optional<std::string> next_attempt_at;
+  std::optional<std::string> lease_until;
+  std::optional<std::string> last_error;
+  std::optional<std::string> recipients;
+  std::optional<std::string> message_id;
+  std::optional<std::string> provider_ref;
+  std::optional<std::string> sent_at;
+  std::optional<std::string> done_at;
+  std::optional<std::string> done_by;
+  std::optional<std::string> note;
 };
 
 // R-IMP-12: one bulk import of customers and contacts, from upload to

@@ -109,6 +109,8 @@ const EntitySpec<Allocation>& AllocationSpec();
 const EntitySpec<Product>& ProductSpec();
 const EntitySpec<DunningPlan>& DunningPlanSpec();
 const EntitySpec<ImportJob>& ImportJobSpec();
+const EntitySpec<DunningStep>& DunningStepSpec();
+const EntitySpec<Action>& ActionSpec();
 
 // The spec of an entity type, for generic code.
 template <typename T>
@@ -123,6 +125,8 @@ template <> inline const EntitySpec<Allocation>& SpecOf() { return AllocationSpe
 template <> inline const EntitySpec<Product>& SpecOf() { return ProductSpec(); }
 template <> inline const EntitySpec<DunningPlan>& SpecOf() { return DunningPlanSpec(); }
 template <> inline const EntitySpec<ImportJob>& SpecOf() { return ImportJobSpec(); }
+template <> inline const EntitySpec<DunningStep>& SpecOf() { return DunningStepSpec(); }
+template <> inline const EntitySpec<Action>& SpecOf() { return ActionSpec(); }
 
 // True when every field of the spec has the same value in `a` and `b`
 // (meta excluded): a write that would change nothing can be skipped.

@@ -28,6 +28,14 @@ const EntitySpec<Organization>& OrganizationSpec() {
           {"language", FieldType::kText, 0, &O::language, {"fr", "en"}},
           {"send_invoices", FieldType::kBool, 0, &O::send_invoices, {}, {},
            "Send invoices from Relance (R-SEND-1)"},
+          {"street", FieldType::kText, 0, &O::street},
+          {"postal_code", FieldType::kText, 0, &O::postal_code},
+          {"city", FieldType::kText, 0, &O::city},
+          {"country", FieldType::kText, 0, &O::country, {}, {}, "ISO 3166-1 alpha-2"},
+          {"email", FieldType::kText, 0, &O::email, {}, {}, "Sender of e-mails"},
+          {"phone", FieldType::kText, 0, &O::phone},
+          {"holiday_calendar", FieldType::kText, 0, &O::holiday_calendar, {"FR"}, {},
+           "Public holidays skipped by automatic sends"},
       }};
   return spec;
 }
@@ -69,6 +77,8 @@ const EntitySpec<Customer>& CustomerSpec() {
            "The group (parent customer) this customer belongs to"},
           {"smart_tags", FieldType::kMap, 0, &C::smart_tags},
           {"custom_fields", FieldType::kMap, 0, &C::custom_fields},
+          {"dunning_paused_until", FieldType::kDate, 0, &C::dunning_paused_until, {}, {},
+           "No reminder is sent up to this day (R-DUN-5)"},
       }};
   return spec;
 }
@@ -116,6 +126,11 @@ const EntitySpec<Invoice>& InvoiceSpec() {
           {"is_void", FieldType::kBool, 0, &I::is_void},
           {"pdf_url", FieldType::kText, 0, &I::pdf_url},
           {"origin", FieldType::kText, kOut | kFil, &I::origin},
+          {"disputed", FieldType::kBool, kFil, &I::disputed, {}, {},
+           "A dispute is open: dunning stops (R-DUN-5)"},
+          {"on_hold", FieldType::kBool, kFil, &I::on_hold, {}, {}, "Dunning on hold (R-DUN-5)"},
+          {"promise_to_pay_until", FieldType::kDate, 0, &I::promise_to_pay_until, {}, {},
+           "A promise to pay, pending up to this day: dunning stops (R-DUN-5)"},
       }};
   return spec;
 }
@@ -182,6 +197,74 @@ const EntitySpec<DunningPlan>& DunningPlanSpec() {
            "Given to new customers"},
           {"min_delay_days", FieldType::kInt, 0, &D::min_delay_days, {}, {},
            "Minimum days between two contacts of one customer"},
+      }};
+  return spec;
+}
+
+const EntitySpec<DunningStep>& DunningStepSpec() {
+  using D = DunningStep;
+  static const EntitySpec<D> spec{
+      "dunning-steps", "dunning_steps", kDunningStepPrefix, "dunning step",
+      {
+          {"plan_id", FieldType::kText, kReq | kFil | kCreateOnly, &D::plan_id, {},
+           kDunningPlanPrefix},
+          {"kind", FieldType::kText, kFil | kCreateOnly, &D::kind, {"REMINDER", "INVOICING"}, {},
+           "INVOICING steps send the invoice itself (customer-level plans only, R-SEND-4)"},
+          {"name", FieldType::kText, kSort, &D::name},
+          {"channel", FieldType::kText, kFil, &D::channel, {"EMAIL", "LETTER", "SMS", "CALL", "TASK"}},
+          {"relative_to", FieldType::kText, 0, &D::relative_to, {"DUE_DATE", "ISSUE_DATE"}, {},
+           "What offset_days counts from; invoicing steps count from the issue date"},
+          {"offset_days", FieldType::kInt, kSort, &D::offset_days, {}, {},
+           "Days after the trigger date (negative = before the due date)"},
+          {"mode", FieldType::kText, 0, &D::mode, {"AUTOMATIC", "MANUAL"}},
+          {"to_positions", FieldType::kText, 0, &D::to_positions, {}, {},
+           "Comma-separated contact positions; empty = the main contact"},
+          {"cc_positions", FieldType::kText, 0, &D::cc_positions},
+          {"subject", FieldType::kText, 0, &D::subject, {}, {}, "Mustache template"},
+          {"body", FieldType::kText, 0, &D::body, {}, {},
+           "Mustache template (limited HTML for e-mails)"},
+          {"template_key", FieldType::kText, 0, &D::template_key,
+           {"", "reminder_1", "reminder_2", "final_notice", "sms", "letter", "invoice"}, {},
+           "Default template used when body is not set"},
+          {"owner_id", FieldType::kText, kFil, &D::owner_id, {}, kUserPrefix,
+           "Who does the manual actions; unset = the customer's account manager"},
+      }};
+  return spec;
+}
+
+const EntitySpec<Action>& ActionSpec() {
+  using A = Action;
+  constexpr unsigned kO = kOut;
+  static const EntitySpec<A> spec{
+      "actions", "actions", kActionPrefix, "action",
+      {
+          {"kind", FieldType::kText, kO | kFil, &A::kind, {"REMINDER", "INVOICING"}},
+          {"category", FieldType::kText, kO | kFil, &A::category,
+           {"REMINDER", "INVOICING", "CALL", "TASK"}},
+          {"channel", FieldType::kText, kO | kFil, &A::channel},
+          {"mode", FieldType::kText, kO | kFil, &A::mode},
+          {"status", FieldType::kText, kO | kFil, &A::status,
+           {"SCHEDULED", "SENDING", "COMMITTING", "SENT", "TODO", "DONE", "IGNORED", "FAILED",
+            "UNCERTAIN", "SKIPPED"}},
+          {"dedupe_key", FieldType::kText, kO, &A::dedupe_key},
+          {"plan_id", FieldType::kText, kO | kFil, &A::plan_id},
+          {"step_id", FieldType::kText, kO | kFil, &A::step_id},
+          {"customer_id", FieldType::kText, kO | kFil, &A::customer_id},
+          {"invoice_id", FieldType::kText, kO | kFil, &A::invoice_id},
+          {"invoice_ids", FieldType::kText, kO, &A::invoice_ids},
+          {"due_at", FieldType::kText, kO | kSort, &A::due_at},
+          {"owner_id", FieldType::kText, kO | kFil, &A::owner_id},
+          {"attempts", FieldType::kInt, kO, &A::attempts},
+          {"next_attempt_at", FieldType::kText, kO, &A::next_attempt_at},
+          {"lease_until", FieldType::kText, kO, &A::lease_until},
+          {"last_error", FieldType::kText, kO, &A::last_error},
+          {"recipients", FieldType::kText, kO, &A::recipients},
+          {"message_id", FieldType::kText, kO, &A::message_id},
+          {"provider_ref", FieldType::kText, kO, &A::provider_ref},
+          {"sent_at", FieldType::kText, kO, &A::sent_at},
+          {"done_at", FieldType::kText, kO, &A::done_at},
+          {"done_by", FieldType::kText, kO, &A::done_by},
+          {"note", FieldType::kText, kO, &A::note},
       }};
   return spec;
 }

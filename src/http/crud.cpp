@@ -293,5 +293,11 @@ template void AddResourceRoutes<domain::DunningPlan>(
 template void AddResourceRoutes<domain::ImportJob>(
     Router&, const Api&, const services::RecordService<domain::ImportJob>&,
     Resource<domain::ImportJob>);
+template void AddResourceRoutes<domain::DunningStep>(
+    Router&, const Api&, const services::RecordService<domain::DunningStep>&,
+    Resource<domain::DunningStep>);
+template void AddResourceRoutes<domain::Action>(Router&, const Api&,
+                                                const services::RecordService<domain::Action>&,
+                                                Resource<domain::Action>);
 
 }  // namespace relance::http

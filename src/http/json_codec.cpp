@@ -450,6 +450,8 @@ RELANCE_INSTANTIATE(domain::Allocation)
 RELANCE_INSTANTIATE(domain::Product)
 RELANCE_INSTANTIATE(domain::DunningPlan)
 RELANCE_INSTANTIATE(domain::ImportJob)
+RELANCE_INSTANTIATE(domain::DunningStep)
+RELANCE_INSTANTIATE(domain::Action)
 #undef RELANCE_INSTANTIATE
 
 }  // namespace relance::http

@@ -6,6 +6,7 @@
 #include "domain/rules/groups.h"
 #include "domain/rules/validation.h"
 #include "store/contact_queries.h"
+#include "store/dunning_queries.h"
 #include "store/record_repository.h"
 
 namespace relance::services {
@@ -40,6 +41,10 @@ template <> WritePolicy PolicyFor<Product>() { return {}; }
 template <> WritePolicy PolicyFor<DunningPlan>() { return {}; }
 // Imports are created by upload and written by the import job only.
 template <> WritePolicy PolicyFor<ImportJob>() { return {Access::kWrite, false, false}; }
+template <> WritePolicy PolicyFor<DunningStep>() { return {}; }
+// Actions are created by the planner and moved by the to-do list's verbs
+// (dunning/todo_service.h), never written field by field.
+template <> WritePolicy PolicyFor<Action>() { return {Access::kWrite, false, false}; }
 
 template <typename T>
 std::string_view NewIdPrefix(const T&) {
@@ -53,6 +58,8 @@ std::string_view NewIdPrefix(const T&) {
     if constexpr (std::is_same_v<T, Product>) return kProductPrefix;
     if constexpr (std::is_same_v<T, DunningPlan>) return kDunningPlanPrefix;
     if constexpr (std::is_same_v<T, ImportJob>) return kImportPrefix;
+    if constexpr (std::is_same_v<T, DunningStep>) return kDunningStepPrefix;
+    if constexpr (std::is_same_v<T, Action>) return kActionPrefix;
     return kInvoicePrefix;
   }();
 }
@@ -68,6 +75,8 @@ template std::string_view NewIdPrefix(const Allocation&);
 template std::string_view NewIdPrefix(const Product&);
 template std::string_view NewIdPrefix(const DunningPlan&);
 template std::string_view NewIdPrefix(const ImportJob&);
+template std::string_view NewIdPrefix(const DunningStep&);
+template std::string_view NewIdPrefix(const Action&);
 
 Result<void> Prepare(store::Connection&, const Context&, const Organization&, Organization& r,
                      const Organization*) {
@@ -82,6 +91,12 @@ Result<void> Prepare(store::Connection&, const Context&, const Organization&, Us
 Result<void> Prepare(store::Connection& c, const Context&, const Organization&, Customer& r,
                      const Customer* before) {
   RETURN_IF_ERROR(ValidateCustomer(r));
+  if (before == nullptr && !r.dunning_plan_id) {
+    // R-DUN-1: a new customer follows the organization's default plan.
+    store::RecordRepository<DunningPlan> plans(DunningPlanSpec());
+    ASSIGN_OR_RETURN(auto plan, plans.FindBy(c, r.meta.org_id, "is_default", int64_t{1}));
+    if (plan) r.dunning_plan_id = plan->meta.id;
+  }
   if (r.account_manager_id) {
     RETURN_IF_ERROR(
         Referenced(c, UserSpec(), r.meta.org_id, *r.account_manager_id, "account_manager_id"));
@@ -125,6 +140,12 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization&, 
   RETURN_IF_ERROR(ValidateContact(r));
   RETURN_IF_ERROR(Referenced(c, CustomerSpec(), r.meta.org_id, r.customer_id, "customer_id"));
   return Ok();
+}
+
+Result<void> AfterWrite(store::Connection& c, const Context&, const DunningPlan& r) {
+  if (!r.is_default) return Ok();
+  // One default plan: choosing a new one demotes the previous.
+  return store::ClearOtherDefaultPlans(c, r.meta.org_id, r.meta.id, r.meta.updated_at);
 }
 
 Result<void> AfterWrite(store::Connection& c, const Context&, const Contact& r) {
@@ -195,6 +216,29 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization&, 
     }
   }
   return Ok();
+}
+
+Result<void> Prepare(store::Connection& c, const Context&, const Organization&, DunningStep& r,
+                     const DunningStep* before) {
+  RETURN_IF_ERROR(ValidateDunningStep(r));
+  ASSIGN_OR_RETURN(DunningPlan plan,
+                   Referenced(c, DunningPlanSpec(), r.meta.org_id, r.plan_id, "plan_id"));
+  // R-SEND-4: only customer-level plans carry invoicing templates.
+  if (r.kind == "INVOICING" && plan.level != "CUSTOMER") {
+    return FieldInvalid("kind", "invoicing steps belong to customer-level plans only; plan \"" +
+                                    plan.name + "\" is invoice-level");
+  }
+  if (r.owner_id && (before == nullptr || before->owner_id != r.owner_id)) {
+    RETURN_IF_ERROR(Referenced(c, UserSpec(), r.meta.org_id, *r.owner_id, "owner_id"));
+  }
+  return Ok();
+}
+
+Result<void> Prepare(store::Connection&, const Context&, const Organization&, Action&,
+                     const Action*) {
+  return Error(ErrorCode::kFailedPrecondition,
+               "actions are created by the dunning planner; use the to-do list's verbs "
+               "(done, ignore, reschedule, reassign) to change one");
 }
 
 Result<void> Prepare(store::Connection&, const Context&, const Organization&, ImportJob&,

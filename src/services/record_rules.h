@@ -47,6 +47,10 @@ Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Org
                      domain::DunningPlan& r, const domain::DunningPlan* before);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
                      domain::ImportJob& r, const domain::ImportJob* before);
+Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
+                     domain::DunningStep& r, const domain::DunningStep* before);
+Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
+                     domain::Action& r, const domain::Action* before);
 
 // Called after the row is written, in the same transaction.
 template <typename T>
@@ -54,6 +58,7 @@ Result<void> AfterWrite(store::Connection&, const Context&, const T&) {
   return Ok();
 }
 Result<void> AfterWrite(store::Connection& c, const Context& ctx, const domain::Contact& r);
+Result<void> AfterWrite(store::Connection& c, const Context& ctx, const domain::DunningPlan& r);
 
 // The id prefix of a new record (credit notes differ from invoices).
 template <typename T>

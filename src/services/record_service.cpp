@@ -156,5 +156,7 @@ template class RecordService<domain::Allocation>;
 template class RecordService<domain::Product>;
 template class RecordService<domain::DunningPlan>;
 template class RecordService<domain::ImportJob>;
+template class RecordService<domain::DunningStep>;
+template class RecordService<domain::Action>;
 
 }  // namespace relance::services

@@ -368,5 +368,7 @@ template class RecordRepository<domain::Allocation>;
 template class RecordRepository<domain::Product>;
 template class RecordRepository<domain::DunningPlan>;
 template class RecordRepository<domain::ImportJob>;
+template class RecordRepository<domain::DunningStep>;
+template class RecordRepository<domain::Action>;
 
 }  // namespace relance::store

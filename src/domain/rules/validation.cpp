@@ -154,6 +154,15 @@ Result<void> ValidateOrganization(const Organization& o) {
   p.Range("default_payment_delay_days", o.default_payment_delay_days, 0, kDelayMaxDays);
   p.Currency("default_currency", o.default_currency);
   p.OneOf("language", o.language, {"fr", "en"});
+  p.Length("street", o.street, kTextMax);
+  p.Length("postal_code", o.postal_code, kCodeMax);
+  p.Length("city", o.city, kNameMax);
+  if (o.country && !IsCountryCode(*o.country)) {
+    p.Add("country", "is not an ISO 3166-1 alpha-2 code such as FR (got \"" + *o.country + "\")");
+  }
+  if (o.email) Email(p, "email", *o.email);
+  p.Length("phone", o.phone, kCodeMax);
+  if (o.holiday_calendar) p.OneOf("holiday_calendar", *o.holiday_calendar, {"FR"});
   return p.Done();
 }
 
@@ -252,6 +261,60 @@ Result<void> ValidateDunningPlan(const DunningPlan& d) {
   p.Required("name", d.name, kNameMax);
   p.OneOf("level", d.level, {"CUSTOMER", "INVOICE"});
   p.Range("min_delay_days", d.min_delay_days, 0, kDelayMaxDays);
+  return p.Done();
+}
+
+namespace {
+
+constexpr size_t kTemplateMax = 100000;
+
+void Positions(Problems& p, std::string_view field, const std::string& list) {
+  if (list.empty()) return;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string one = list.substr(start, end - start);
+    if (one != "ACCOUNTING" && one != "SALES" && one != "PURCHASER" && one != "PAYER") {
+      p.Add(std::string(field), "\"" + one +
+                                    "\" is not a contact position (ACCOUNTING, SALES, PURCHASER, "
+                                    "PAYER), comma-separated without spaces");
+      return;
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+Result<void> ValidateDunningStep(const DunningStep& s) {
+  Problems p("dunning step");
+  p.Ref("plan_id", s.plan_id, kDunningPlanPrefix);
+  p.OneOf("kind", s.kind, {"REMINDER", "INVOICING"});
+  p.Length("name", s.name, kNameMax);
+  p.OneOf("channel", s.channel, {"EMAIL", "LETTER", "SMS", "CALL", "TASK"});
+  p.OneOf("relative_to", s.relative_to, {"DUE_DATE", "ISSUE_DATE"});
+  p.OneOf("mode", s.mode, {"AUTOMATIC", "MANUAL"});
+  p.Range("offset_days", s.offset_days, -kDelayMaxDays, kDelayMaxDays);
+  if ((s.channel == "CALL" || s.channel == "TASK") && s.mode == "AUTOMATIC") {
+    p.Add("mode", "a " + std::string(s.channel == "CALL" ? "phone call" : "manual task") +
+                      " step is done by a person: use MANUAL");
+  }
+  if (s.kind == "INVOICING") {
+    // R-SEND-5: invoices go by e-mail, letter or SMS, a delay after the issue date.
+    if (s.channel == "CALL" || s.channel == "TASK") {
+      p.Add("channel", "an invoicing step sends the invoice: EMAIL, LETTER or SMS");
+    }
+    if (s.relative_to != "ISSUE_DATE") p.Add("relative_to", "an invoicing step counts from ISSUE_DATE");
+    if (s.offset_days < 0) p.Add("offset_days", "an invoicing delay cannot be negative");
+  } else if (s.relative_to == "ISSUE_DATE" && s.offset_days < 0) {
+    p.Add("offset_days", "cannot be before the issue date");
+  }
+  Positions(p, "to_positions", s.to_positions);
+  Positions(p, "cc_positions", s.cc_positions);
+  p.Length("subject", s.subject, kTextMax);
+  p.Length("body", s.body, kTemplateMax);
+  p.Ref("owner_id", s.owner_id, kUserPrefix);
   return p.Done();
 }
 

@@ -18,6 +18,8 @@ Result<void> ValidateInvoice(const Invoice& i);
 Result<void> ValidatePayment(const Payment& p);
 Result<void> ValidateProduct(const Product& p);
 Result<void> ValidateDunningPlan(const DunningPlan& d);
+// R-DUN-1, R-SEND-5: channel, trigger, mode and recipients agree.
+Result<void> ValidateDunningStep(const DunningStep& s);
 
 // Pragmatic e-mail syntax: one '@', non-empty parts, a dot in the domain, no
 // spaces or control characters, at most 254 characters.

@@ -154,9 +154,52 @@ CREATE TABLE import_rejections (
 )
 )sql";
 
+// Dunning (SPEC §3, §4). `actions` is at once the outbox of automatic sends
+// and the to-do list: (org_id, dedupe_key) is unique so each (step, invoice
+// or customer cycle) yields one action whatever runs overlap or restart.
+constexpr std::string_view kDunning = R"sql(
+ALTER TABLE organizations ADD COLUMN street TEXT;
+ALTER TABLE organizations ADD COLUMN postal_code TEXT;
+ALTER TABLE organizations ADD COLUMN city TEXT;
+ALTER TABLE organizations ADD COLUMN country TEXT;
+ALTER TABLE organizations ADD COLUMN email TEXT;
+ALTER TABLE organizations ADD COLUMN phone TEXT;
+ALTER TABLE organizations ADD COLUMN holiday_calendar TEXT;
+ALTER TABLE customers ADD COLUMN dunning_paused_until TEXT;
+ALTER TABLE invoices ADD COLUMN disputed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN on_hold INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN promise_to_pay_until TEXT;
+CREATE TABLE dunning_steps (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  plan_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, channel TEXT NOT NULL,
+  relative_to TEXT NOT NULL, offset_days BIGINT NOT NULL, mode TEXT NOT NULL,
+  to_positions TEXT NOT NULL, cc_positions TEXT NOT NULL, subject TEXT, body TEXT,
+  template_key TEXT NOT NULL, owner_id TEXT,
+  PRIMARY KEY (org_id, id),
+  FOREIGN KEY (org_id, plan_id) REFERENCES dunning_plans (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX dunning_steps_plan ON dunning_steps (org_id, plan_id);
+CREATE TABLE actions (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  kind TEXT NOT NULL, category TEXT NOT NULL, channel TEXT NOT NULL, mode TEXT NOT NULL,
+  status TEXT NOT NULL, dedupe_key TEXT NOT NULL, plan_id TEXT NOT NULL, step_id TEXT NOT NULL,
+  customer_id TEXT NOT NULL, invoice_id TEXT NOT NULL, invoice_ids TEXT NOT NULL,
+  due_at TEXT NOT NULL, owner_id TEXT, attempts BIGINT NOT NULL, next_attempt_at TEXT,
+  lease_until TEXT, last_error TEXT, recipients TEXT, message_id TEXT, provider_ref TEXT,
+  sent_at TEXT, done_at TEXT, done_by TEXT, note TEXT,
+  PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX actions_dedupe ON actions (org_id, dedupe_key);
+CREATE INDEX actions_customer ON actions (org_id, customer_id);
+CREATE INDEX actions_status ON actions (status, due_at)
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "initial schema", kInitial},
     {2, "dunning plans and imports", kImports},
+    {3, "dunning steps, actions, disputes and pauses", kDunning},
 };
 
 constexpr std::string_view kCreateLedger =

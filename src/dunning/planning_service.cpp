@@ -1,0 +1,175 @@
+#include "dunning/planning_service.h"
+
+#include <unordered_map>
+
+#include "core/ids.h"
+#include "dunning/planner.h"
+#include "store/dunning_queries.h"
+#include "store/record_repository.h"
+
+namespace relance::dunning {
+namespace {
+
+using PlanMap = std::unordered_map<std::string, PlanView>;
+
+Result<PlanMap> LoadPlans(store::Connection& c, const std::string& org_id) {
+  store::RecordRepository<domain::DunningPlan> plans(domain::DunningPlanSpec());
+  store::RecordRepository<domain::DunningStep> steps(domain::DunningStepSpec());
+  PlanMap out;
+  store::ListQuery q;
+  q.limit = 1000;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto page, plans.List(c, org_id, q));
+    for (const auto& p : page.items) {
+      out[p.meta.id] = PlanView{p.meta.id, p.level == "CUSTOMER", p.min_delay_days, {}};
+    }
+    if (!page.next_cursor) break;
+    q.cursor = page.next_cursor;
+  }
+  q = store::ListQuery{};
+  q.limit = 1000;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto page, steps.List(c, org_id, q));
+    for (const auto& s : page.items) {
+      auto it = out.find(s.plan_id);
+      if (it == out.end()) continue;
+      it->second.steps.push_back(StepView{s.meta.id, s.kind, s.channel, s.relative_to,
+                                          s.offset_days, s.mode == "MANUAL", s.owner_id});
+    }
+    if (!page.next_cursor) break;
+    q.cursor = page.next_cursor;
+  }
+  return out;
+}
+
+Result<InvoiceView> ToView(const store::OpenInvoiceRow& r) {
+  InvoiceView v;
+  v.id = r.id;
+  ASSIGN_OR_RETURN(v.issue_date, Date::Parse(r.issue_date));
+  ASSIGN_OR_RETURN(v.due_date, Date::Parse(r.due_date));
+  v.outstanding = r.outstanding;
+  v.to_send = r.to_send;
+  v.disputed = r.disputed;
+  v.on_hold = r.on_hold;
+  if (r.promise_until) {
+    ASSIGN_OR_RETURN(Date d, Date::Parse(*r.promise_until));
+    v.promise_until = d;
+  }
+  ASSIGN_OR_RETURN(v.created_at, ParseTimestamp(r.created_at));
+  return v;
+}
+
+Result<ActionView> ToView(const store::ActionRow& r) {
+  ASSIGN_OR_RETURN(Timestamp at, ParseTimestamp(r.contact_at));
+  return ActionView{r.dedupe_key, r.kind, r.channel, r.status, at};
+}
+
+std::string Join(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+domain::Action ToAction(const PlannedAction& p, const std::string& org_id, Timestamp now) {
+  domain::Action a;
+  a.meta.id = NewId(kActionPrefix, now);
+  a.meta.org_id = org_id;
+  a.meta.version = 1;
+  a.meta.created_at = a.meta.updated_at = FormatTimestamp(now);
+  a.kind = p.kind;
+  a.category = p.category;
+  a.channel = p.channel;
+  a.mode = p.manual ? "MANUAL" : "AUTOMATIC";
+  a.status = p.manual ? "TODO" : "SCHEDULED";
+  a.dedupe_key = p.dedupe_key;
+  a.plan_id = p.plan_id;
+  a.step_id = p.step_id;
+  a.customer_id = p.customer_id;
+  a.invoice_id = p.invoice_id;
+  a.invoice_ids = Join(p.invoice_ids);
+  a.due_at = FormatTimestamp(p.due_at);
+  a.owner_id = p.owner_id;
+  return a;
+}
+
+}  // namespace
+
+Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestamp at,
+                                             const PlanningOptions& options) const {
+  ASSIGN_OR_RETURN(auto conn, ctx_.db.Acquire());
+  store::Connection& c = *conn;
+  store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
+  ASSIGN_OR_RETURN(domain::Organization org, orgs.Get(c, org_id, org_id));
+  ASSIGN_OR_RETURN(PlanMap plans, LoadPlans(c, org_id));
+  const std::string holidays = org.holiday_calendar.value_or("");
+  PlanningMoment moment{{org.time_zone, static_cast<int>(org.send_hour), holidays}, at, {}};
+  ASSIGN_OR_RETURN(moment.today, TodayIn(org.time_zone, at));
+
+  PlanningReport report;
+  const Timestamp now = ctx_.clock.Now();
+  std::string after;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto customers,
+                     store::DunningCustomersAfter(c, org_id, after, options.batch_customers));
+    if (customers.empty()) break;
+    const std::string& first = customers.front().id;
+    const std::string& last = customers.back().id;
+    ASSIGN_OR_RETURN(auto invoice_rows, store::OpenInvoicesOfCustomers(c, org_id, first, last));
+    ASSIGN_OR_RETURN(auto action_rows, store::ActionsOfCustomers(c, org_id, first, last));
+    std::unordered_map<std::string, std::vector<InvoiceView>> invoices;
+    for (const auto& r : invoice_rows) {
+      ASSIGN_OR_RETURN(InvoiceView v, ToView(r));
+      invoices[r.customer_id].push_back(std::move(v));
+    }
+    std::unordered_map<std::string, std::vector<ActionView>> actions;
+    for (const auto& r : action_rows) {
+      ASSIGN_OR_RETURN(ActionView v, ToView(r));
+      actions[r.customer_id].push_back(std::move(v));
+    }
+    report.invoices += static_cast<int64_t>(invoice_rows.size());
+
+    std::vector<domain::Action> decided;
+    for (const auto& row : customers) {
+      ++report.customers;
+      auto plan = plans.find(row.plan_id);
+      if (plan == plans.end()) continue;
+      auto inv = invoices.find(row.id);
+      if (inv == invoices.end()) continue;
+      CustomerView customer{row.id, row.plan_id, {}, row.account_manager_id};
+      if (row.paused_until) {
+        ASSIGN_OR_RETURN(Date d, Date::Parse(*row.paused_until));
+        customer.paused_until = d;
+      }
+      static const std::vector<ActionView> kNone;
+      auto act = actions.find(row.id);
+      ASSIGN_OR_RETURN(auto planned,
+                       PlanCustomer(moment, plan->second, customer, inv->second,
+                                    act == actions.end() ? kNone : act->second));
+      for (const auto& p : planned) decided.push_back(ToAction(p, org_id, now));
+    }
+    report.decided += static_cast<int64_t>(decided.size());
+    if (!options.dry_run && !decided.empty()) {
+      int64_t stored = 0;
+      RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& tx) -> Result<void> {
+        stored = 0;
+        for (const auto& a : decided) {
+          ASSIGN_OR_RETURN(bool inserted, store::InsertActionIfNew(tx, a));
+          stored += inserted ? 1 : 0;
+        }
+        return Ok();
+      }));
+      report.stored += stored;
+    }
+    if (options.keep_actions) {
+      for (auto& a : decided) report.actions.push_back(std::move(a));
+    }
+    after = last;
+    if (static_cast<int>(customers.size()) < options.batch_customers) break;
+  }
+  return report;
+}
+
+}  // namespace relance::dunning

@@ -1,0 +1,167 @@
+#include "store/dunning_queries.h"
+
+#include "store/record_repository.h"
+
+namespace relance::store {
+namespace {
+
+std::optional<std::string> OptText(const SqlRow& r, size_t i) {
+  if (r.IsNull(i)) return std::nullopt;
+  return r.Text(i);
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> OrganizationIds(Connection& c) {
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id FROM organizations ORDER BY id"));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.Text(0));
+  return out;
+}
+
+Result<void> ClearOtherDefaultPlans(Connection& c, const std::string& org_id,
+                                    const std::string& except_plan_id, const std::string& now) {
+  SqlValue params[] = {now, org_id, except_plan_id};
+  RETURN_IF_ERROR(c.Exec("UPDATE dunning_plans SET is_default = 0, version = version + 1, updated_at = ? "
+            "WHERE org_id = ? AND id <> ? AND is_default = 1",
+                         params));
+  return Ok();
+}
+
+Result<std::vector<DunningCustomerRow>> DunningCustomersAfter(Connection& c,
+                                                              const std::string& org_id,
+                                                              const std::string& after_id,
+                                                              int limit) {
+  SqlValue params[] = {org_id, after_id, int64_t{limit}};
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT id, dunning_plan_id, dunning_paused_until, account_manager_id "
+                           "FROM customers WHERE org_id = ? AND id > ? AND dunning_plan_id IS "
+                           "NOT NULL ORDER BY id LIMIT ?",
+                           params));
+  std::vector<DunningCustomerRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Text(1), OptText(r, 2), OptText(r, 3)});
+  }
+  return out;
+}
+
+Result<std::vector<OpenInvoiceRow>> OpenInvoicesOfCustomers(Connection& c,
+                                                            const std::string& org_id,
+                                                            const std::string& first_id,
+                                                            const std::string& last_id) {
+  SqlValue params[] = {org_id, first_id, last_id};
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("SELECT id, customer_id, issue_date, due_date, outstanding_amount, to_send, "
+              "disputed, on_hold, promise_to_pay_until, created_at FROM invoices "
+              "WHERE org_id = ? AND customer_id >= ? AND customer_id <= ? AND kind = 'INVOICE' "
+              "AND is_void = 0 AND (outstanding_amount > 0 OR to_send = 1) ORDER BY customer_id",
+              params));
+  std::vector<OpenInvoiceRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4), r.Int(5) != 0,
+                   r.Int(6) != 0, r.Int(7) != 0, OptText(r, 8), r.Text(9)});
+  }
+  return out;
+}
+
+Result<std::vector<ActionRow>> ActionsOfCustomers(Connection& c, const std::string& org_id,
+                                                  const std::string& first_id,
+                                                  const std::string& last_id) {
+  SqlValue params[] = {org_id, first_id, last_id};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT customer_id, dedupe_key, kind, channel, status, "
+                                      "COALESCE(sent_at, done_at, due_at) FROM actions "
+                                      "WHERE org_id = ? AND customer_id >= ? AND customer_id <= ?",
+                                      params));
+  std::vector<ActionRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5)});
+  }
+  return out;
+}
+
+Result<bool> InsertActionIfNew(Connection& c, const domain::Action& action) {
+  static const RecordRepository<domain::Action> repo(domain::ActionSpec());
+  static const std::string sql = [] {
+    std::string columns, marks;
+    for (const auto& name : repo.ColumnNames()) {
+      if (!columns.empty()) {
+        columns += ", ";
+        marks += ", ";
+      }
+      columns += name;
+      marks += "?";
+    }
+    // Portable upsert-ignore: SQLite 3.24+ and PostgreSQL 9.5+ both read it.
+    return "INSERT INTO actions (" + columns + ") VALUES (" + marks +
+           ") ON CONFLICT (org_id, dedupe_key) DO NOTHING";
+  }();
+  std::vector<SqlValue> values = repo.ToValues(action);
+  ASSIGN_OR_RETURN(int64_t n, c.Exec(sql, values));
+  return n == 1;
+}
+
+Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::string& now,
+                                                   int limit) {
+  SqlValue params[] = {now, now, int64_t{limit}};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT org_id, id FROM actions WHERE status = 'SCHEDULED' "
+                                      "AND due_at <= ? AND (next_attempt_at IS NULL OR "
+                                      "next_attempt_at <= ?) ORDER BY due_at, id LIMIT ?",
+                                      params));
+  std::vector<ActionKey> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1)});
+  return out;
+}
+
+Result<bool> ClaimAction(Connection& c, const ActionKey& key, const std::string& now,
+                         const std::string& lease_until) {
+  SqlValue params[] = {lease_until, now, key.org_id, key.id};
+  ASSIGN_OR_RETURN(int64_t n,
+                   c.Exec("UPDATE actions SET status = 'SENDING', lease_until = ?, "
+                          "attempts = attempts + 1, version = version + 1, updated_at = ? "
+                          "WHERE org_id = ? AND id = ? AND status = 'SCHEDULED'",
+                          params));
+  return n == 1;
+}
+
+Result<bool> MoveActionStatus(Connection& c, const ActionKey& key, std::string_view from,
+                              std::string_view to, const std::string& now) {
+  SqlValue params[] = {std::string(to), now, key.org_id, key.id, std::string(from)};
+  ASSIGN_OR_RETURN(int64_t n, c.Exec("UPDATE actions SET status = ?, version = version + 1, "
+                                     "updated_at = ? WHERE org_id = ? AND id = ? AND status = ?",
+                                     params));
+  return n == 1;
+}
+
+Result<Recovered> RecoverExpiredLeases(Connection& c, const std::string& now) {
+  Recovered r;
+  SqlValue params[] = {now, now};
+  ASSIGN_OR_RETURN(r.rescheduled,
+                   c.Exec("UPDATE actions SET status = 'SCHEDULED', lease_until = NULL, "
+                          "version = version + 1, updated_at = ? "
+                          "WHERE status = 'SENDING' AND lease_until < ?",
+                          params));
+  ASSIGN_OR_RETURN(
+      r.uncertain,
+      c.Exec("UPDATE actions SET status = 'UNCERTAIN', lease_until = NULL, version = version + 1, "
+             "updated_at = ?, last_error = 'interrupted after the message was handed to the "
+             "provider: it may have been sent' WHERE status = 'COMMITTING' AND lease_until < ?",
+             params));
+  return r;
+}
+
+Result<void> ClearInvoiceToSend(Connection& c, const std::string& org_id,
+                                const std::string& invoice_id, const std::string& now) {
+  SqlValue params[] = {now, org_id, invoice_id};
+  RETURN_IF_ERROR(c.Exec("UPDATE invoices SET to_send = 0, version = version + 1, updated_at = ? "
+            "WHERE org_id = ? AND id = ? AND to_send = 1",
+                         params));
+  return Ok();
+}
+
+}  // namespace relance::store
