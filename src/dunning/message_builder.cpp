@@ -164,7 +164,9 @@ Result<delivery::MessageTemplate> StepTemplate(const domain::DunningStep& step,
     else if (step.channel == "LETTER") key = "letter";
     else key = "reminder_1";
   }
-  ASSIGN_OR_RETURN(delivery::MessageTemplate t, delivery::DefaultTemplate(key, language));
+  const delivery::MessageTemplate* found = delivery::FindDefaultTemplate(key, language);
+  if (found == nullptr) return FieldInvalid("template_key", "no default template \"" + key + "\"");
+  delivery::MessageTemplate t = *found;
   if (step.subject) t.subject = *step.subject;
   return t;
 }

@@ -16,7 +16,7 @@ bool OneOf(std::string_view s, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
-std::string List(std::initializer_list<std::string_view> set) {
+std::string JoinStatuses(std::initializer_list<std::string_view> set) {
   std::string out;
   for (auto s : set) out += (out.empty() ? "" : ", ") + std::string(s);
   return out;
@@ -28,8 +28,8 @@ Result<void> CloseInvoicing(store::Connection& c, const Action& a, const std::st
   return store::ClearInvoiceToSend(c, a.meta.org_id, a.invoice_id, now);
 }
 
-constexpr std::initializer_list<std::string_view> kOpen = {"TODO", "FAILED", "UNCERTAIN",
-                                                          "SCHEDULED"};
+// What a person may still close: waiting in the to-do list or the outbox.
+#define RELANCE_OPEN_STATUSES {"TODO", "FAILED", "UNCERTAIN", "SCHEDULED"}
 
 }  // namespace
 
@@ -64,7 +64,7 @@ Result<Action> TodoService::Transition(
     ASSIGN_OR_RETURN(Action a, repo.Get(c, p.org_id, id));
     if (!OneOf(a.status, from)) {
       return Error(ErrorCode::kFailedPrecondition,
-                   "action " + id + " is " + a.status + "; this needs it to be " + List(from),
+                   "action " + id + " is " + a.status + "; this needs it to be " + JoinStatuses(from),
                    {{"status", "is " + a.status}});
     }
     RETURN_IF_ERROR(edit(c, a));
@@ -80,7 +80,7 @@ Result<Action> TodoService::Transition(
 Result<Action> TodoService::Done(const services::Principal& p, const std::string& id,
                                  const std::optional<std::string>& note) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
-  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
     a.status = "DONE";
     a.done_at = now;
     a.done_by = p.user_id;
@@ -92,7 +92,7 @@ Result<Action> TodoService::Done(const services::Principal& p, const std::string
 
 Result<Action> TodoService::Ignore(const services::Principal& p, const std::string& id) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
-  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
     a.status = "IGNORED";
     a.done_at = now;
     a.done_by = p.user_id;
@@ -114,7 +114,7 @@ Result<Action> TodoService::Reschedule(const services::Principal& p, const std::
 
 Result<Action> TodoService::Reassign(const services::Principal& p, const std::string& id,
                                      const std::string& owner_id) const {
-  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
     store::RecordRepository<domain::User> users(domain::UserSpec());
     ASSIGN_OR_RETURN(auto user, users.Find(c, p.org_id, owner_id));
     if (!user) return FieldInvalid("owner_id", "no user " + owner_id + " in this organization");
@@ -158,7 +158,7 @@ Result<int64_t> TodoService::BulkIgnore(const services::Principal& p,
       const std::string field = "ids[" + std::to_string(i) + "]";
       if (!a) {
         problems.push_back({field, "no action " + ids[i]});
-      } else if (!OneOf(a->status, kOpen)) {
+      } else if (!OneOf(a->status, RELANCE_OPEN_STATUSES)) {
         problems.push_back({field, ids[i] + " is " + a->status + " and cannot be ignored"});
       } else {
         changed.push_back(std::move(*a));
@@ -216,7 +216,7 @@ Result<int64_t> TodoService::MarkInvoicesSent(const services::Principal& p,
       q.limit = 1000;
       ASSIGN_OR_RETURN(auto page, actions.List(c, p.org_id, q));
       for (auto& a : page.items) {
-        if (!OneOf(a.status, kOpen)) continue;
+        if (!OneOf(a.status, RELANCE_OPEN_STATUSES)) continue;
         a.status = "SKIPPED";
         a.note = "the invoice was marked as sent";
         a.done_at = now;
