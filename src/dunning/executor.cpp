@@ -201,7 +201,12 @@ Result<void> Executor::Execute(const std::string& org_id, const std::string& id,
     });
   }
   const Error& err = sent.error();
-  if (handed_over && IsRetryable(err.code())) {
+  // SMS has no answer to wait for after the hand-over mark: any failure
+  // once marked may have sent it. E-mail knows when the server answered.
+  const bool maybe_sent =
+      handed_over && (action.channel == "EMAIL" ? delivery::IsOutcomeUnknown(err)
+                                                : IsRetryable(err.code()));
+  if (maybe_sent) {
     // The provider may have accepted it before the failure: never resend blindly.
     ++report.uncertain;
     return UpdateAction(c, org_id, id, now, [&](Action& a) {

@@ -26,10 +26,17 @@ delivery::PersonInfo Person(const domain::Contact& c) {
   return {c.first_name.value_or(""), c.last_name.value_or(""), c.email, c.phone.value_or("")};
 }
 
+// Only a web address is shown to the customer; a local document travels
+// as an attachment instead.
+std::string PublicUrl(const std::optional<std::string>& url) {
+  if (!url) return "";
+  return url->rfind("https://", 0) == 0 || url->rfind("http://", 0) == 0 ? *url : "";
+}
+
 delivery::InvoiceLine Line(const domain::Invoice& i, Date today) {
   const int64_t late = i.due_date.DaysUntil(today);
   return {i.number,         i.issue_date, i.due_date, i.gross_amount, i.outstanding_amount,
-          i.currency,       late > 0 ? late : 0,      i.pdf_url.value_or("")};
+          i.currency,       late > 0 ? late : 0,      PublicUrl(i.pdf_url)};
 }
 
 template <typename T>
