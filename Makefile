@@ -7,7 +7,7 @@ TEST_BUILD_DIR ?= build-test
 PORT ?= 8080
 DB ?= var/relance.db
 
-.PHONY: run test deps web-deps build build-test bench bench-import clean
+.PHONY: run test deps web-deps build build-test bench bench-import bench-plan clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -46,6 +46,12 @@ bench-import: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
 	bash bench/import.sh build-bench
+
+# The dunning benchmark (a day of planning on 1,000,000 invoices, sending).
+bench-plan: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
+	cmake --build build-bench -j $(JOBS)
+	bash bench/plan.sh build-bench
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) build-bench

@@ -119,7 +119,7 @@ for backend in $backends; do
   echo "bench: $backend: seeding $location" >&2
   seed "$backend" "$location"
 
-  "$relance" serve --db "$location" --host 127.0.0.1 --port "$port" --log-level warn \
+  "$relance" serve --db "$location" --host 127.0.0.1 --port "$port" --log-level warn --no-dunning \
     >"$work/serve-$backend.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do

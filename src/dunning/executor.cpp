@@ -59,8 +59,12 @@ Result<ExecutionReport> Executor::RunOnce(const std::function<bool()>& should_st
     std::vector<store::ActionKey> due;
     {
       ASSIGN_OR_RETURN(auto conn, ctx_.db.Acquire());
-      ASSIGN_OR_RETURN(due, store::DueScheduledActions(
-                                *conn, FormatTimestamp(ctx_.clock.Now()), options_.batch));
+      std::vector<std::string> channels;
+      if (channels_.email != nullptr) channels.push_back("EMAIL");
+      if (channels_.sms != nullptr) channels.push_back("SMS");
+      if (channels_.letters != nullptr) channels.push_back("LETTER");
+      ASSIGN_OR_RETURN(due, store::DueScheduledActions(*conn, FormatTimestamp(ctx_.clock.Now()),
+                                                       channels, options_.batch));
     }
     if (due.empty()) break;
     int64_t progressed = 0;

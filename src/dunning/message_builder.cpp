@@ -39,20 +39,12 @@ delivery::InvoiceLine Line(const domain::Invoice& i, Date today) {
           i.currency,       late > 0 ? late : 0,      PublicUrl(i.pdf_url)};
 }
 
+// A customer's contacts or invoices: a few records an index finds.
 template <typename T>
 Result<std::vector<T>> ListAll(store::Connection& c, const std::string& org_id,
                                std::vector<Condition> conditions) {
   store::RecordRepository<T> repo(domain::SpecOf<T>());
-  store::ListQuery q;
-  q.conditions = std::move(conditions);
-  q.limit = 1000;
-  std::vector<T> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(auto page, repo.List(c, org_id, q));
-    for (auto& r : page.items) out.push_back(std::move(r));
-    if (!page.next_cursor) return out;
-    q.cursor = page.next_cursor;
-  }
+  return repo.FindAll(c, org_id, conditions);
 }
 
 std::vector<std::string> Split(const std::string& list) {

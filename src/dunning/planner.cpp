@@ -58,7 +58,7 @@ Result<void> PlanInvoicing(const PlanningMoment& at, const PlanView& plan,
                          LocalHourToInstant(at.schedule.time_zone, inv.issue_date, 0));
         due = std::max(inv.created_at, issue_start);
       } else {
-        ASSIGN_OR_RETURN(due, SendInstantOn(at.schedule, inv.issue_date.AddDays(step.offset_days)));
+        ASSIGN_OR_RETURN(due, at.SendInstant(inv.issue_date.AddDays(step.offset_days)));
       }
       if (due > at.now) continue;
       out.push_back(Decide(plan, step, customer, inv, std::move(key), due));
@@ -72,7 +72,7 @@ Result<std::optional<Timestamp>> NextContactAllowed(const PlanningMoment& at, co
                                                     std::optional<Timestamp> last_contact) {
   if (plan.min_delay_days <= 0 || !last_contact) return std::optional<Timestamp>();
   ASSIGN_OR_RETURN(Date last_day, TodayIn(at.schedule.time_zone, *last_contact));
-  ASSIGN_OR_RETURN(Timestamp t, SendInstantOn(at.schedule, last_day.AddDays(plan.min_delay_days)));
+  ASSIGN_OR_RETURN(Timestamp t, at.SendInstant(last_day.AddDays(plan.min_delay_days)));
   return std::optional<Timestamp>(t);
 }
 
@@ -104,7 +104,7 @@ Result<std::optional<PlannedAction>> PlanCycle(
   const OrderedStep* chosen = nullptr;
   Timestamp chosen_due;
   for (size_t i = first_candidate; i < steps.size(); ++i) {
-    ASSIGN_OR_RETURN(Timestamp due, SendInstantOn(at.schedule, steps[i].trigger));
+    ASSIGN_OR_RETURN(Timestamp due, at.SendInstant(steps[i].trigger));
     if (due > at.now) break;
     chosen = &steps[i];
     chosen_due = due;
@@ -122,6 +122,14 @@ Result<std::optional<PlannedAction>> PlanCycle(
 }
 
 }  // namespace
+
+Result<Timestamp> PlanningMoment::SendInstant(Date day) const {
+  auto it = send_instants.find(day.days_since_epoch());
+  if (it != send_instants.end()) return it->second;
+  ASSIGN_OR_RETURN(Timestamp t, SendInstantOn(schedule, day));
+  send_instants.emplace(day.days_since_epoch(), t);
+  return t;
+}
 
 bool IsPendingStatus(std::string_view s) {
   return s == "SCHEDULED" || s == "SENDING" || s == "COMMITTING" || s == "TODO" ||

@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/business_calendar.h"
@@ -94,6 +95,13 @@ struct PlanningMoment {
   SendSchedule schedule;
   Timestamp now;
   Date today;  // `now` in the organization's time zone
+
+  // SendInstantOn(schedule, day), remembered: a day's planning asks for the
+  // same few hundred days millions of times, and each answer is a time-zone
+  // lookup. Not thread-safe: one moment per planning thread.
+  Result<Timestamp> SendInstant(Date day) const;
+
+  mutable std::unordered_map<int32_t, Timestamp> send_instants;  // SendInstant's memory
 };
 
 // True while an action still waits for its outcome (blocks its cycle).

@@ -55,7 +55,10 @@ Result<InvoiceView> ToView(const store::OpenInvoiceRow& r) {
     ASSIGN_OR_RETURN(Date d, Date::Parse(*r.promise_until));
     v.promise_until = d;
   }
-  ASSIGN_OR_RETURN(v.created_at, ParseTimestamp(r.created_at));
+  // Only invoices still to send need their arrival time (R-SEND-6).
+  if (v.to_send) {
+    ASSIGN_OR_RETURN(v.created_at, ParseTimestamp(r.created_at));
+  }
   return v;
 }
 
@@ -105,7 +108,7 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
   ASSIGN_OR_RETURN(domain::Organization org, orgs.Get(c, org_id, org_id));
   ASSIGN_OR_RETURN(PlanMap plans, LoadPlans(c, org_id));
   const std::string holidays = org.holiday_calendar.value_or("");
-  PlanningMoment moment{{org.time_zone, static_cast<int>(org.send_hour), holidays}, at, {}};
+  PlanningMoment moment{{org.time_zone, static_cast<int>(org.send_hour), holidays}, at, {}, {}};
   ASSIGN_OR_RETURN(moment.today, TodayIn(org.time_zone, at));
 
   PlanningReport report;

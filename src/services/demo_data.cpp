@@ -147,6 +147,7 @@ class DemoSeeder {
     ASSIGN_OR_RETURN(today_, TodayIn(kTimeZone, ctx_.clock.Now()));
     RETURN_IF_ERROR(CreateOrganizationAndUsers());
     RETURN_IF_ERROR(CreateProducts());
+    RETURN_IF_ERROR(CreateDunningPlans());
     RETURN_IF_ERROR(CreateCustomersAndContacts());
     RETURN_IF_ERROR(CreateInvoices());
     seed_.created = true;
@@ -180,6 +181,63 @@ class DemoSeeder {
     ASSIGN_OR_RETURN(auto token, Explain(auth_.CreateToken(org.meta.id, user_ids_[0], "demo"),
                                          "creating the admin's API token"));
     seed_.admin_token = token.token;
+    return Ok();
+  }
+
+  // R-DUN-1: a default customer-level plan (so every demo customer follows
+  // it, with its invoicing template, R-SEND-3) and an invoice-level one.
+  Result<void> CreateDunningPlans() {
+    RETURN_IF_ERROR(Explain(orgs_.Update(admin_, admin_.org_id,
+                                         {{"email", std::string("relances@atelier-demo.fr")},
+                                          {"street", std::string("12 rue des Tanneurs")},
+                                          {"postal_code", std::string("69002")},
+                                          {"city", std::string("Lyon")},
+                                          {"country", std::string("FR")},
+                                          {"holiday_calendar", std::string("FR")}}),
+                            "organization address"));
+    RecordService<domain::DunningPlan> plans(ctx_);
+    RecordService<domain::DunningStep> steps(ctx_);
+    using F = std::vector<FieldAssignment>;
+    struct DemoStep {
+      std::string_view kind, channel, mode, template_key;
+      int64_t offset;
+    };
+    struct DemoPlan {
+      std::string_view name, level;
+      bool is_default;
+      int64_t min_delay;
+      std::vector<DemoStep> steps;
+    };
+    const DemoPlan demo[] = {
+        {"Standard", "CUSTOMER", true, 5,
+         {{"INVOICING", "EMAIL", "AUTOMATIC", "invoice", 0},
+          {"REMINDER", "EMAIL", "AUTOMATIC", "reminder_1", -3},
+          {"REMINDER", "EMAIL", "AUTOMATIC", "reminder_1", 7},
+          {"REMINDER", "EMAIL", "AUTOMATIC", "reminder_2", 20},
+          {"REMINDER", "CALL", "MANUAL", "", 30},
+          {"REMINDER", "LETTER", "AUTOMATIC", "letter", 45}}},
+        {"Grands comptes", "INVOICE", false, 7,
+         {{"REMINDER", "EMAIL", "AUTOMATIC", "reminder_1", 10},
+          {"REMINDER", "TASK", "MANUAL", "", 40}}},
+    };
+    for (const auto& p : demo) {
+      ASSIGN_OR_RETURN(auto plan, Explain(plans.Create(admin_, {{"name", std::string(p.name)},
+                                                                {"level", std::string(p.level)},
+                                                                {"is_default", p.is_default},
+                                                                {"min_delay_days", p.min_delay}}),
+                                          "plan " + std::string(p.name)));
+      for (const auto& st : p.steps) {
+        F fields = {{"plan_id", plan.meta.id},
+                    {"kind", std::string(st.kind)},
+                    {"channel", std::string(st.channel)},
+                    {"mode", std::string(st.mode)},
+                    {"template_key", std::string(st.template_key)},
+                    {"offset_days", st.offset},
+                    {"owner_id", user_ids_[1]}};
+        if (st.kind == "INVOICING") fields.push_back({"relative_to", std::string("ISSUE_DATE")});
+        RETURN_IF_ERROR(Explain(steps.Create(admin_, fields), "a step of " + std::string(p.name)));
+      }
+    }
     return Ok();
   }
 

@@ -106,12 +106,21 @@ Result<bool> InsertActionIfNew(Connection& c, const domain::Action& action) {
 }
 
 Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::string& now,
+                                                   const std::vector<std::string>& channels,
                                                    int limit) {
-  SqlValue params[] = {now, now, int64_t{limit}};
-  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT org_id, id FROM actions WHERE status = 'SCHEDULED' "
-                                      "AND due_at <= ? AND (next_attempt_at IS NULL OR "
-                                      "next_attempt_at <= ?) ORDER BY due_at, id LIMIT ?",
-                                      params));
+  if (channels.empty()) return std::vector<ActionKey>();
+  std::vector<SqlValue> params = {now, now};
+  std::string in;
+  for (const auto& ch : channels) {
+    in += in.empty() ? "?" : ", ?";
+    params.push_back(ch);
+  }
+  params.push_back(int64_t{limit});
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT org_id, id FROM actions WHERE status = 'SCHEDULED' AND due_at "
+                           "<= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND "
+                           "channel IN (" + in + ") ORDER BY due_at, id LIMIT ?",
+                           params));
   std::vector<ActionKey> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1)});

@@ -75,8 +75,10 @@ struct ActionKey {
   std::string org_id;
   std::string id;
 };
-// Automatic actions due by `now` (and past their retry time), oldest first.
+// Automatic actions due by `now` (and past their retry time) on one of
+// `channels` (EMAIL, SMS, LETTER), oldest first.
 Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::string& now,
+                                                   const std::vector<std::string>& channels,
                                                    int limit);
 // SCHEDULED -> SENDING with a lease, one attempt more; false when another
 // runner claimed it first.

@@ -221,6 +221,18 @@ Result<std::optional<T>> RecordRepository<T>::FindBy(Connection& c, const std::s
 }
 
 template <typename T>
+Result<std::vector<T>> RecordRepository<T>::FindAll(Connection& c, const std::string& org_id,
+                                                    const std::vector<Condition>& conditions) const {
+  std::vector<SqlValue> params = {org_id};
+  ASSIGN_OR_RETURN(std::string where, Where(conditions, params));
+  ASSIGN_OR_RETURN(auto rows, c.Query(select_sql_ + where, params));
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromRow(r));
+  return out;
+}
+
+template <typename T>
 Result<void> RecordRepository<T>::Delete(Connection& c, const std::string& org_id,
                                          const std::string& id) const {
   SqlValue params[] = {org_id, id};

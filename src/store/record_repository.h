@@ -67,6 +67,11 @@ class RecordRepository {
   Result<T> Get(Connection& c, const std::string& org_id, const std::string& id) const;
   Result<std::optional<T>> FindBy(Connection& c, const std::string& org_id,
                                   const std::string& column, const SqlValue& value) const;
+  // Every record matching all `conditions`, in no particular order: for the
+  // small sets an index finds (a customer's contacts and invoices), where
+  // List's id order would make the planner walk the primary key instead.
+  Result<std::vector<T>> FindAll(Connection& c, const std::string& org_id,
+                                 const std::vector<Condition>& conditions) const;
   Result<void> Delete(Connection& c, const std::string& org_id, const std::string& id) const;
   Result<Page<T>> List(Connection& c, const std::string& org_id, const ListQuery& q) const;
   Result<int64_t> Count(Connection& c, const std::string& org_id,

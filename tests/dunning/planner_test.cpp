@@ -15,7 +15,7 @@ Timestamp T(const char* s) { return *ParseTimestamp(s); }
 class PlannerTest : public ::testing::Test {
  protected:
   PlanningMoment At(const char* instant) {
-    PlanningMoment m{{"Europe/Paris", 9, holidays_}, T(instant), {}};
+    PlanningMoment m{{"Europe/Paris", 9, holidays_}, T(instant), {}, {}};
     m.today = *TodayIn("Europe/Paris", m.now);
     return m;
   }

@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "delivery/postal_sender.h"
+#include "delivery/sms_sender.h"
 #include "delivery/smtp_sender.h"
 #include "dunning/executor.h"
 #include "dunning/planning_service.h"
@@ -72,8 +74,13 @@ std::vector<std::string> Tokens(const std::string& line) {
 
 class Runner {
  public:
-  Runner(const std::string& backend, const std::string& smtp_url, const std::string& control_url)
-      : control_(control_url), smtp_(delivery::SmtpSettings{smtp_url, "", "", false, 5000}),
+  Runner(const std::string& backend, const Servers& servers)
+      : control_(servers.smtp_control),
+        sms_control_(servers.sms_base),
+        postal_control_(servers.postal_base),
+        smtp_(delivery::SmtpSettings{servers.smtp_url, "", "", false, 5000}),
+        sms_({servers.sms_base, kSmsAccount, "relance-test-auth-token", "+33700000001", "", 5000}),
+        letters_({servers.postal_base, "test_postal_relance"}),
         crashing_(smtp_) {
     db_ = test::TestDatabase::Open(backend);
     if (!db_) return;
@@ -89,6 +96,8 @@ class Runner {
     names_["me"] = user->meta.id;
     control_.Delete("/messages");
     control_.Delete("/faults");
+    sms_control_.Delete("/_control/messages");
+    postal_control_.Delete("/_control/letters");
   }
 
   ~Runner() {
@@ -228,7 +237,7 @@ class Runner {
     PlanningService planner(*ctx_);
     auto plan = planner.Plan(who_.org_id, clock_.Now());
     ASSERT_TRUE(plan.ok()) << plan.error().ToString();
-    Executor executor(*ctx_, Channels{&crashing_, nullptr, nullptr});
+    Executor executor(*ctx_, Channels{&crashing_, &sms_, &letters_});
     try {
       auto sent = executor.RunOnce();
       ASSERT_TRUE(sent.ok()) << sent.error().ToString();
@@ -302,6 +311,25 @@ class Runner {
         seen += x.dedupe_key + " " + x.status + " " + x.last_error.value_or("") + "\n";
       }
       EXPECT_EQ(page->items.size(), std::stoul(a["count"])) << seen;
+    } else if (what == "sms" || what == "letters") {
+      httplib::Client& c = what == "sms" ? sms_control_ : postal_control_;
+      const char* path = what == "sms" ? "/_control/messages" : "/_control/letters";
+      auto r = c.Get(path);
+      ASSERT_TRUE(r && r->status == 200) << path;
+      json all = json::parse(r->body);
+      if (all.is_object()) all = all.contains("messages") ? all["messages"] : all["letters"];
+      size_t& seen = what == "sms" ? sms_seen_ : letters_seen_;
+      json fresh = json::array();
+      for (size_t i = seen; i < all.size(); ++i) fresh.push_back(all[i]);
+      seen = all.size();
+      EXPECT_EQ(fresh.size(), std::stoul(t.at(2))) << fresh.dump(1).substr(0, 2000);
+      auto a = Args(t, 3);
+      for (const auto& m : fresh) {
+        const std::string text = m.dump();
+        for (const auto& [k, v] : a) {
+          EXPECT_NE(text.find(v), std::string::npos) << k << " " << v << " not in " << text.substr(0, 1500);
+        }
+      }
     } else if (what == "invoice") {
       services::RecordService<domain::Invoice> svc(*ctx_);
       auto inv = svc.Get(who_, Resolve(t.at(2)));
@@ -317,8 +345,14 @@ class Runner {
   std::unique_ptr<test::TestDatabase> db_;
   std::unique_ptr<services::Context> ctx_;
   services::Principal who_;
+  static constexpr const char* kSmsAccount = "AC00000000000000000000000000000001";
   httplib::Client control_;
+  httplib::Client sms_control_;
+  httplib::Client postal_control_;
   delivery::SmtpEmailSender smtp_;
+  delivery::TwilioSmsSender sms_;
+  delivery::PostalApiLetterSender letters_;
+  size_t sms_seen_ = 0, letters_seen_ = 0;
   CrashingSender crashing_;
   std::map<std::string, std::string> names_, kinds_;
   int64_t seen_ = 0;
@@ -327,11 +361,10 @@ class Runner {
 
 }  // namespace
 
-void RunScenario(const std::string& path, const std::string& backend, const std::string& smtp_url,
-                 const std::string& control_url) {
+void RunScenario(const std::string& path, const std::string& backend, const Servers& servers) {
   std::ifstream in(path);
   ASSERT_TRUE(in) << "cannot read " << path;
-  Runner runner(backend, smtp_url, control_url);
+  Runner runner(backend, servers);
   if (!runner.ready()) return;  // the backend is not available (skipped by TestDatabase)
   std::string line;
   int number = 0;

@@ -20,6 +20,8 @@
 //                                      one of the new messages matches
 //   expect actions [status=S] [category=C] [step=NAME] [invoice=NAME] count=N
 //   expect invoice NAME to_send=true|false
+//   expect sms N [to=E164] [body~TEXT]  N new messages at the SMS emulator
+//   expect letters N [name~TEXT]        N new letters at the postal emulator
 // Values with spaces are double-quoted.
 #pragma once
 
@@ -27,9 +29,16 @@
 
 namespace relance::dunning::testing {
 
-// Runs the file on `backend` ("sqlite", "postgres") with the SMTP sink at
-// smtp_url / control_url; reports failures through gtest, naming the line.
-void RunScenario(const std::string& path, const std::string& backend,
-                 const std::string& smtp_url, const std::string& control_url);
+// Where the loopback test servers listen.
+struct Servers {
+  std::string smtp_url;      // smtp://127.0.0.1:PORT
+  std::string smtp_control;  // http://127.0.0.1:PORT of the sink's control API
+  std::string sms_base;      // http://127.0.0.1:PORT of the Twilio-style emulator
+  std::string postal_base;   // http://127.0.0.1:PORT of the postal emulator
+};
+
+// Runs the file on `backend` ("sqlite", "postgres"); reports failures
+// through gtest, naming the line.
+void RunScenario(const std::string& path, const std::string& backend, const Servers& servers);
 
 }  // namespace relance::dunning::testing
