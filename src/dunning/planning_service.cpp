@@ -1,5 +1,6 @@
 #include "dunning/planning_service.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/ids.h"
@@ -42,19 +43,16 @@ Result<PlanMap> LoadPlans(store::Connection& c, const std::string& org_id) {
   return out;
 }
 
-Result<InvoiceView> ToView(const store::OpenInvoiceRow& r) {
+Result<InvoiceView> ToView(store::OpenInvoiceRow&& r) {
   InvoiceView v;
-  v.id = r.id;
-  ASSIGN_OR_RETURN(v.issue_date, Date::Parse(r.issue_date));
-  ASSIGN_OR_RETURN(v.due_date, Date::Parse(r.due_date));
+  v.id = std::move(r.id);
+  v.issue_date = r.issue_date;
+  v.due_date = r.due_date;
   v.outstanding = r.outstanding;
   v.to_send = r.to_send;
   v.disputed = r.disputed;
   v.on_hold = r.on_hold;
-  if (r.promise_until) {
-    ASSIGN_OR_RETURN(Date d, Date::Parse(*r.promise_until));
-    v.promise_until = d;
-  }
+  v.promise_until = r.promise_until;
   // Only invoices still to send need their arrival time (R-SEND-6).
   if (v.to_send) {
     ASSIGN_OR_RETURN(v.created_at, ParseTimestamp(r.created_at));
@@ -118,42 +116,64 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
     ASSIGN_OR_RETURN(auto customers,
                      store::DunningCustomersAfter(c, org_id, after, options.batch_customers));
     if (customers.empty()) break;
-    const std::string& first = customers.front().id;
-    const std::string& last = customers.back().id;
+    // Copies: the batch is re-sorted below, paging goes on in the database's order.
+    const std::string first = customers.front().id;
+    const std::string last = customers.back().id;
     ASSIGN_OR_RETURN(auto invoice_rows, store::OpenInvoicesOfCustomers(c, org_id, first, last));
     ASSIGN_OR_RETURN(auto action_rows, store::ActionsOfCustomers(c, org_id, first, last));
-    std::unordered_map<std::string, std::vector<InvoiceView>> invoices;
-    for (const auto& r : invoice_rows) {
-      ASSIGN_OR_RETURN(InvoiceView v, ToView(r));
-      invoices[r.customer_id].push_back(std::move(v));
-    }
-    std::unordered_map<std::string, std::vector<ActionView>> actions;
-    for (const auto& r : action_rows) {
-      ASSIGN_OR_RETURN(ActionView v, ToView(r));
-      actions[r.customer_id].push_back(std::move(v));
-    }
     report.invoices += static_cast<int64_t>(invoice_rows.size());
-
+    // One merge walk over customers, invoices and actions in customer-id
+    // order, no map per batch. Sorted here, bytewise: a PostgreSQL collation
+    // may order text otherwise than std::string does.
+    // Usually already so (SQLite compares bytes): checking costs one pass.
+    auto by_customer = [](const auto& a, const auto& b) { return a.customer_id < b.customer_id; };
+    auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+    if (!std::is_sorted(invoice_rows.begin(), invoice_rows.end(), by_customer)) {
+      std::stable_sort(invoice_rows.begin(), invoice_rows.end(), by_customer);
+    }
+    if (!std::is_sorted(action_rows.begin(), action_rows.end(), by_customer)) {
+      std::stable_sort(action_rows.begin(), action_rows.end(), by_customer);
+    }
+    if (!std::is_sorted(customers.begin(), customers.end(), by_id)) {
+      std::sort(customers.begin(), customers.end(), by_id);
+    }
+    size_t next_invoice = 0, next_action = 0;
+    std::vector<InvoiceView> invoices;
+    std::vector<ActionView> actions;
     std::vector<domain::Action> decided;
     for (const auto& row : customers) {
       ++report.customers;
+      invoices.clear();
+      actions.clear();
+      while (next_invoice < invoice_rows.size() && invoice_rows[next_invoice].customer_id < row.id) {
+        ++next_invoice;  // a customer without a plan
+      }
+      for (; next_invoice < invoice_rows.size() && invoice_rows[next_invoice].customer_id == row.id;
+           ++next_invoice) {
+        ASSIGN_OR_RETURN(InvoiceView v, ToView(std::move(invoice_rows[next_invoice])));
+        invoices.push_back(std::move(v));
+      }
+      while (next_action < action_rows.size() && action_rows[next_action].customer_id < row.id) {
+        ++next_action;
+      }
+      for (; next_action < action_rows.size() && action_rows[next_action].customer_id == row.id;
+           ++next_action) {
+        ASSIGN_OR_RETURN(ActionView v, ToView(action_rows[next_action]));
+        actions.push_back(std::move(v));
+      }
       auto plan = plans.find(row.plan_id);
-      if (plan == plans.end()) continue;
-      auto inv = invoices.find(row.id);
-      if (inv == invoices.end()) continue;
+      if (plan == plans.end() || invoices.empty()) continue;
       CustomerView customer{row.id, row.plan_id, {}, row.account_manager_id};
       if (row.paused_until) {
         ASSIGN_OR_RETURN(Date d, Date::Parse(*row.paused_until));
         customer.paused_until = d;
       }
-      static const std::vector<ActionView> kNone;
-      auto act = actions.find(row.id);
-      ASSIGN_OR_RETURN(auto planned,
-                       PlanCustomer(moment, plan->second, customer, inv->second,
-                                    act == actions.end() ? kNone : act->second));
+      ASSIGN_OR_RETURN(auto planned, PlanCustomer(moment, plan->second, customer, invoices, actions));
+      report.decided += static_cast<int64_t>(planned.size());
+      // A dry run that only counts builds no record.
+      if (options.dry_run && !options.keep_actions) continue;
       for (const auto& p : planned) decided.push_back(ToAction(p, org_id, now));
     }
-    report.decided += static_cast<int64_t>(decided.size());
     if (!options.dry_run && !decided.empty()) {
       int64_t stored = 0;
       RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& tx) -> Result<void> {

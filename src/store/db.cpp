@@ -9,6 +9,14 @@
 
 namespace relance::store {
 
+Result<void> Connection::QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                                   const std::function<Result<void>(const SqlRow&)>& fn) {
+  // The backends without a cursor of their own read the whole result first.
+  ASSIGN_OR_RETURN(auto rows, Query(sql, params));
+  for (const auto& r : rows) RETURN_IF_ERROR(fn(r));
+  return Ok();
+}
+
 int64_t SqlRow::Int(size_t i) const {
   const SqlValue& v = columns_.at(i);
   if (auto p = std::get_if<int64_t>(&v)) return *p;

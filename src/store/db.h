@@ -40,6 +40,9 @@ class SqlRow {
   double Double(size_t i) const;
   std::string Text(size_t i) const;
   const SqlValue& Raw(size_t i) const { return columns_.at(i); }
+  // For backends that fill one row again and again (QueryEach): text
+  // assigned into a column that held text reuses its buffer.
+  std::vector<SqlValue>& mutable_columns() { return columns_; }
 
  private:
   std::vector<SqlValue> columns_;
@@ -54,6 +57,12 @@ class Connection {
   virtual Result<int64_t> Exec(std::string_view sql, std::span<const SqlValue> params = {}) = 0;
   virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
                                             std::span<const SqlValue> params = {}) = 0;
+  // Calls `fn` for each row, in order, without keeping them: for scans of
+  // many rows. The row is valid during the call only, and `fn` must not use
+  // this connection (the statement is still running). An error from `fn`
+  // stops the scan and is returned.
+  virtual Result<void> QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                                 const std::function<Result<void>(const SqlRow&)>& fn);
   // Runs several statements separated by ';' with no parameters (migrations).
   virtual Result<void> ExecScript(std::string_view sql) = 0;
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/date.h"
 #include "domain/entities.h"
 #include "store/db.h"
 
@@ -39,14 +40,14 @@ Result<std::vector<DunningCustomerRow>> DunningCustomersAfter(Connection& c,
 struct OpenInvoiceRow {
   std::string id;
   std::string customer_id;
-  std::string issue_date;
-  std::string due_date;
+  Date issue_date;
+  Date due_date;
   int64_t outstanding = 0;
   bool to_send = false;
   bool disputed = false;
   bool on_hold = false;
-  std::optional<std::string> promise_until;
-  std::string created_at;
+  std::optional<Date> promise_until;
+  std::string created_at;  // only for invoices still to send (else empty)
 };
 // Invoices (not credit notes, not void) still owed or still to send, of the
 // customers whose ids are in [first_id, last_id], ordered by customer.
@@ -63,7 +64,7 @@ struct ActionRow {
   std::string status;
   std::string contact_at;  // sent_at, else done_at, else due_at
 };
-// Every action of the customers whose ids are in [first_id, last_id].
+// Every action of the customers whose ids are in [first_id, last_id], by customer.
 Result<std::vector<ActionRow>> ActionsOfCustomers(Connection& c, const std::string& org_id,
                                                   const std::string& first_id,
                                                   const std::string& last_id);

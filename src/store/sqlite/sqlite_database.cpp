@@ -108,6 +108,29 @@ class StatementUse {
   sqlite3_stmt* stmt_;
 };
 
+// Fills `row` in place: a text column that held text keeps its buffer.
+void ReadRowInto(sqlite3_stmt* stmt, SqlRow& row) {
+  const int n = sqlite3_column_count(stmt);
+  auto& values = row.mutable_columns();
+  values.resize(n);
+  for (int i = 0; i < n; ++i) {
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_NULL: values[i] = std::monostate{}; break;
+      case SQLITE_INTEGER: values[i] = static_cast<int64_t>(sqlite3_column_int64(stmt, i)); break;
+      case SQLITE_FLOAT: values[i] = sqlite3_column_double(stmt, i); break;
+      default: {  // SQLITE_TEXT, SQLITE_BLOB
+        const void* p = sqlite3_column_type(stmt, i) == SQLITE_BLOB
+                            ? sqlite3_column_blob(stmt, i)
+                            : static_cast<const void*>(sqlite3_column_text(stmt, i));
+        const int size = sqlite3_column_bytes(stmt, i);  // after the pointer, per the docs
+        if (!std::holds_alternative<std::string>(values[i])) values[i] = std::string();
+        std::get<std::string>(values[i]).assign(static_cast<const char*>(p), size > 0 ? size : 0);
+        break;
+      }
+    }
+  }
+}
+
 SqlRow ReadRow(sqlite3_stmt* stmt) {
   const int n = sqlite3_column_count(stmt);
   std::vector<SqlValue> values;
@@ -168,6 +191,21 @@ class SqliteConnection final : public Connection {
     std::vector<SqlRow> rows;
     RETURN_IF_ERROR(Run(stmt, sql, params, &rows));
     return rows;
+  }
+
+  Result<void> QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                         const std::function<Result<void>(const SqlRow&)>& fn) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    StatementUse use(stmt);
+    RETURN_IF_ERROR(Bind(stmt, sql, params));
+    SqlRow row({});
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return LastError(db_, sql);
+      ReadRowInto(stmt, row);
+      RETURN_IF_ERROR(fn(row));
+    }
   }
 
   Result<void> ExecScript(std::string_view sql) override;
