@@ -28,10 +28,37 @@ void AddCommonOptions(CLI::App& cmd, SettingFlags& flags) {
                  "SQLite database file or postgresql:// URL (env RELANCE_DB; default " +
                      std::string(kDefaultDb) + ")");
   cmd.add_option("--config", flags.config_file,
-                 "TOML config file with keys db, port, host, docs_dir, data_dir, log_level "
-                 "(env RELANCE_CONFIG)");
+                 "TOML config file with keys db, port, host, docs_dir, data_dir, log_level and "
+                 "the dunning settings (env RELANCE_CONFIG)");
   cmd.add_option("--log-level", flags.log_level,
                  "trace, debug, info, warn, error or off (env RELANCE_LOG_LEVEL; default info)");
+}
+
+// The delivery channels of the dunning worker. Secrets (smtp_password,
+// sms_auth_token, postal_api_key) have no flag: any user of the machine can
+// read a command line in `ps`; they come from the environment or the file.
+void AddChannelOptions(CLI::App& cmd, SettingFlags& flags) {
+  cmd.add_option("--smtp-url", flags.smtp_url,
+                 "SMTP server for e-mails, smtp://host:587 (STARTTLS when offered) or "
+                 "smtps://host:465 (env RELANCE_SMTP_URL; password in RELANCE_SMTP_PASSWORD)");
+  cmd.add_option("--smtp-user", flags.smtp_user, "SMTP login (env RELANCE_SMTP_USER)");
+  cmd.add_option("--sms-base-url", flags.sms_base_url,
+                 "Twilio-style SMS API (env RELANCE_SMS_BASE_URL; default " +
+                     std::string(kDefaultSmsBaseUrl) + ")");
+  cmd.add_option("--sms-account-sid", flags.sms_account_sid,
+                 "SMS account SID (env RELANCE_SMS_ACCOUNT_SID; token in RELANCE_SMS_AUTH_TOKEN)");
+  cmd.add_option("--sms-from", flags.sms_from, "SMS sender number or name (env RELANCE_SMS_FROM)");
+  cmd.add_option("--postal-base-url", flags.postal_base_url,
+                 "postal letters API (env RELANCE_POSTAL_BASE_URL; key in "
+                 "RELANCE_POSTAL_API_KEY)");
+}
+
+// The options of the `todo` verbs that act on actions.
+void AddActingOptions(CLI::App& cmd, TodoOptions& o) {
+  cmd.add_option("--org", o.org_id,
+                 "organization id (org_...); default: the one the action belongs to");
+  cmd.add_option("--as", o.user_email,
+                 "act as this user (e-mail); default: the organization's first administrator");
 }
 
 // Where `user create` gets its password: never from a flag, which any user
@@ -93,6 +120,13 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   ServeOptions serve_options;
   serve->add_flag("--demo", serve_options.demo,
                   "seed the demo organization on first start (reused afterwards)");
+  bool no_dunning = false;
+  serve->add_flag("--no-dunning", no_dunning,
+                  "do not run the dunning worker (env RELANCE_DUNNING=false)");
+  serve->add_option("--dunning-interval-seconds", flags.dunning_interval_seconds,
+                    "how often the dunning worker plans and sends (env "
+                    "RELANCE_DUNNING_INTERVAL_SECONDS; default 60)");
+  AddChannelOptions(*serve, flags);
 
   CLI::App* migrate = app.add_subcommand("migrate", "Apply the database migrations not yet applied");
   AddCommonOptions(*migrate, flags);
@@ -171,6 +205,79 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   import_customers->add_option("--report", import_options.report,
                                "write the report of rejected rows to this CSV file");
 
+  CLI::App* dunning = app.add_subcommand("dunning", "Run the dunning engine by hand");
+  dunning->require_subcommand(1);
+  DunningOptions dunning_options;
+  CLI::App* dunning_plan = dunning->add_subcommand(
+      "plan",
+      "Dry run: list the actions the planner would decide (reminders, invoices to send, calls, "
+      "tasks), with their due time in the organization's zone; writes nothing");
+  AddCommonOptions(*dunning_plan, flags);
+  dunning_plan->add_option("--org", dunning_options.org_id, "organization id (org_...)")
+      ->required();
+  dunning_plan->add_option("--at", dunning_options.at,
+                           "plan for this moment: 2026-03-12 (the send hour that day), "
+                           "\"2026-03-12 14:30\" (local time) or RFC 3339; default now");
+  CLI::App* dunning_run = dunning->add_subcommand(
+      "run",
+      "Plan the organization now (storing the new actions), then send what is due in the "
+      "outbox once with the configured channels, and print what happened");
+  AddCommonOptions(*dunning_run, flags);
+  AddChannelOptions(*dunning_run, flags);
+  dunning_run->add_option("--org", dunning_options.org_id, "organization id (org_...)")->required();
+
+  CLI::App* todo = app.add_subcommand("todo", "The to-do list: manual actions and failed sends");
+  todo->require_subcommand(1);
+  TodoOptions todo_options;
+  CLI::App* todo_list = todo->add_subcommand(
+      "list", "List what waits for a person (TODO, FAILED, UNCERTAIN), by due time");
+  AddCommonOptions(*todo_list, flags);
+  todo_list->add_option("--org", todo_options.org_id, "organization id (org_...)")->required();
+  todo_list->add_option("--as", todo_options.user_email,
+                        "act as this user (e-mail); default: the first administrator");
+  todo_list->add_option("--owner", todo_options.owner_email, "only this user's actions (e-mail)");
+  todo_list->add_option("--type", todo_options.category, "REMINDER, INVOICING, CALL or TASK")
+      ->check(CLI::IsMember({"REMINDER", "INVOICING", "CALL", "TASK"}));
+  todo_list->add_option("--status", todo_options.status,
+                        "comma-separated statuses (default TODO,FAILED,UNCERTAIN)");
+  todo_list->add_option("--customer", todo_options.customer_id, "only this customer (cus_...)");
+  todo_list->add_option("--limit", todo_options.limit, "at most this many lines")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  CLI::App* todo_done = todo->add_subcommand("done", "Mark an action done");
+  AddCommonOptions(*todo_done, flags);
+  AddActingOptions(*todo_done, todo_options);
+  todo_done->add_option("ID", todo_options.ids, "action id (act_...)")->required()->expected(1);
+  todo_done->add_option("--note", todo_options.note, "what was done");
+  CLI::App* todo_ignore = todo->add_subcommand(
+      "ignore",
+      "Ignore actions (several: all or nothing); an ignored invoicing action counts its invoice "
+      "as sent");
+  AddCommonOptions(*todo_ignore, flags);
+  AddActingOptions(*todo_ignore, todo_options);
+  todo_ignore->add_option("ID", todo_options.ids, "action ids (act_...)")->required();
+  CLI::App* todo_reschedule = todo->add_subcommand("reschedule", "Give an action a new due time");
+  AddCommonOptions(*todo_reschedule, flags);
+  AddActingOptions(*todo_reschedule, todo_options);
+  todo_reschedule->add_option("ID", todo_options.ids, "action id (act_...)")
+      ->required()
+      ->expected(1);
+  todo_reschedule
+      ->add_option("--at", todo_options.at,
+                   "2026-03-12 (the send hour that day), \"2026-03-12 14:30\" "
+                   "(local time) or RFC 3339")
+      ->required();
+  CLI::App* todo_reassign = todo->add_subcommand("reassign", "Give an action to another user");
+  AddCommonOptions(*todo_reassign, flags);
+  AddActingOptions(*todo_reassign, todo_options);
+  todo_reassign->add_option("ID", todo_options.ids, "action id (act_...)")->required()->expected(1);
+  todo_reassign->add_option("--to", todo_options.to_email, "the new owner (e-mail)")->required();
+  CLI::App* todo_send = todo->add_subcommand(
+      "send", "Send a manual e-mail, SMS or letter now (or a failed one again)");
+  AddCommonOptions(*todo_send, flags);
+  AddActingOptions(*todo_send, todo_options);
+  todo_send->add_option("ID", todo_options.ids, "action id (act_...)")->required()->expected(1);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -187,6 +294,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
     command += (command.empty() ? "" : " ") + sub->get_name();
   }
 
+  if (no_dunning) flags.dunning = false;
   auto settings = ResolveSettings(flags, env.env);
   if (!settings.ok()) {
     PrintError(env, command, settings.error());
@@ -213,6 +321,18 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
     result = RunTokenCreate(*settings, token_options, env);
   } else if (import_customers->parsed()) {
     result = RunImportCustomers(*settings, import_options, env);
+  } else if (dunning_plan->parsed()) {
+    result = RunDunningPlan(*settings, dunning_options, env);
+  } else if (dunning_run->parsed()) {
+    result = RunDunningRun(*settings, dunning_options, env);
+  } else {
+    const std::pair<CLI::App*, TodoVerb> verbs[] = {
+        {todo_list, TodoVerb::kList},         {todo_done, TodoVerb::kDone},
+        {todo_ignore, TodoVerb::kIgnore},     {todo_reschedule, TodoVerb::kReschedule},
+        {todo_reassign, TodoVerb::kReassign}, {todo_send, TodoVerb::kSend}};
+    for (const auto& [cmd, verb] : verbs) {
+      if (cmd->parsed()) result = RunTodo(*settings, verb, todo_options, env);
+    }
   }
   if (!result.ok()) {
     PrintError(env, command, result.error());

@@ -1,11 +1,12 @@
 #include "cli/commands.h"
 
-#include <ostream>
-
 #include <spdlog/spdlog.h>
+
+#include <ostream>
 
 #include "services/auth_service.h"
 #include "store/migrations/migrations.h"
+#include "store/record_repository.h"
 
 namespace relance::cli {
 namespace {
@@ -41,6 +42,29 @@ Result<std::unique_ptr<store::Database>> OpenMigratedDatabase(const Settings& s,
     spdlog::info("applied migration {} ({}) to {}", v, MigrationName(v), db->Describe());
   }
   return db;
+}
+
+Result<services::Principal> ActingUser(store::Database& db, const std::string& org_id,
+                                       const std::optional<std::string>& email) {
+  ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
+  ASSIGN_OR_RETURN(auto org, orgs.Find(*conn, org_id, org_id));
+  if (!org) return NotFound("no organization " + org_id);
+  store::RecordRepository<domain::User> users(domain::UserSpec());
+  store::ListQuery q;
+  q.limit = 1;
+  if (email) {
+    q.conditions = {{"email", store::Condition::Op::kEq, *email}};
+  } else {
+    q.conditions = {{"role", store::Condition::Op::kEq, std::string("ADMIN")}};
+  }
+  ASSIGN_OR_RETURN(auto page, users.List(*conn, org_id, q));
+  if (page.items.empty()) {
+    if (email) return NotFound("no user " + *email + " in organization " + org_id);
+    return services::Principal{org_id, "", "ADMIN"};
+  }
+  const auto& u = page.items.front();
+  return services::Principal{org_id, u.meta.id, u.role};
 }
 
 Result<void> RunMigrate(const Settings& s, const CliEnvironment& env) {

@@ -6,9 +6,11 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "services/context.h"
 
 namespace relance::cli {
 
@@ -50,6 +52,32 @@ struct ServeOptions {
   bool demo = false;  // seed the demo organization on first start
 };
 
+// `dunning plan` and `dunning run` (dunning_command.cpp).
+struct DunningOptions {
+  std::string org_id;
+  std::optional<std::string> at;  // plan: the moment (default now); see ParseWhen
+};
+
+// `todo ...` (dunning_command.cpp). Without org_id, the organization of the
+// action is looked up from its id.
+struct TodoOptions {
+  std::optional<std::string> org_id;
+  std::optional<std::string> user_email;  // --as; default: the first administrator
+  // list
+  std::optional<std::string> owner_email;
+  std::optional<std::string> category;
+  std::optional<std::string> status;  // comma list
+  std::optional<std::string> customer_id;
+  int limit = 100;
+  // verbs
+  std::vector<std::string> ids;
+  std::optional<std::string> note;
+  std::string at;        // reschedule
+  std::string to_email;  // reassign
+};
+
+enum class TodoVerb { kList, kDone, kIgnore, kReschedule, kReassign, kSend };
+
 // Prints one line per migration applied, or that the schema is current.
 Result<void> RunMigrate(const Settings& s, const CliEnvironment& env);
 // Print the new record's id.
@@ -65,6 +93,22 @@ Result<void> RunImportCustomers(const Settings& s, const ImportOptions& o,
                                 const CliEnvironment& env);
 // Serves until SIGINT or SIGTERM (serve.cpp).
 Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnvironment& env);
+
+// Dry run of the planner for one organization: one line per action that
+// would be decided, then a summary. Writes nothing.
+Result<void> RunDunningPlan(const Settings& s, const DunningOptions& o, const CliEnvironment& env);
+// Plans the organization now (storing the new actions), then sends what is
+// due in the outbox once with the configured channels; prints the report.
+Result<void> RunDunningRun(const Settings& s, const DunningOptions& o, const CliEnvironment& env);
+Result<void> RunTodo(const Settings& s, TodoVerb verb, const TodoOptions& o,
+                     const CliEnvironment& env);
+
+// Who a command acts as in `org_id`: the user with `email`, else the
+// organization's first administrator (the operator acts for the
+// organization; an organization with no administrator yet gets an ADMIN
+// principal with no user id). kNotFound for an unknown organization or user.
+Result<services::Principal> ActingUser(store::Database& db, const std::string& org_id,
+                                       const std::optional<std::string>& email);
 
 // Opens the database of `s` and brings its schema up to date; the admin
 // commands use it so that they work on a brand new database too.

@@ -1,12 +1,16 @@
 #include "cli/config.h"
 
+#include <toml++/toml.h>
+
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
-
-#include <toml++/toml.h>
+#include <tuple>
 
 namespace relance::cli {
 namespace {
@@ -44,10 +48,66 @@ Result<std::string> CheckLogLevel(std::string level, const Source& source) {
   return level;
 }
 
+Result<int> CheckInterval(int64_t seconds, const Source& source) {
+  if (seconds < 1 || seconds > 86400) {
+    return InvalidArgument(source +
+                           ": the dunning interval must be between 1 and 86400 seconds, "
+                           "not " +
+                           std::to_string(seconds));
+  }
+  return static_cast<int>(seconds);
+}
+
+Result<int> ParseInterval(std::string_view text, const Source& source) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgument(source +
+                           ": the dunning interval must be a whole number of seconds, "
+                           "not \"" +
+                           std::string(text) + "\"");
+  }
+  return CheckInterval(n, source);
+}
+
+Result<bool> ParseBool(std::string_view text, const Source& source) {
+  for (auto t : {"true", "1", "on", "yes"}) {
+    if (text == t) return true;
+  }
+  for (auto f : {"false", "0", "off", "no"}) {
+    if (text == f) return false;
+  }
+  return InvalidArgument(source + ": must be true or false, not \"" + std::string(text) + "\"");
+}
+
+// The keys of the config file whose values are strings.
+constexpr std::array<std::string_view, 14> kTextKeys = {"db",
+                                                        "host",
+                                                        "docs_dir",
+                                                        "data_dir",
+                                                        "log_level",
+                                                        "smtp_url",
+                                                        "smtp_user",
+                                                        "smtp_password",
+                                                        "sms_base_url",
+                                                        "sms_account_sid",
+                                                        "sms_auth_token",
+                                                        "sms_from",
+                                                        "postal_base_url",
+                                                        "postal_api_key"};
+
 // The config file's values; unset members were not in the file.
 struct FileValues {
-  std::optional<std::string> db, host, docs_dir, log_level, data_dir;
+  std::map<std::string, std::string, std::less<>> text;  // the kTextKeys given
   std::optional<int> port;
+  std::optional<bool> dunning;
+  std::optional<int> dunning_interval_seconds;
+
+  std::optional<std::string> Text(std::string_view key) const {
+    auto it = text.find(key);
+    if (it == text.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 Result<FileValues> ReadConfigFile(const std::string& path) {
@@ -72,30 +132,34 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
   for (auto&& [key, node] : table) {
     const std::string name(key.str());
     const Source source = "key " + name + " in config file " + path;
-    auto text_value = [&]() -> Result<std::string> {
-      if (auto s = node.value_exact<std::string>()) return *s;
-      return InvalidArgument(source + " must be a string");
-    };
     if (name == "port") {
       auto p = node.value_exact<int64_t>();
       if (!p) return InvalidArgument(source + " must be an integer");
       ASSIGN_OR_RETURN(values.port, CheckPort(*p, source));
-    } else if (name == "db") {
-      ASSIGN_OR_RETURN(values.db, text_value());
-    } else if (name == "host") {
-      ASSIGN_OR_RETURN(values.host, text_value());
-    } else if (name == "docs_dir") {
-      ASSIGN_OR_RETURN(values.docs_dir, text_value());
-    } else if (name == "data_dir") {
-      ASSIGN_OR_RETURN(values.data_dir, text_value());
-    } else if (name == "log_level") {
-      ASSIGN_OR_RETURN(std::string level, text_value());
-      ASSIGN_OR_RETURN(values.log_level, CheckLogLevel(std::move(level), source));
+    } else if (name == "dunning") {
+      auto b = node.value_exact<bool>();
+      if (!b) return InvalidArgument(source + " must be true or false");
+      values.dunning = *b;
+    } else if (name == "dunning_interval_seconds") {
+      auto n = node.value_exact<int64_t>();
+      if (!n) return InvalidArgument(source + " must be an integer");
+      ASSIGN_OR_RETURN(values.dunning_interval_seconds, CheckInterval(*n, source));
+    } else if (std::find(kTextKeys.begin(), kTextKeys.end(), name) != kTextKeys.end()) {
+      auto text_value = node.value_exact<std::string>();
+      if (!text_value) return InvalidArgument(source + " must be a string");
+      if (name == "log_level") {
+        ASSIGN_OR_RETURN(std::string level, CheckLogLevel(*text_value, source));
+        values.text[name] = std::move(level);
+      } else {
+        values.text[name] = *text_value;
+      }
     } else {
       // A typo ("prot") silently falling back to a default is worse than a
       // refusal to start.
+      std::string known = "port, dunning, dunning_interval_seconds";
+      for (auto k : kTextKeys) known += ", " + std::string(k);
       return InvalidArgument("unknown key \"" + name + "\" in config file " + path +
-                             " (known keys: db, port, host, docs_dir, data_dir, log_level)");
+                             " (known keys: " + known + ")");
     }
   }
   return values;
@@ -108,6 +172,59 @@ std::optional<T> Pick(const std::optional<T>& flag, const std::optional<T>& env,
   if (flag) return flag;
   if (env) return env;
   return file;
+}
+
+// Where a setting may be given, for messages about it (never its value).
+std::string Where(std::string_view key, bool has_flag) {
+  std::string env_name = "RELANCE_";
+  std::string flag = "--";
+  for (char c : key) {
+    env_name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    flag += c == '_' ? '-' : c;
+  }
+  return std::string(key) + " (" + (has_flag ? flag + ", " : "") + env_name + " or key " +
+         std::string(key) + " in the config file)";
+}
+
+// A channel is given whole or not at all.
+Result<void> CheckChannels(const Settings& s) {
+  auto need = [](bool given, bool missing, std::string_view have, std::string_view lacks,
+                 bool lacks_flag) -> Result<void> {
+    if (given && missing) {
+      return InvalidArgument(std::string(have) + " is set but " + Where(lacks, lacks_flag) +
+                             " is not");
+    }
+    return Ok();
+  };
+  if (!s.smtp_url.empty() && s.smtp_url.rfind("smtp://", 0) != 0 &&
+      s.smtp_url.rfind("smtps://", 0) != 0) {
+    return InvalidArgument(
+        "smtp_url must start with smtp:// or smtps:// (e.g. "
+        "smtp://mail.example.com:587)");
+  }
+  RETURN_IF_ERROR(
+      need(!s.smtp_user.empty(), s.smtp_password.empty(), "smtp_user", "smtp_password", false));
+  RETURN_IF_ERROR(
+      need(!s.smtp_password.empty(), s.smtp_user.empty(), "smtp_password", "smtp_user", true));
+  RETURN_IF_ERROR(need(!s.smtp_user.empty(), s.smtp_url.empty(), "smtp_user", "smtp_url", true));
+  const bool sms = !s.sms_account_sid.empty() || !s.sms_auth_token.empty() || !s.sms_from.empty();
+  for (auto [key, has_flag, missing] :
+       {std::tuple{"sms_account_sid", true, s.sms_account_sid.empty()},
+        std::tuple{"sms_auth_token", false, s.sms_auth_token.empty()},
+        std::tuple{"sms_from", true, s.sms_from.empty()}}) {
+    if (sms && missing) {
+      return InvalidArgument("SMS is configured in part (sms_account_sid, sms_auth_token and "
+                             "sms_from go together): " + Where(key, has_flag) + " is not set");
+    }
+  }
+  if (sms && s.sms_base_url.empty()) {
+    return InvalidArgument("sms_base_url must not be empty when SMS is configured");
+  }
+  RETURN_IF_ERROR(need(!s.postal_base_url.empty(), s.postal_api_key.empty(), "postal_base_url",
+                       "postal_api_key", false));
+  RETURN_IF_ERROR(need(!s.postal_api_key.empty(), s.postal_base_url.empty(), "postal_api_key",
+                       "postal_base_url", true));
+  return Ok();
 }
 
 }  // namespace
@@ -157,12 +274,48 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   }
 
   Settings s;
-  if (auto v = Pick(flags.db, lookup("RELANCE_DB"), file.db)) s.db = *v;
+  if (auto v = Pick(flags.db, lookup("RELANCE_DB"), file.Text("db"))) s.db = *v;
   if (auto v = Pick(flag_port, env_port, file.port)) s.port = *v;
-  if (auto v = Pick(flags.host, lookup("RELANCE_HOST"), file.host)) s.host = *v;
-  s.docs_dir = Pick(flags.docs_dir, lookup("RELANCE_DOCS_DIR"), file.docs_dir);
-  if (auto v = Pick(flag_level, env_level, file.log_level)) s.log_level = *v;
-  if (auto v = Pick(flags.data_dir, lookup("RELANCE_DATA_DIR"), file.data_dir)) s.data_dir = *v;
+  if (auto v = Pick(flags.host, lookup("RELANCE_HOST"), file.Text("host"))) s.host = *v;
+  s.docs_dir = Pick(flags.docs_dir, lookup("RELANCE_DOCS_DIR"), file.Text("docs_dir"));
+  if (auto v = Pick(flag_level, env_level, file.Text("log_level"))) s.log_level = *v;
+  if (auto v = Pick(flags.data_dir, lookup("RELANCE_DATA_DIR"), file.Text("data_dir"))) {
+    s.data_dir = *v;
+  }
+  std::optional<bool> env_dunning;
+  if (auto v = lookup("RELANCE_DUNNING")) {
+    ASSIGN_OR_RETURN(env_dunning, ParseBool(*v, "RELANCE_DUNNING"));
+  }
+  std::optional<int> env_interval;
+  if (auto v = lookup("RELANCE_DUNNING_INTERVAL_SECONDS")) {
+    ASSIGN_OR_RETURN(env_interval, ParseInterval(*v, "RELANCE_DUNNING_INTERVAL_SECONDS"));
+  }
+  std::optional<int> flag_interval;
+  if (flags.dunning_interval_seconds) {
+    ASSIGN_OR_RETURN(flag_interval,
+                     CheckInterval(*flags.dunning_interval_seconds, "--dunning-interval-seconds"));
+  }
+  if (auto v = Pick(flags.dunning, env_dunning, file.dunning)) s.dunning = *v;
+  if (auto v = Pick(flag_interval, env_interval, file.dunning_interval_seconds)) {
+    s.dunning_interval_seconds = *v;
+  }
+  // A string setting: flag (when it has one) > RELANCE_<NAME> > the file.
+  auto text = [&](std::string_view key, const std::optional<std::string>& flag, std::string& out) {
+    std::string env_name = "RELANCE_";
+    for (char c : key) env_name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (auto v = Pick(flag, lookup(env_name), file.Text(key))) out = *v;
+  };
+  text("smtp_url", flags.smtp_url, s.smtp_url);
+  text("smtp_user", flags.smtp_user, s.smtp_user);
+  text("smtp_password", std::nullopt, s.smtp_password);
+  text("sms_base_url", flags.sms_base_url, s.sms_base_url);
+  text("sms_account_sid", flags.sms_account_sid, s.sms_account_sid);
+  text("sms_auth_token", std::nullopt, s.sms_auth_token);
+  text("sms_from", flags.sms_from, s.sms_from);
+  text("postal_base_url", flags.postal_base_url, s.postal_base_url);
+  text("postal_api_key", std::nullopt, s.postal_api_key);
+  RETURN_IF_ERROR(CheckChannels(s));
+
   if (s.db.empty()) return InvalidArgument("the database location (--db) must not be empty");
   if (s.host.empty()) return InvalidArgument("the host (--host) must not be empty");
   if (s.data_dir.empty()) return InvalidArgument("the data folder (--data-dir) must not be empty");

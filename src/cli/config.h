@@ -11,6 +11,27 @@
 //   log_level  --log-level   RELANCE_LOG_LEVEL  log_level   info
 //   data_dir   --data-dir    RELANCE_DATA_DIR   data_dir    var/data (uploaded import files)
 //
+// The dunning worker of `relance serve` and `relance dunning run`, and its
+// delivery channels (a channel without settings is off: its actions wait):
+//
+//   setting                   flag                        environment default dunning --no-dunning
+//   (turns off)    RELANCE_DUNNING (true/false)       on dunning_interval_seconds
+//   --dunning-interval-seconds  RELANCE_DUNNING_INTERVAL_SECONDS   60 smtp_url --smtp-url
+//   RELANCE_SMTP_URL                   (off) smtp_user                 --smtp-user
+//   RELANCE_SMTP_USER smtp_password             (none: secret)              RELANCE_SMTP_PASSWORD
+//   sms_base_url              --sms-base-url              RELANCE_SMS_BASE_URL
+//   https://api.twilio.com sms_account_sid           --sms-account-sid RELANCE_SMS_ACCOUNT_SID
+//   (off) sms_auth_token            (none: secret)              RELANCE_SMS_AUTH_TOKEN sms_from
+//   --sms-from                  RELANCE_SMS_FROM postal_base_url           --postal-base-url
+//   RELANCE_POSTAL_BASE_URL            (off) postal_api_key            (none: secret)
+//   RELANCE_POSTAL_API_KEY
+//
+// The TOML key is the setting's name. Secrets have no flag, so that they
+// never show in `ps`; they are never printed or logged, and error messages
+// name them without their value. A channel given only in part (an SMS
+// account without its token, an SMTP user without a password) is an error
+// rather than a channel that silently stays off.
+//
 // The default host is 0.0.0.0 (every interface) so that `make run` inside a
 // container or VM can be opened from the host's browser; set
 // RELANCE_HOST=127.0.0.1 to keep a server on loopback only.
@@ -33,6 +54,8 @@ inline constexpr int kDefaultPort = 8080;
 inline constexpr std::string_view kDefaultHost = "0.0.0.0";
 inline constexpr std::string_view kDefaultLogLevel = "info";
 inline constexpr std::string_view kDefaultDataDir = "var/data";
+inline constexpr int kDefaultDunningIntervalSeconds = 60;
+inline constexpr std::string_view kDefaultSmsBaseUrl = "https://api.twilio.com";
 
 struct Settings {
   std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
@@ -41,6 +64,23 @@ struct Settings {
   std::optional<std::string> docs_dir;  // Swagger UI files served at /docs
   std::string log_level{kDefaultLogLevel};  // trace, debug, info, warn, error, off
   std::string data_dir{kDefaultDataDir};  // files kept by the server (uploads)
+
+  // Dunning (empty strings: not configured).
+  bool dunning = true;  // run the dunning worker in `serve`
+  int dunning_interval_seconds = kDefaultDunningIntervalSeconds;  // 1..86400
+  std::string smtp_url;  // smtp://host:port or smtps://host:port; empty: no e-mail
+  std::string smtp_user;
+  std::string smtp_password;  // secret
+  std::string sms_base_url{kDefaultSmsBaseUrl};
+  std::string sms_account_sid;  // empty: no SMS
+  std::string sms_auth_token;   // secret
+  std::string sms_from;
+  std::string postal_base_url;  // empty: no letters
+  std::string postal_api_key;   // secret
+
+  bool EmailConfigured() const { return !smtp_url.empty(); }
+  bool SmsConfigured() const { return !sms_account_sid.empty(); }
+  bool LettersConfigured() const { return !postal_base_url.empty(); }
 };
 
 // What the command line gave; unset members were not given.
@@ -52,6 +92,14 @@ struct SettingFlags {
   std::optional<std::string> log_level;
   std::optional<std::string> data_dir;
   std::optional<std::string> config_file;
+  std::optional<bool> dunning;
+  std::optional<int> dunning_interval_seconds;
+  std::optional<std::string> smtp_url;
+  std::optional<std::string> smtp_user;
+  std::optional<std::string> sms_base_url;
+  std::optional<std::string> sms_account_sid;
+  std::optional<std::string> sms_from;
+  std::optional<std::string> postal_base_url;
 };
 
 // Reads one environment variable; nullopt when it is unset.
@@ -63,7 +111,8 @@ EnvironmentLookup ProcessEnvironment();
 // Resolves every setting. Errors (kInvalidArgument) name what is wrong and
 // where it came from: an unreadable or malformed config file (with its line),
 // an unknown key in it, a value of the wrong type, a port out of range, an
-// unknown log level. An empty environment variable counts as unset.
+// unknown log level, a dunning interval out of range, a delivery channel
+// given in part. An empty environment variable counts as unset.
 Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLookup& env);
 
 // True for the names spdlog knows that we accept.

@@ -34,30 +34,6 @@ Result<nlohmann::json> ReadMappingFile(const std::string& path) {
   return j;
 }
 
-// Who the import runs as: the user given, else the organization's first
-// administrator (the operator acts for the organization).
-Result<services::Principal> ImportingUser(store::Database& db, const ImportOptions& o) {
-  ASSIGN_OR_RETURN(auto conn, db.Acquire());
-  store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
-  ASSIGN_OR_RETURN(auto org, orgs.Find(*conn, o.org_id, o.org_id));
-  if (!org) return NotFound("no organization " + o.org_id);
-  store::RecordRepository<domain::User> users(domain::UserSpec());
-  store::ListQuery q;
-  q.limit = 1;
-  if (o.user_email) {
-    q.conditions = {{"email", store::Condition::Op::kEq, *o.user_email}};
-  } else {
-    q.conditions = {{"role", store::Condition::Op::kEq, std::string("ADMIN")}};
-  }
-  ASSIGN_OR_RETURN(auto page, users.List(*conn, o.org_id, q));
-  if (page.items.empty()) {
-    if (o.user_email) return NotFound("no user " + *o.user_email + " in organization " + o.org_id);
-    return services::Principal{o.org_id, "", "ADMIN"};
-  }
-  const auto& u = page.items.front();
-  return services::Principal{o.org_id, u.meta.id, u.role};
-}
-
 class ProgressPrinter {
  public:
   ProgressPrinter(std::ostream& err, bool terminal) : err_(err), terminal_(terminal) {}
@@ -141,7 +117,7 @@ Result<void> RunImportCustomers(const Settings& s, const ImportOptions& o,
   RETURN_IF_ERROR(imports::CheckMappingUsable(settings.mapping));
 
   ASSIGN_OR_RETURN(auto db, OpenMigratedDatabase(s, env, kImportPoolSize));
-  ASSIGN_OR_RETURN(services::Principal who, ImportingUser(*db, o));
+  ASSIGN_OR_RETURN(services::Principal who, ActingUser(*db, o.org_id, o.user_email));
   services::Context ctx{*db, env.clock};
   imports::ImportService service(ctx, s.data_dir + "/uploads");
   domain::ImportJob job;

@@ -1,11 +1,17 @@
 // `relance serve`: open and migrate the database, seed the demo on request,
-// serve HTTP until SIGINT or SIGTERM.
+// run the dunning worker (plans and sends, R-DUN-4) beside the HTTP server,
+// serve until SIGINT or SIGTERM; the worker stops first, finishing the send
+// in progress, then the server.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <memory>
 #include <ostream>
 
+#include "cli/channels.h"
 #include "cli/commands.h"
 #include "cli/shutdown.h"
+#include "dunning/dunning_worker.h"
 #include "http/server.h"
 #include "services/auth_service.h"
 #include "services/demo_data.h"
@@ -53,6 +59,20 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   options.uploads_dir = s.data_dir + "/uploads";
   http::Server server(ctx, auth, options);
   RETURN_IF_ERROR(server.Start());
+  // Started after ShutdownSignals, like the server: its thread inherits the
+  // blocked mask, so SIGINT / SIGTERM still reach Wait below.
+  ConfiguredChannels channels(s);
+  std::unique_ptr<dunning::DunningWorker> worker;
+  if (s.dunning) {
+    spdlog::info("dunning: every {} s; channels configured: {}{}", s.dunning_interval_seconds,
+                 channels.Describe(),
+                 channels.any() ? "" : " (automatic sends wait until a channel is configured)");
+    worker = std::make_unique<dunning::DunningWorker>(
+        ctx, channels.View(), std::chrono::seconds(s.dunning_interval_seconds));
+    worker->Start();
+  } else {
+    spdlog::info("dunning: off (--no-dunning / RELANCE_DUNNING=false)");
+  }
   std::string shown_host = s.host == "0.0.0.0" ? "localhost" : s.host;
   std::string base = "http://" + shown_host + ":" + std::to_string(server.port());
   env.out << "Relance is serving " << db->Describe() << " on " << base << "\n"
@@ -63,6 +83,7 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   env.out.flush();
   int signal = signals.Wait([] { return false; });
   spdlog::info("received signal {}, stopping", signal);
+  if (worker) worker->Stop();
   server.Stop();
   server.Wait();
   return Ok();

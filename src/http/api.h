@@ -7,6 +7,8 @@
 #include <string>
 
 #include "domain/entities.h"
+#include "dunning/planning_service.h"
+#include "dunning/todo_service.h"
 #include "http/idempotency.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -31,10 +33,14 @@ struct Api {
         allocation_records(c),
         products(c),
         dunning_plans(c),
+        dunning_steps(c),
+        actions(c),
         import_jobs(c),
         allocations(c),
         idempotency(c),
         imports(c, o.uploads_dir),
+        todo(c),
+        planning(c),
         max_body_bytes(o.max_body_bytes),
         docs_dir(o.docs_dir) {}
 
@@ -49,10 +55,16 @@ struct Api {
   services::RecordService<domain::Allocation> allocation_records;
   services::RecordService<domain::Product> products;
   services::RecordService<domain::DunningPlan> dunning_plans;
+  services::RecordService<domain::DunningStep> dunning_steps;
+  services::RecordService<domain::Action> actions;  // read-only through the API
   services::RecordService<domain::ImportJob> import_jobs;
   services::AllocationService allocations;
   Idempotency idempotency;
   imports::ImportService imports;
+  // The to-do list and the planner (R-DUN, R-SEND). The worker that sends is
+  // not here: `relance serve` runs it beside the server (cli/serve.cpp).
+  dunning::TodoService todo;
+  dunning::PlanningService planning;
   size_t max_body_bytes;
   std::optional<std::string> docs_dir;  // swagger-ui-dist's files
   Metrics metrics;
@@ -70,6 +82,8 @@ void AddPaymentRoutes(Router& r, const Api& api);
 void AddAllocationRoutes(Router& r, const Api& api);
 void AddProductRoutes(Router& r, const Api& api);
 void AddDunningPlanRoutes(Router& r, const Api& api);
+void AddDunningStepRoutes(Router& r, const Api& api);
+void AddActionRoutes(Router& r, const Api& api);
 void AddImportRoutes(Router& r, const Api& api);
 // "/", "/healthz", "/metrics", "/api/v1/openapi.json" (needs the finished table).
 void AddSystemRoutes(Router& r, const Api& api, const std::string* openapi_json);

@@ -20,6 +20,27 @@ std::string_view Trim(std::string_view s) {
 
 Result<nlohmann::json> BodyObject(const ApiRequest& req) { return ParseJsonObject(req.body); }
 
+Result<nlohmann::json> OptionalBodyObject(const ApiRequest& req) {
+  if (Trim(req.body).empty()) return nlohmann::json::object();
+  return ParseJsonObject(req.body);
+}
+
+Result<void> OnlyMembers(const nlohmann::json& body, std::initializer_list<std::string_view> known,
+                         std::string_view what) {
+  std::string names;
+  for (auto k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+  std::vector<FieldError> problems;
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      problems.push_back({key, "is not a member of " + std::string(what) +
+                                   (names.empty() ? " (it takes none)" : " (" + names + ")")});
+    }
+  }
+  if (problems.empty()) return Ok();
+  std::string message = problems[0].field + " " + problems[0].message;
+  return InvalidArgument(std::move(message), std::move(problems));
+}
+
 Result<std::optional<int64_t>> ExpectedVersion(const ApiRequest& req, const nlohmann::json& body) {
   std::optional<int64_t> from_header;
   if (req.http.has_header("If-Match")) {
@@ -129,6 +150,11 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
     static constexpr std::string_view kHandled[] = {"version"};
     auto fields = DecodeBody(svc->spec(), *body, DecodeMode::kUpdate, kHandled);
     if (!fields.ok()) return ErrorReply(fields.error());
+    if (res->check_body) {
+      if (auto checked = res->check_body(req, *body, &id); !checked.ok()) {
+        return ErrorReply(checked.error());
+      }
+    }
     return one(req, svc->Update(req.who(), id, *fields, *version), 200);
   };
 
@@ -188,11 +214,16 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
     doc.idempotency_key = true;
     Handler h = res->create_handler;
     if (!h) {
-      h = [svc, one](ApiRequest& req) -> Reply {
+      h = [svc, res, one](ApiRequest& req) -> Reply {
         auto body = BodyObject(req);
         if (!body.ok()) return ErrorReply(body.error());
         auto fields = DecodeBody(svc->spec(), *body, DecodeMode::kCreate);
         if (!fields.ok()) return ErrorReply(fields.error());
+        if (res->check_body) {
+          if (auto checked = res->check_body(req, *body, nullptr); !checked.ok()) {
+            return ErrorReply(checked.error());
+          }
+        }
         return one(req, svc->Create(req.who(), *fields), 201);
       };
     }

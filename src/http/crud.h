@@ -15,8 +15,10 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/api.h"
@@ -54,6 +56,13 @@ struct Resource {
   // sets it too, so that lists never build a JSON tree.
   std::function<Result<void>(const ApiRequest&, std::span<const T>, std::string& out)> list_text;
 
+  // Called by the generic create (`id` null) and update handlers once the
+  // body decoded without error, before the service writes; an error is the
+  // reply. For checks beyond the entity's rules that need the HTTP edge's
+  // collaborators (a dunning step's template, rendered by src/delivery).
+  std::function<Result<void>(const ApiRequest&, const nlohmann::json& body, const std::string* id)>
+      check_body;
+
   // Replacements of the generic handlers, with the doc to publish.
   Handler create_handler;
   std::string create_schema;  // request schema of the replacement
@@ -67,6 +76,12 @@ struct Resource {
 
 // Parses the body; on error returns the error reply.
 Result<nlohmann::json> BodyObject(const ApiRequest& req);
+// The same, for verbs whose body is optional: an empty body is {}.
+Result<nlohmann::json> OptionalBodyObject(const ApiRequest& req);
+// kInvalidArgument with one detail per member of `body` not in `known`
+// ("is not a member of <what> (a, b)"), so a typo is never ignored.
+Result<void> OnlyMembers(const nlohmann::json& body, std::initializer_list<std::string_view> known,
+                         std::string_view what);
 // If-Match header ("3", "\"3\"", W/"3") or a "version" member; the header
 // wins when both are given and they differ (422).
 Result<std::optional<int64_t>> ExpectedVersion(const ApiRequest& req, const nlohmann::json& body);

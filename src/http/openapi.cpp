@@ -251,6 +251,140 @@ J Schemas() {
   s["DunningPlan"] = OutputSchema(domain::DunningPlanSpec(), {});
   s["DunningPlanCreate"] = InputSchema(domain::DunningPlanSpec(), true);
   s["DunningPlanUpdate"] = InputSchema(domain::DunningPlanSpec(), false);
+  s["DunningStep"] = OutputSchema(domain::DunningStepSpec(), {});
+  s["DunningStep"]["description"] =
+      "One step of a dunning plan (R-DUN-1): a reminder at an offset from the due date, or an "
+      "invoicing step a delay after the issue date (customer-level plans only, R-SEND-4). "
+      "Subject and body are mustache templates, checked on every create and update (422 naming "
+      "subject or body); GET /api/v1/dunning/placeholders lists what they may use.";
+  s["DunningStepCreate"] = InputSchema(domain::DunningStepSpec(), true);
+  s["DunningStepUpdate"] = InputSchema(domain::DunningStepSpec(), false);
+  s["DunningStepPreviewRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"customer_id"}},
+      {"properties",
+       {{"customer_id", {{"type", "string"}, {"pattern", IdPattern(kCustomerPrefix)}}},
+        {"invoice_id",
+         {{"type", "string"},
+          {"nullable", true},
+          {"pattern", IdPattern(kInvoicePrefix)},
+          {"description", "The invoice the message is about (default: the oldest open one)"}}}}}};
+  s["DunningStepPreview"] = {
+      {"type", "object"},
+      {"required", {"channel", "subject", "text", "html"}},
+      {"properties",
+       {{"channel", {{"type", "string"}}},
+        {"contact_email",
+         {{"type", "string"},
+          {"nullable", true},
+          {"description", "The contact the message would go to; null when there is none"}}},
+        {"subject", {{"type", "string"}}},
+        {"text", {{"type", "string"}, {"description", "The plain-text message"}}},
+        {"html",
+         {{"type", "string"}, {"description", "E-mails: the HTML body; otherwise empty"}}}}}};
+  s["TemplatePlaceholders"] = {{"type", "object"},
+                               {"required", {"data"}},
+                               {"properties",
+                                {{"data",
+                                  {{"type", "array"},
+                                   {"items",
+                                    {{"type", "object"},
+                                     {"required", {"name", "description"}},
+                                     {"properties",
+                                      {{"name", {{"type", "string"}, {"example", "customer.name"}}},
+                                       {"description", {{"type", "string"}}}}}}}}}}}};
+  s["Action"] = OutputSchema(domain::ActionSpec(), {});
+  s["Action"]["description"] =
+      "A reminder or invoice to send, a call or a task, decided once by the dunning planner "
+      "(dedupe_key is unique). Automatic actions are sent by the outbox (SCHEDULED, SENDING, "
+      "COMMITTING, SENT); manual ones, failures and uncertain sends wait in the to-do list "
+      "(TODO, FAILED, UNCERTAIN) until done, ignored or rescheduled. Read-only: change one "
+      "with its verbs.";
+  s["Empty"] = {{"type", "object"},
+                {"additionalProperties", false},
+                {"description", "No members; the body may be omitted"}};
+  s["ActionDone"] = {{"type", "object"},
+                     {"additionalProperties", false},
+                     {"properties",
+                      {{"note",
+                        {{"type", "string"},
+                         {"nullable", true},
+                         {"description", "What was done (\"called, pays Friday\")"}}}}}};
+  s["ActionReschedule"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"due_at"}},
+      {"properties",
+       {{"due_at",
+         {{"type", "string"},
+          {"description",
+           "An RFC 3339 instant, or a date YYYY-MM-DD: the organization's send hour that day"}}}}}};
+  s["ActionReassign"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"owner_id"}},
+      {"properties", {{"owner_id", {{"type", "string"}, {"pattern", IdPattern(kUserPrefix)}}}}}};
+  s["ActionIds"] = {{"type", "object"},
+                    {"additionalProperties", false},
+                    {"required", {"ids"}},
+                    {"properties",
+                     {{"ids",
+                       {{"type", "array"},
+                        {"minItems", 1},
+                        {"maxItems", 1000},
+                        {"items", {{"type", "string"}, {"pattern", IdPattern(kActionPrefix)}}}}}}}};
+  s["BulkIgnoreResult"] = {{"type", "object"},
+                           {"required", {"ignored"}},
+                           {"properties", {{"ignored", {{"type", "integer"}}}}}};
+  s["InvoiceIds"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"invoice_ids"}},
+      {"properties",
+       {{"invoice_ids",
+         {{"type", "array"},
+          {"minItems", 1},
+          {"maxItems", 1000},
+          {"items", {{"type", "string"}, {"pattern", IdPattern(kInvoicePrefix)}}}}}}}};
+  s["MarkSentResult"] = {{"type", "object"},
+                         {"required", {"marked_sent"}},
+                         {"properties", {{"marked_sent", {{"type", "integer"}}}}}};
+  s["DunningPlanRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"at",
+         {{"type", "string"},
+          {"description",
+           "An RFC 3339 instant to plan for (default: now); a date YYYY-MM-DD means the "
+           "send hour that day"}}}}}};
+  J planned = {
+      {"type", "object"},
+      {"properties",
+       {{"customer_id", {{"type", "string"}}},
+        {"invoice_id", {{"type", "string"}}},
+        {"invoice_ids", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+        {"plan_id", {{"type", "string"}}},
+        {"step_id", {{"type", "string"}}},
+        {"kind", {{"type", "string"}, {"enum", {"REMINDER", "INVOICING"}}}},
+        {"category", {{"type", "string"}, {"enum", {"REMINDER", "INVOICING", "CALL", "TASK"}}}},
+        {"channel", {{"type", "string"}}},
+        {"mode", {{"type", "string"}, {"enum", {"AUTOMATIC", "MANUAL"}}}},
+        {"status", {{"type", "string"}}},
+        {"due_at", {{"type", "string"}, {"format", "date-time"}}},
+        {"owner_id", {{"type", "string"}, {"nullable", true}}},
+        {"dedupe_key", {{"type", "string"}}}}}};
+  s["DunningPlanReport"] = {
+      {"type", "object"},
+      {"required", {"at", "customers", "invoices", "decided", "truncated", "actions"}},
+      {"properties",
+       {{"at", {{"type", "string"}, {"format", "date-time"}}},
+        {"customers", {{"type", "integer"}, {"description", "Customers examined"}}},
+        {"invoices", {{"type", "integer"}, {"description", "Open invoices examined"}}},
+        {"decided", {{"type", "integer"}, {"description", "Actions that would be created"}}},
+        {"truncated", {{"type", "boolean"}}},
+        {"actions", {{"type", "array"}, {"items", std::move(planned)}}}}}};
   s["Import"] = OutputSchema(
       domain::ImportJobSpec(),
       {{"mapping_columns",
@@ -468,8 +602,17 @@ J Operation(const Route& r) {
       break;
   }
   // Record responses carry the record's version as ETag.
-  static const std::set<std::string> kNoEtag = {"",       "Me",           "IssuedToken",
-                                                "Health", "ImportUpload", "ImportRejections"};
+  static const std::set<std::string> kNoEtag = {"",
+                                                "Me",
+                                                "IssuedToken",
+                                                "Health",
+                                                "ImportUpload",
+                                                "ImportRejections",
+                                                "DunningStepPreview",
+                                                "TemplatePlaceholders",
+                                                "BulkIgnoreResult",
+                                                "MarkSentResult",
+                                                "DunningPlanReport"};
   if (d.response == Body::kObject && kNoEtag.count(d.response_schema) == 0) {
     ok["headers"] = {{"ETag",
                       {{"description", "The record's version, for If-Match"},

@@ -125,6 +125,8 @@ void Server::Impl::BuildRoutes() {
   AddAllocationRoutes(router, api);
   AddProductRoutes(router, api);
   AddDunningPlanRoutes(router, api);
+  AddDunningStepRoutes(router, api);
+  AddActionRoutes(router, api);
   AddImportRoutes(router, api);
   for (const Route& r : router.routes()) slots.push_back(api.metrics.Register(r.method, r.path));
   for (auto m : kMethods) {

@@ -11,12 +11,15 @@
 #include <map>
 #include <sstream>
 
+#include "cli/channels.h"
 #include "core/ids.h"
+#include "services/record_service.h"
 
 namespace relance::cli {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -241,6 +244,210 @@ TEST_F(CliTest, ImportCustomersFromTheCommandLine) {
   EXPECT_EQ(Cli({"import", "customers", (dir_ / "missing.csv").string(), "--org", org, "--db",
                  db_}).code,
             66);
+}
+
+// The first action id in a command's output.
+std::string FirstActionId(const std::string& out) {
+  size_t at = out.find("act_");
+  return at == std::string::npos ? "" : out.substr(at, 30);
+}
+
+class DunningCliTest : public CliTest {
+ protected:
+  // An organization with an admin and a member, a customer-level plan whose
+  // one step is a manual call at the due date, and `customers` customers
+  // following it, each with one invoice overdue for a month.
+  std::string Seed(int customers) {
+    std::string org = Trimmed(Cli({"org", "create", "--db", db_, "--name", "Acme"}).out);
+    EXPECT_TRUE(IsValidId(org, kOrgPrefix)) << org;
+    for (auto [email, role] : {std::pair{"ops@acme.test", "ADMIN"}, {"sam@acme.test", "MEMBER"}}) {
+      CliRun u = Cli({"user", "create", "--db", db_, "--org", org, "--email", email, "--name",
+                      email, "--role", role, "--password-stdin"},
+                     "correct horse battery\n");
+      EXPECT_EQ(u.code, 0) << u.err;
+    }
+    auto db = store::OpenDatabase(db_, 2);
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return org;
+    services::Context ctx{**db, clock_};
+    services::Principal admin{org, "", "ADMIN"};
+    auto plan = services::RecordService<domain::DunningPlan>(ctx).Create(
+        admin, {{"name", std::string("Appels")}, {"level", std::string("CUSTOMER")}});
+    EXPECT_TRUE(plan.ok()) << plan.error().ToString();
+    auto step = services::RecordService<domain::DunningStep>(ctx).Create(
+        admin, {{"plan_id", plan->meta.id},
+                {"name", std::string("Appel du comptable")},
+                {"channel", std::string("CALL")},
+                {"mode", std::string("MANUAL")},
+                {"offset_days", int64_t{0}}});
+    EXPECT_TRUE(step.ok()) << step.error().ToString();
+    Date today = *TodayIn("Europe/Paris", clock_.Now());
+    for (int i = 0; i < customers; ++i) {
+      const std::string name = "Client " + std::string(1, static_cast<char>('A' + i));
+      auto c = services::RecordService<domain::Customer>(ctx).Create(
+          admin, {{"name", name}, {"dunning_plan_id", plan->meta.id}});
+      EXPECT_TRUE(c.ok()) << c.error().ToString();
+      auto inv = services::RecordService<domain::Invoice>(ctx).Create(
+          admin, {{"customer_id", c->meta.id},
+                  {"number", "FA-" + std::to_string(100 + i)},
+                  {"issue_date", today.AddDays(-60)},
+                  {"printed_due_date", today.AddDays(-30)},
+                  {"gross_amount", int64_t{12000}},
+                  {"net_amount", int64_t{10000}},
+                  {"tax_amount", int64_t{2000}}});
+      EXPECT_TRUE(inv.ok()) << inv.error().ToString();
+    }
+    return org;
+  }
+};
+
+// R-DUN-4: the dry run from the command line lists what would be decided,
+// in the organization's zone, and writes nothing; `dunning run` stores it.
+TEST_F(DunningCliTest, PlanIsADryRunAndRunStoresTheActions) {
+  std::string org = Seed(1);
+  CliRun plan = Cli({"dunning", "plan", "--db", db_, "--org", org});
+  ASSERT_EQ(plan.code, 0) << plan.err;
+  EXPECT_THAT(plan.out,
+              AllOf(HasSubstr("Client A"), HasSubstr("FA-100"), HasSubstr("CALL"),
+                    HasSubstr("manual"), HasSubstr("Appel du comptable"),
+                    HasSubstr("1 action(s) would be decided"), HasSubstr("nothing was written")));
+  EXPECT_THAT(plan.out, ContainsRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} CES?T"));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org}).out, HasSubstr("0 action(s)"));
+
+  CliRun early = Cli({"dunning", "plan", "--db", db_, "--org", org, "--at", "2020-01-06"});
+  ASSERT_EQ(early.code, 0) << early.err;
+  EXPECT_THAT(early.out, HasSubstr("0 action(s) would be decided at 2020-01-06 09:00 CET"));
+  CliRun bad = Cli({"dunning", "plan", "--db", db_, "--org", org, "--at", "soon"});
+  EXPECT_EQ(bad.code, ExitCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(bad.err, HasSubstr("--at"));
+  EXPECT_EQ(Cli({"dunning", "plan", "--db", db_, "--org", "org_01JD3Q7R9WB1T2XK4M5N6P7Q8R"}).code,
+            ExitCode(ErrorCode::kNotFound));
+  EXPECT_EQ(Cli({"dunning", "plan", "--db", db_}).code, kExitUsage);
+
+  CliRun run = Cli({"dunning", "run", "--db", db_, "--org", org});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, AllOf(HasSubstr("1 action(s) due, 1 new"), HasSubstr("sent 0")));
+  EXPECT_THAT(run.err, HasSubstr("no delivery channel is configured"));
+  // R-DUN-4: decided once, even when run again.
+  EXPECT_THAT(Cli({"dunning", "run", "--db", db_, "--org", org}).out, HasSubstr("0 new"));
+  EXPECT_THAT(Cli({"dunning", "plan", "--db", db_, "--org", org}).out,
+              HasSubstr("0 action(s) would be decided"));
+}
+
+// R-DUN-6: the to-do list and its verbs from the command line.
+TEST_F(DunningCliTest, TodoListAndVerbs) {
+  std::string org = Seed(3);
+  ASSERT_EQ(Cli({"dunning", "run", "--db", db_, "--org", org}).code, 0);
+
+  CliRun list = Cli({"todo", "list", "--db", db_, "--org", org, "--type", "CALL"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_THAT(list.out, AllOf(HasSubstr("3 action(s) to do"), HasSubstr("Client B"),
+                              HasSubstr("TODO"), HasSubstr("CALL/CALL"), HasSubstr("(no owner)")));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org, "--type", "TASK"}).out,
+              HasSubstr("0 action(s)"));
+  EXPECT_EQ(Cli({"todo", "list", "--db", db_, "--org", org, "--type", "PHONE"}).code, kExitUsage);
+  EXPECT_EQ(Cli({"todo", "list", "--db", db_, "--org", org, "--owner", "nobody@acme.test"}).code,
+            ExitCode(ErrorCode::kNotFound));
+  CliRun limited = Cli({"todo", "list", "--db", db_, "--org", org, "--limit", "2"});
+  EXPECT_THAT(limited.out, HasSubstr("2 action(s) to do shown; there are more"));
+
+  const std::string id = FirstActionId(list.out);
+  ASSERT_TRUE(IsValidId(id, kActionPrefix)) << list.out;
+
+  CliRun given = Cli({"todo", "reassign", id, "--db", db_, "--to", "sam@acme.test"});
+  ASSERT_EQ(given.code, 0) << given.err;
+  EXPECT_THAT(given.out, HasSubstr("owner sam@acme.test"));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org, "--owner", "sam@acme.test"}).out,
+              HasSubstr("1 action(s) to do"));
+  EXPECT_EQ(Cli({"todo", "reassign", id, "--db", db_, "--to", "nobody@acme.test"}).code,
+            ExitCode(ErrorCode::kNotFound));
+
+  CliRun later = Cli({"todo", "reschedule", id, "--db", db_, "--at", "2030-01-02 14:30"});
+  ASSERT_EQ(later.code, 0) << later.err;
+  EXPECT_THAT(later.out, HasSubstr("due 2030-01-02 14:30 CET"));
+  CliRun day = Cli({"todo", "reschedule", id, "--db", db_, "--at", "2030-07-01"});
+  ASSERT_EQ(day.code, 0) << day.err;
+  EXPECT_THAT(day.out, HasSubstr("due 2030-07-01 09:00 CEST"));
+  EXPECT_EQ(Cli({"todo", "reschedule", id, "--db", db_, "--at", "2030-02-30"}).code,
+            ExitCode(ErrorCode::kInvalidArgument));
+  EXPECT_EQ(Cli({"todo", "reschedule", id, "--db", db_}).code, kExitUsage);
+
+  // A call is done by a person, never sent.
+  CliRun send = Cli({"todo", "send", id, "--db", db_});
+  EXPECT_EQ(send.code, ExitCode(ErrorCode::kFailedPrecondition)) << send.out;
+
+  CliRun done = Cli(
+      {"todo", "done", id, "--db", db_, "--note", "rappelle vendredi", "--as", "sam@acme.test"});
+  ASSERT_EQ(done.code, 0) << done.err;
+  EXPECT_THAT(done.out, AllOf(HasSubstr(id), HasSubstr("DONE")));
+  CliRun again = Cli({"todo", "done", id, "--db", db_});
+  EXPECT_EQ(again.code, ExitCode(ErrorCode::kFailedPrecondition));
+  EXPECT_THAT(again.err, HasSubstr("is DONE"));
+
+  // Several ids: all or nothing; the closed one stops the others.
+  CliRun rest = Cli({"todo", "list", "--db", db_, "--org", org});
+  std::vector<std::string> ids;
+  for (size_t at = rest.out.find("act_"); at != std::string::npos;
+       at = rest.out.find("act_", at + 4)) {
+    ids.push_back(rest.out.substr(at, 30));
+  }
+  ASSERT_EQ(ids.size(), 2u) << rest.out;
+  CliRun mixed = Cli({"todo", "ignore", ids[0], id, "--db", db_, "--org", org});
+  EXPECT_EQ(mixed.code, ExitCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org}).out, HasSubstr("2 action(s) to do"));
+  CliRun both = Cli({"todo", "ignore", ids[0], ids[1], "--db", db_});
+  ASSERT_EQ(both.code, 0) << both.err;
+  EXPECT_THAT(both.out, HasSubstr("ignored 2 action(s)"));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org}).out, HasSubstr("0 action(s) to do"));
+
+  EXPECT_EQ(Cli({"todo", "ignore", "act_01JD3Q7R9WB1T2XK4M5N6P7Q8R", "--db", db_}).code,
+            ExitCode(ErrorCode::kNotFound));
+  EXPECT_EQ(Cli({"todo", "done", "--db", db_}).code, kExitUsage);
+}
+
+TEST_F(DunningCliTest, HelpOfTheDunningCommands) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"dunning", "plan"},
+                                       {"dunning", "run"},
+                                       {"todo", "list"},
+                                       {"todo", "done"},
+                                       {"todo", "ignore"},
+                                       {"todo", "reschedule"},
+                                       {"todo", "reassign"},
+                                       {"todo", "send"}}) {
+    cmd.push_back("--help");
+    CliRun r = Cli(cmd);
+    EXPECT_EQ(r.code, 0) << cmd[0] << " " << cmd[1];
+    EXPECT_THAT(r.out, HasSubstr("--db")) << cmd[0] << " " << cmd[1];
+  }
+  EXPECT_THAT(Cli({"dunning", "run", "--help"}).out,
+              AllOf(HasSubstr("--smtp-url"), HasSubstr("RELANCE_SMTP_PASSWORD"),
+                    Not(HasSubstr("--smtp-password"))));
+  EXPECT_THAT(Cli({"serve", "--help"}).out,
+              AllOf(HasSubstr("--no-dunning"), HasSubstr("--dunning-interval-seconds")));
+}
+
+// The channels the worker gets, and what a log line may show of them.
+TEST(ConfiguredChannelsTest, OnlyConfiguredChannelsAndNoSecretShown) {
+  Settings s;
+  ConfiguredChannels none(s);
+  EXPECT_FALSE(none.any());
+  EXPECT_EQ(none.View().email, nullptr);
+  EXPECT_EQ(none.Describe(), "none");
+
+  s.smtp_url = "smtp://relance:hunter2@mail.acme.test:2525/relance.acme.test";
+  s.smtp_user = "relance";
+  s.smtp_password = "s3cret-pass";
+  s.postal_base_url = "https://letters.example.test/";
+  s.postal_api_key = "key-123";
+  ConfiguredChannels some(s);
+  EXPECT_TRUE(some.any());
+  EXPECT_NE(some.View().email, nullptr);
+  EXPECT_EQ(some.View().sms, nullptr);  // SMS actions wait
+  EXPECT_NE(some.View().letters, nullptr);
+  EXPECT_EQ(some.Describe(),
+            "e-mail (smtp://mail.acme.test:2525), letters (https://letters.example.test)");
+  EXPECT_THAT(some.Describe(),
+              AllOf(Not(HasSubstr("hunter2")), Not(HasSubstr("s3cret")), Not(HasSubstr("key-"))));
 }
 
 }  // namespace

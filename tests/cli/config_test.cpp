@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -221,6 +222,113 @@ TEST_F(ConfigTest, EmptyDatabaseLocationIsRefused) {
   auto s = Resolve(flags);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message(), HasSubstr("--db"));
+}
+
+TEST_F(ConfigTest, DunningDefaultsAreOnWithNoChannel) {
+  auto s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_TRUE(s->dunning);
+  EXPECT_EQ(s->dunning_interval_seconds, 60);
+  EXPECT_EQ(s->sms_base_url, "https://api.twilio.com");
+  EXPECT_FALSE(s->EmailConfigured());
+  EXPECT_FALSE(s->SmsConfigured());
+  EXPECT_FALSE(s->LettersConfigured());
+}
+
+TEST_F(ConfigTest, DunningSettingsFromFileEnvironmentAndFlags) {
+  env_["RELANCE_CONFIG"] = WriteFile(
+      "relance.toml",
+      "dunning = false\ndunning_interval_seconds = 300\n"
+      "smtp_url = \"smtp://file.test:25\"\nsmtp_user = \"relance\"\nsmtp_password = \"pw-file\"\n"
+      "sms_account_sid = \"ACfile\"\nsms_auth_token = \"tok-file\"\nsms_from = \"+33100000000\"\n"
+      "postal_base_url = \"https://post.test\"\npostal_api_key = \"key-file\"\n");
+  auto s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_FALSE(s->dunning);
+  EXPECT_EQ(s->dunning_interval_seconds, 300);
+  EXPECT_EQ(s->smtp_url, "smtp://file.test:25");
+  EXPECT_EQ(s->smtp_password, "pw-file");
+  EXPECT_EQ(s->sms_auth_token, "tok-file");
+  EXPECT_EQ(s->postal_api_key, "key-file");
+  EXPECT_TRUE(s->EmailConfigured() && s->SmsConfigured() && s->LettersConfigured());
+
+  env_["RELANCE_DUNNING"] = "true";
+  env_["RELANCE_DUNNING_INTERVAL_SECONDS"] = "30";
+  env_["RELANCE_SMTP_URL"] = "smtps://env.test:465";
+  env_["RELANCE_SMTP_PASSWORD"] = "pw-env";
+  env_["RELANCE_SMS_AUTH_TOKEN"] = "tok-env";
+  s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_TRUE(s->dunning);
+  EXPECT_EQ(s->dunning_interval_seconds, 30);
+  EXPECT_EQ(s->smtp_url, "smtps://env.test:465");
+  EXPECT_EQ(s->smtp_password, "pw-env");
+  EXPECT_EQ(s->sms_auth_token, "tok-env");
+
+  SettingFlags flags;
+  flags.dunning = false;
+  flags.dunning_interval_seconds = 5;
+  flags.smtp_url = "smtp://flag.test:2525";
+  flags.sms_from = "Relance";
+  s = Resolve(flags);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_FALSE(s->dunning);
+  EXPECT_EQ(s->dunning_interval_seconds, 5);
+  EXPECT_EQ(s->smtp_url, "smtp://flag.test:2525");
+  EXPECT_EQ(s->sms_from, "Relance");
+}
+
+TEST_F(ConfigTest, BadDunningSettingsNameTheSource) {
+  env_["RELANCE_DUNNING_INTERVAL_SECONDS"] = "0";
+  auto s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(),
+              AllOf(HasSubstr("RELANCE_DUNNING_INTERVAL_SECONDS"), HasSubstr("86400")));
+  env_["RELANCE_DUNNING_INTERVAL_SECONDS"] = "1m";
+  EXPECT_FALSE(Resolve().ok());
+  env_.erase("RELANCE_DUNNING_INTERVAL_SECONDS");
+  env_["RELANCE_DUNNING"] = "maybe";
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), HasSubstr("RELANCE_DUNNING"));
+  env_.erase("RELANCE_DUNNING");
+  env_["RELANCE_CONFIG"] = WriteFile("d.toml", "dunning = \"yes\"\n");
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("dunning"), HasSubstr("true or false")));
+  env_["RELANCE_CONFIG"] = WriteFile("u.toml", "smtp_url = \"http://mail.test\"\n");
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), HasSubstr("smtp://"));
+}
+
+// A channel given in part is refused, naming what is missing and where to
+// put it, never the secret that was given.
+TEST_F(ConfigTest, AChannelGivenInPartIsAnErrorThatShowsNoSecret) {
+  env_["RELANCE_SMS_ACCOUNT_SID"] = "AC123";
+  env_["RELANCE_SMS_FROM"] = "+33100000000";
+  auto s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(),
+              AllOf(HasSubstr("sms_auth_token"), HasSubstr("RELANCE_SMS_AUTH_TOKEN")));
+  env_["RELANCE_SMS_AUTH_TOKEN"] = "tok-very-secret";
+  env_.erase("RELANCE_SMS_FROM");
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("sms_from"), Not(HasSubstr("tok-very"))));
+  env_.clear();
+
+  env_["RELANCE_SMTP_URL"] = "smtp://mail.test:25";
+  env_["RELANCE_SMTP_PASSWORD"] = "pw-very-secret";
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("smtp_user"), Not(HasSubstr("pw-very"))));
+  env_.clear();
+
+  env_["RELANCE_POSTAL_BASE_URL"] = "https://post.test";
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), HasSubstr("RELANCE_POSTAL_API_KEY"));
 }
 
 }  // namespace
