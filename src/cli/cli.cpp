@@ -126,6 +126,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   serve->add_option("--dunning-interval-seconds", flags.dunning_interval_seconds,
                     "how often the dunning worker plans and sends (env "
                     "RELANCE_DUNNING_INTERVAL_SECONDS; default 60)");
+  serve->add_option("--dunning-lease-seconds", flags.dunning_lease_seconds,
+                    "how long a claimed send may take before another worker takes it over (env "
+                    "RELANCE_DUNNING_LEASE_SECONDS; default 300)");
   AddChannelOptions(*serve, flags);
 
   CLI::App* migrate = app.add_subcommand("migrate", "Apply the database migrations not yet applied");
@@ -224,6 +227,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
       "outbox once with the configured channels, and print what happened");
   AddCommonOptions(*dunning_run, flags);
   AddChannelOptions(*dunning_run, flags);
+  dunning_run->add_option("--dunning-lease-seconds", flags.dunning_lease_seconds,
+                          "how long a claimed send may take (env RELANCE_DUNNING_LEASE_SECONDS; "
+                          "default 300)");
   dunning_run->add_option("--org", dunning_options.org_id, "organization id (org_...)")->required();
 
   CLI::App* todo = app.add_subcommand("todo", "The to-do list: manual actions and failed sends");

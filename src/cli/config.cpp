@@ -48,27 +48,27 @@ Result<std::string> CheckLogLevel(std::string level, const Source& source) {
   return level;
 }
 
-Result<int> CheckInterval(int64_t seconds, const Source& source) {
+// `what`: "the dunning interval", "the dunning lease".
+Result<int> CheckSeconds(int64_t seconds, const Source& source, std::string_view what) {
   if (seconds < 1 || seconds > 86400) {
-    return InvalidArgument(source +
-                           ": the dunning interval must be between 1 and 86400 seconds, "
-                           "not " +
-                           std::to_string(seconds));
+    return InvalidArgument(source + ": " + std::string(what) +
+                           " must be between 1 and 86400 seconds, not " + std::to_string(seconds));
   }
   return static_cast<int>(seconds);
 }
 
-Result<int> ParseInterval(std::string_view text, const Source& source) {
+Result<int> ParseSeconds(std::string_view text, const Source& source, std::string_view what) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgument(source +
-                           ": the dunning interval must be a whole number of seconds, "
-                           "not \"" +
-                           std::string(text) + "\"");
+    return InvalidArgument(source + ": " + std::string(what) +
+                           " must be a whole number of seconds, not \"" + std::string(text) + "\"");
   }
-  return CheckInterval(n, source);
+  return CheckSeconds(n, source, what);
 }
+
+constexpr std::string_view kInterval = "the dunning interval";
+constexpr std::string_view kLease = "the dunning lease";
 
 Result<bool> ParseBool(std::string_view text, const Source& source) {
   for (auto t : {"true", "1", "on", "yes"}) {
@@ -102,6 +102,7 @@ struct FileValues {
   std::optional<int> port;
   std::optional<bool> dunning;
   std::optional<int> dunning_interval_seconds;
+  std::optional<int> dunning_lease_seconds;
 
   std::optional<std::string> Text(std::string_view key) const {
     auto it = text.find(key);
@@ -140,10 +141,14 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       auto b = node.value_exact<bool>();
       if (!b) return InvalidArgument(source + " must be true or false");
       values.dunning = *b;
-    } else if (name == "dunning_interval_seconds") {
+    } else if (name == "dunning_interval_seconds" || name == "dunning_lease_seconds") {
       auto n = node.value_exact<int64_t>();
       if (!n) return InvalidArgument(source + " must be an integer");
-      ASSIGN_OR_RETURN(values.dunning_interval_seconds, CheckInterval(*n, source));
+      if (name == "dunning_interval_seconds") {
+        ASSIGN_OR_RETURN(values.dunning_interval_seconds, CheckSeconds(*n, source, kInterval));
+      } else {
+        ASSIGN_OR_RETURN(values.dunning_lease_seconds, CheckSeconds(*n, source, kLease));
+      }
     } else if (std::find(kTextKeys.begin(), kTextKeys.end(), name) != kTextKeys.end()) {
       auto text_value = node.value_exact<std::string>();
       if (!text_value) return InvalidArgument(source + " must be a string");
@@ -156,7 +161,7 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
     } else {
       // A typo ("prot") silently falling back to a default is worse than a
       // refusal to start.
-      std::string known = "port, dunning, dunning_interval_seconds";
+      std::string known = "port, dunning, dunning_interval_seconds, dunning_lease_seconds";
       for (auto k : kTextKeys) known += ", " + std::string(k);
       return InvalidArgument("unknown key \"" + name + "\" in config file " + path +
                              " (known keys: " + known + ")");
@@ -286,19 +291,27 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   if (auto v = lookup("RELANCE_DUNNING")) {
     ASSIGN_OR_RETURN(env_dunning, ParseBool(*v, "RELANCE_DUNNING"));
   }
-  std::optional<int> env_interval;
-  if (auto v = lookup("RELANCE_DUNNING_INTERVAL_SECONDS")) {
-    ASSIGN_OR_RETURN(env_interval, ParseInterval(*v, "RELANCE_DUNNING_INTERVAL_SECONDS"));
-  }
-  std::optional<int> flag_interval;
-  if (flags.dunning_interval_seconds) {
-    ASSIGN_OR_RETURN(flag_interval,
-                     CheckInterval(*flags.dunning_interval_seconds, "--dunning-interval-seconds"));
-  }
+  // An integer number of seconds: flag > environment > file.
+  auto seconds = [&](const std::optional<int>& flag, const char* flag_name, const char* env_name,
+                     const std::optional<int>& from_file, std::string_view what,
+                     int& out) -> Result<void> {
+    std::optional<int> f, e;
+    if (flag) {
+      ASSIGN_OR_RETURN(f, CheckSeconds(*flag, flag_name, what));
+    }
+    if (auto v = lookup(env_name)) {
+      ASSIGN_OR_RETURN(e, ParseSeconds(*v, env_name, what));
+    }
+    if (auto v = Pick(f, e, from_file)) out = *v;
+    return Ok();
+  };
+  RETURN_IF_ERROR(seconds(flags.dunning_interval_seconds, "--dunning-interval-seconds",
+                          "RELANCE_DUNNING_INTERVAL_SECONDS", file.dunning_interval_seconds,
+                          kInterval, s.dunning_interval_seconds));
+  RETURN_IF_ERROR(seconds(flags.dunning_lease_seconds, "--dunning-lease-seconds",
+                          "RELANCE_DUNNING_LEASE_SECONDS", file.dunning_lease_seconds, kLease,
+                          s.dunning_lease_seconds));
   if (auto v = Pick(flags.dunning, env_dunning, file.dunning)) s.dunning = *v;
-  if (auto v = Pick(flag_interval, env_interval, file.dunning_interval_seconds)) {
-    s.dunning_interval_seconds = *v;
-  }
   // A string setting: flag (when it has one) > RELANCE_<NAME> > the file.
   auto text = [&](std::string_view key, const std::optional<std::string>& flag, std::string& out) {
     std::string env_name = "RELANCE_";

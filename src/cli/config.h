@@ -12,19 +12,22 @@
 //   data_dir   --data-dir    RELANCE_DATA_DIR   data_dir    var/data (uploaded import files)
 //
 // The dunning worker of `relance serve` and `relance dunning run`, and its
-// delivery channels (a channel without settings is off: its actions wait):
+// delivery channels (a channel without settings is off: its actions wait).
+// Flag --name-with-dashes, environment RELANCE_NAME_IN_UPPER_CASE:
 //
-//   setting                   flag                        environment default dunning --no-dunning
-//   (turns off)    RELANCE_DUNNING (true/false)       on dunning_interval_seconds
-//   --dunning-interval-seconds  RELANCE_DUNNING_INTERVAL_SECONDS   60 smtp_url --smtp-url
-//   RELANCE_SMTP_URL                   (off) smtp_user                 --smtp-user
-//   RELANCE_SMTP_USER smtp_password             (none: secret)              RELANCE_SMTP_PASSWORD
-//   sms_base_url              --sms-base-url              RELANCE_SMS_BASE_URL
-//   https://api.twilio.com sms_account_sid           --sms-account-sid RELANCE_SMS_ACCOUNT_SID
-//   (off) sms_auth_token            (none: secret)              RELANCE_SMS_AUTH_TOKEN sms_from
-//   --sms-from                  RELANCE_SMS_FROM postal_base_url           --postal-base-url
-//   RELANCE_POSTAL_BASE_URL            (off) postal_api_key            (none: secret)
-//   RELANCE_POSTAL_API_KEY
+//   setting                   flag?       default
+//   dunning                   --no-dunning  true (RELANCE_DUNNING=false turns it off)
+//   dunning_interval_seconds  yes         60
+//   dunning_lease_seconds     yes         300 (a claimed send's lease, executor.h)
+//   smtp_url                  yes         (no e-mail) smtp://host:587 or smtps://host:465
+//   smtp_user                 yes
+//   smtp_password             no: secret
+//   sms_base_url              yes         https://api.twilio.com
+//   sms_account_sid           yes         (no SMS)
+//   sms_auth_token            no: secret
+//   sms_from                  yes
+//   postal_base_url           yes         (no letters)
+//   postal_api_key            no: secret
 //
 // The TOML key is the setting's name. Secrets have no flag, so that they
 // never show in `ps`; they are never printed or logged, and error messages
@@ -55,6 +58,7 @@ inline constexpr std::string_view kDefaultHost = "0.0.0.0";
 inline constexpr std::string_view kDefaultLogLevel = "info";
 inline constexpr std::string_view kDefaultDataDir = "var/data";
 inline constexpr int kDefaultDunningIntervalSeconds = 60;
+inline constexpr int kDefaultDunningLeaseSeconds = 300;
 inline constexpr std::string_view kDefaultSmsBaseUrl = "https://api.twilio.com";
 
 struct Settings {
@@ -68,6 +72,7 @@ struct Settings {
   // Dunning (empty strings: not configured).
   bool dunning = true;  // run the dunning worker in `serve`
   int dunning_interval_seconds = kDefaultDunningIntervalSeconds;  // 1..86400
+  int dunning_lease_seconds = kDefaultDunningLeaseSeconds;        // 1..86400
   std::string smtp_url;  // smtp://host:port or smtps://host:port; empty: no e-mail
   std::string smtp_user;
   std::string smtp_password;  // secret
@@ -94,6 +99,7 @@ struct SettingFlags {
   std::optional<std::string> config_file;
   std::optional<bool> dunning;
   std::optional<int> dunning_interval_seconds;
+  std::optional<int> dunning_lease_seconds;
   std::optional<std::string> smtp_url;
   std::optional<std::string> smtp_user;
   std::optional<std::string> sms_base_url;

@@ -207,7 +207,9 @@ Result<void> RunDunningRun(const Settings& s, const DunningOptions& o, const Cli
   ASSIGN_OR_RETURN(dunning::PlanningReport planned, planning.Plan(o.org_id, env.clock.Now()));
   env.out << "planned " << o.org_id << ": " << planned.decided << " action(s) due, "
           << planned.stored << " new\n";
-  dunning::Executor executor(ctx, channels.View());
+  dunning::ExecutorOptions executor_options;
+  executor_options.lease = std::chrono::seconds(s.dunning_lease_seconds);
+  dunning::Executor executor(ctx, channels.View(), executor_options);
   ASSIGN_OR_RETURN(dunning::ExecutionReport r, executor.RunOnce());
   env.out << "sent " << r.sent << ", to retry " << r.retried << ", failed " << r.failed
           << ", moved to the to-do list " << r.to_do << ", skipped " << r.skipped

@@ -67,8 +67,10 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
     spdlog::info("dunning: every {} s; channels configured: {}{}", s.dunning_interval_seconds,
                  channels.Describe(),
                  channels.any() ? "" : " (automatic sends wait until a channel is configured)");
+    dunning::ExecutorOptions executor;
+    executor.lease = std::chrono::seconds(s.dunning_lease_seconds);
     worker = std::make_unique<dunning::DunningWorker>(
-        ctx, channels.View(), std::chrono::seconds(s.dunning_interval_seconds));
+        ctx, channels.View(), std::chrono::seconds(s.dunning_interval_seconds), executor);
     worker->Start();
   } else {
     spdlog::info("dunning: off (--no-dunning / RELANCE_DUNNING=false)");

@@ -229,6 +229,7 @@ TEST_F(ConfigTest, DunningDefaultsAreOnWithNoChannel) {
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_TRUE(s->dunning);
   EXPECT_EQ(s->dunning_interval_seconds, 60);
+  EXPECT_EQ(s->dunning_lease_seconds, 300);
   EXPECT_EQ(s->sms_base_url, "https://api.twilio.com");
   EXPECT_FALSE(s->EmailConfigured());
   EXPECT_FALSE(s->SmsConfigured());
@@ -238,7 +239,7 @@ TEST_F(ConfigTest, DunningDefaultsAreOnWithNoChannel) {
 TEST_F(ConfigTest, DunningSettingsFromFileEnvironmentAndFlags) {
   env_["RELANCE_CONFIG"] = WriteFile(
       "relance.toml",
-      "dunning = false\ndunning_interval_seconds = 300\n"
+      "dunning = false\ndunning_interval_seconds = 300\ndunning_lease_seconds = 120\n"
       "smtp_url = \"smtp://file.test:25\"\nsmtp_user = \"relance\"\nsmtp_password = \"pw-file\"\n"
       "sms_account_sid = \"ACfile\"\nsms_auth_token = \"tok-file\"\nsms_from = \"+33100000000\"\n"
       "postal_base_url = \"https://post.test\"\npostal_api_key = \"key-file\"\n");
@@ -246,6 +247,7 @@ TEST_F(ConfigTest, DunningSettingsFromFileEnvironmentAndFlags) {
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_FALSE(s->dunning);
   EXPECT_EQ(s->dunning_interval_seconds, 300);
+  EXPECT_EQ(s->dunning_lease_seconds, 120);
   EXPECT_EQ(s->smtp_url, "smtp://file.test:25");
   EXPECT_EQ(s->smtp_password, "pw-file");
   EXPECT_EQ(s->sms_auth_token, "tok-file");
@@ -268,12 +270,14 @@ TEST_F(ConfigTest, DunningSettingsFromFileEnvironmentAndFlags) {
   SettingFlags flags;
   flags.dunning = false;
   flags.dunning_interval_seconds = 5;
+  flags.dunning_lease_seconds = 2;
   flags.smtp_url = "smtp://flag.test:2525";
   flags.sms_from = "Relance";
   s = Resolve(flags);
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_FALSE(s->dunning);
   EXPECT_EQ(s->dunning_interval_seconds, 5);
+  EXPECT_EQ(s->dunning_lease_seconds, 2);
   EXPECT_EQ(s->smtp_url, "smtp://flag.test:2525");
   EXPECT_EQ(s->sms_from, "Relance");
 }
@@ -286,6 +290,12 @@ TEST_F(ConfigTest, BadDunningSettingsNameTheSource) {
               AllOf(HasSubstr("RELANCE_DUNNING_INTERVAL_SECONDS"), HasSubstr("86400")));
   env_["RELANCE_DUNNING_INTERVAL_SECONDS"] = "1m";
   EXPECT_FALSE(Resolve().ok());
+  env_.erase("RELANCE_DUNNING_INTERVAL_SECONDS");
+  SettingFlags lease;
+  lease.dunning_lease_seconds = 0;
+  s = Resolve(lease);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("--dunning-lease-seconds"), HasSubstr("lease")));
   env_.erase("RELANCE_DUNNING_INTERVAL_SECONDS");
   env_["RELANCE_DUNNING"] = "maybe";
   s = Resolve();
