@@ -1,6 +1,7 @@
 #include "dunning/todo_service.h"
 
 #include <algorithm>
+#include <span>
 
 #include "store/dunning_queries.h"
 
@@ -12,11 +13,13 @@ using store::Condition;
 
 constexpr size_t kBulkMax = 1000;
 
-bool OneOf(std::string_view s, std::initializer_list<std::string_view> set) {
+using Statuses = std::span<const std::string_view>;
+
+bool OneOf(std::string_view s, Statuses set) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
-std::string JoinStatuses(std::initializer_list<std::string_view> set) {
+std::string JoinStatuses(Statuses set) {
   std::string out;
   for (auto s : set) out += (out.empty() ? "" : ", ") + std::string(s);
   return out;
@@ -29,7 +32,9 @@ Result<void> CloseInvoicing(store::Connection& c, const Action& a, const std::st
 }
 
 // What a person may still close: waiting in the to-do list or the outbox.
-#define RELANCE_OPEN_STATUSES {"TODO", "FAILED", "UNCERTAIN", "SCHEDULED"}
+constexpr std::string_view kOpen[] = {"TODO", "FAILED", "UNCERTAIN", "SCHEDULED"};
+constexpr std::string_view kReschedulable[] = {"TODO", "SCHEDULED", "FAILED"};
+constexpr std::string_view kSendable[] = {"TODO", "FAILED", "UNCERTAIN"};
 
 }  // namespace
 
@@ -55,7 +60,7 @@ Result<store::Page<Action>> TodoService::List(const services::Principal& p,
 
 Result<Action> TodoService::Transition(
     const services::Principal& p, const std::string& id,
-    std::initializer_list<std::string_view> from,
+    std::span<const std::string_view> from,
     const std::function<Result<void>(store::Connection&, Action&)>& edit) const {
   RETURN_IF_ERROR(services::Authorize(p, services::Access::kWrite));
   store::RecordRepository<Action> repo(domain::ActionSpec());
@@ -80,7 +85,7 @@ Result<Action> TodoService::Transition(
 Result<Action> TodoService::Done(const services::Principal& p, const std::string& id,
                                  const std::optional<std::string>& note) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
-  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
     a.status = "DONE";
     a.done_at = now;
     a.done_by = p.user_id;
@@ -92,7 +97,7 @@ Result<Action> TodoService::Done(const services::Principal& p, const std::string
 
 Result<Action> TodoService::Ignore(const services::Principal& p, const std::string& id) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
-  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
     a.status = "IGNORED";
     a.done_at = now;
     a.done_by = p.user_id;
@@ -103,7 +108,7 @@ Result<Action> TodoService::Ignore(const services::Principal& p, const std::stri
 
 Result<Action> TodoService::Reschedule(const services::Principal& p, const std::string& id,
                                        Timestamp due_at) const {
-  return Transition(p, id, {"TODO", "SCHEDULED", "FAILED"},
+  return Transition(p, id, kReschedulable,
                     [&](store::Connection&, Action& a) -> Result<void> {
                       a.due_at = FormatTimestamp(due_at);
                       a.next_attempt_at.reset();
@@ -114,7 +119,7 @@ Result<Action> TodoService::Reschedule(const services::Principal& p, const std::
 
 Result<Action> TodoService::Reassign(const services::Principal& p, const std::string& id,
                                      const std::string& owner_id) const {
-  return Transition(p, id, RELANCE_OPEN_STATUSES, [&](store::Connection& c, Action& a) -> Result<void> {
+  return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
     store::RecordRepository<domain::User> users(domain::UserSpec());
     ASSIGN_OR_RETURN(auto user, users.Find(c, p.org_id, owner_id));
     if (!user) return FieldInvalid("owner_id", "no user " + owner_id + " in this organization");
@@ -125,7 +130,7 @@ Result<Action> TodoService::Reassign(const services::Principal& p, const std::st
 
 Result<Action> TodoService::SendNow(const services::Principal& p, const std::string& id) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
-  return Transition(p, id, {"TODO", "FAILED", "UNCERTAIN"},
+  return Transition(p, id, kSendable,
                     [&](store::Connection&, Action& a) -> Result<void> {
                       if (a.channel != "EMAIL" && a.channel != "SMS" && a.channel != "LETTER") {
                         return Error(ErrorCode::kFailedPrecondition,
@@ -158,7 +163,7 @@ Result<int64_t> TodoService::BulkIgnore(const services::Principal& p,
       const std::string field = "ids[" + std::to_string(i) + "]";
       if (!a) {
         problems.push_back({field, "no action " + ids[i]});
-      } else if (!OneOf(a->status, RELANCE_OPEN_STATUSES)) {
+      } else if (!OneOf(a->status, kOpen)) {
         problems.push_back({field, ids[i] + " is " + a->status + " and cannot be ignored"});
       } else {
         changed.push_back(std::move(*a));
@@ -216,7 +221,7 @@ Result<int64_t> TodoService::MarkInvoicesSent(const services::Principal& p,
       q.limit = 1000;
       ASSIGN_OR_RETURN(auto page, actions.List(c, p.org_id, q));
       for (auto& a : page.items) {
-        if (!OneOf(a.status, RELANCE_OPEN_STATUSES)) continue;
+        if (!OneOf(a.status, kOpen)) continue;
         a.status = "SKIPPED";
         a.note = "the invoice was marked as sent";
         a.done_at = now;

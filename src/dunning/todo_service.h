@@ -8,7 +8,9 @@
 // and the action's current status (a clear 422 otherwise).
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,7 +57,7 @@ class TodoService {
 
  private:
   Result<domain::Action> Transition(const services::Principal& p, const std::string& id,
-                                    std::initializer_list<std::string_view> from,
+                                    std::span<const std::string_view> from,
                                     const std::function<Result<void>(store::Connection&,
                                                                      domain::Action&)>& edit) const;
   services::Context ctx_;
