@@ -223,8 +223,8 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
                            "\"2026-03-12 14:30\" (local time) or RFC 3339; default now");
   CLI::App* dunning_run = dunning->add_subcommand(
       "run",
-      "Plan the organization now (storing the new actions), then send what is due in the "
-      "outbox once with the configured channels, and print what happened");
+      "Plan the organization now (storing the new actions), then send its due actions once "
+      "with the configured channels, and print what happened");
   AddCommonOptions(*dunning_run, flags);
   AddChannelOptions(*dunning_run, flags);
   dunning_run->add_option("--dunning-lease-seconds", flags.dunning_lease_seconds,

@@ -208,6 +208,7 @@ Result<void> RunDunningRun(const Settings& s, const DunningOptions& o, const Cli
   env.out << "planned " << o.org_id << ": " << planned.decided << " action(s) due, "
           << planned.stored << " new\n";
   dunning::ExecutorOptions executor_options;
+  executor_options.org_id = o.org_id;  // this organization's sends only
   executor_options.lease = std::chrono::seconds(s.dunning_lease_seconds);
   dunning::Executor executor(ctx, channels.View(), executor_options);
   ASSIGN_OR_RETURN(dunning::ExecutionReport r, executor.RunOnce());

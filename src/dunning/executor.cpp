@@ -64,7 +64,7 @@ Result<ExecutionReport> Executor::RunOnce(const std::function<bool()>& should_st
       if (channels_.sms != nullptr) channels.push_back("SMS");
       if (channels_.letters != nullptr) channels.push_back("LETTER");
       ASSIGN_OR_RETURN(due, store::DueScheduledActions(*conn, FormatTimestamp(ctx_.clock.Now()),
-                                                       channels, options_.batch));
+                                                       channels, options_.org_id, options_.batch));
     }
     if (due.empty()) break;
     int64_t progressed = 0;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "delivery/channels.h"
@@ -34,6 +35,9 @@ struct Channels {
 };
 
 struct ExecutorOptions {
+  // Only this organization's actions (`relance dunning run --org`); unset:
+  // every organization's (the worker of `relance serve`).
+  std::optional<std::string> org_id;
   int batch = 100;
   std::chrono::seconds lease{300};
   int max_attempts = 8;

@@ -119,9 +119,11 @@ Result<bool> InsertActionIfNew(Connection& c, const domain::Action& action) {
 
 Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::string& now,
                                                    const std::vector<std::string>& channels,
+                                                   const std::optional<std::string>& org_id,
                                                    int limit) {
   if (channels.empty()) return std::vector<ActionKey>();
   std::vector<SqlValue> params = {now, now};
+  if (org_id) params.push_back(*org_id);
   std::string in;
   for (const auto& ch : channels) {
     in += in.empty() ? "?" : ", ?";
@@ -130,8 +132,9 @@ Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::str
   params.push_back(int64_t{limit});
   ASSIGN_OR_RETURN(auto rows,
                    c.Query("SELECT org_id, id FROM actions WHERE status = 'SCHEDULED' AND due_at "
-                           "<= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND "
-                           "channel IN (" + in + ") ORDER BY due_at, id LIMIT ?",
+                           "<= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND " +
+                               std::string(org_id ? "org_id = ? AND " : "") + "channel IN (" + in +
+                               ") ORDER BY due_at, id LIMIT ?",
                            params));
   std::vector<ActionKey> out;
   out.reserve(rows.size());

@@ -77,9 +77,10 @@ struct ActionKey {
   std::string id;
 };
 // Automatic actions due by `now` (and past their retry time) on one of
-// `channels` (EMAIL, SMS, LETTER), oldest first.
+// `channels` (EMAIL, SMS, LETTER), of one organization or all, oldest first.
 Result<std::vector<ActionKey>> DueScheduledActions(Connection& c, const std::string& now,
                                                    const std::vector<std::string>& channels,
+                                                   const std::optional<std::string>& org_id,
                                                    int limit);
 // SCHEDULED -> SENDING with a lease, one attempt more; false when another
 // runner claimed it first.

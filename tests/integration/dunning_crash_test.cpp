@@ -173,10 +173,23 @@ TEST_F(DunningCrashTest, EveryDueReminderReachesTheSmtpServerOnce) {
   json c = json::parse(count->body);
   EXPECT_TRUE(c["duplicate_message_ids"].empty()) << c.dump();
   EXPECT_EQ(c["count"], c["distinct_message_ids"]) << c.dump();
-  auto times_received = [&](const std::string& message_id) {
-    auto r = control_->Get("/messages?message_id=" + httplib::detail::encode_url("<" + message_id + ">"));
+  auto times_received = [&](const std::string& message_id) -> int {
+    std::string query;
+    for (char ch : "<" + message_id + ">") {
+      static const char* kHex = "0123456789ABCDEF";
+      if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-') {
+        query += ch;
+      } else {
+        query += '%';
+        query += kHex[(static_cast<unsigned char>(ch) >> 4) & 0xF];
+        query += kHex[static_cast<unsigned char>(ch) & 0xF];
+      }
+    }
+    auto r = control_->Get("/messages?message_id=" + query);
     EXPECT_TRUE(r && r->status == 200);
-    return r ? json::parse(r->body)["count"].get<int>() : -1;
+    if (!r) return -1;
+    const json body = json::parse(r->body);
+    return body.at("count").get<int>();
   };
   for (const auto& a : sent) {
     ASSERT_TRUE(a.message_id);
