@@ -76,7 +76,7 @@ for backend in $backends; do
   rss=$(get peak_rss_mb)
   goal="yes"
   awk -v t="$dry" -v m="$rss" 'BEGIN { exit !(t < 2 && m < 500) }' || goal="**no**"
-  rows+=("| $backend | $(get customers) | $(get invoices) | $(get decided) | $(printf '%.2f' "$dry") s | $rss MB | $(printf '%.2f' "$(get store_s)") s ($(get stored) stored) | $(get sent) in $(printf '%.2f' "$(get send_s)") s = $(printf '%.0f' "$(get messages_per_s)")/s | $goal |")
+  rows+=("| $backend | $(get customers) | $(get invoices) | $(get decided) | $(printf '%.2f' "$dry") s (CPU $(printf '%.2f' "$(get dry_run_cpu_s)") s) | $rss MB | $(printf '%.2f' "$(get store_s)") s ($(get stored) stored) | $(get sent) in $(printf '%.2f' "$(get send_s)") s = $(printf '%.0f' "$(get messages_per_s)")/s | $goal |")
   if [ "$backend" = postgres ]; then
     bash "$root/scripts/pg-test-cluster.sh" stop
     pg_started=
@@ -101,7 +101,7 @@ section=$work/results-section.md
   echo "  aiosmtpd, same machine), one SMTP connection per message, as the outbox does."
   echo "- Goal: planning under 2 s and under 500 MB."
   echo
-  echo "| backend | customers | open invoices | actions due | planning (dry run) | peak RSS | storing | sending | goal met |"
+  echo "| backend | customers | open invoices | actions due | planning (dry run; CPU of relance) | peak RSS | storing | sending | goal met |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } >"$section"
