@@ -27,7 +27,7 @@ struct PlanningReport {
 struct PlanningOptions {
   bool dry_run = false;       // decide, store nothing
   bool keep_actions = false;  // fill PlanningReport::actions
-  int batch_customers = 2000;
+  int batch_customers = 5000;
 };
 
 class PlanningService {

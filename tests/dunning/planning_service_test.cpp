@@ -1,0 +1,91 @@
+// The planning service over a real database (src/dunning/planning_service.h):
+// customers walked in batches decide the same actions whatever the batch
+// size, customers without a plan are passed over, and a second run stores
+// nothing new (R-DUN-4: each action once).
+#include "dunning/planning_service.h"
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "services/auth_service.h"
+#include "services/record_service.h"
+#include "store/migrations/migrations.h"
+#include "store/test_databases.h"
+
+namespace relance::dunning {
+namespace {
+
+class PlanningServiceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = test::TestDatabase::Open(GetParam());
+    if (!db_) return;
+    ASSERT_TRUE(store::ApplyMigrations(db_->db()).ok());
+    ctx_ = std::make_unique<services::Context>(services::Context{db_->db(), clock_});
+    services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
+    auto org = auth.CreateOrganization({"Acme"});
+    ASSERT_TRUE(org.ok());
+    auto user = auth.CreateUser(org->meta.id, {"admin@acme.test", "Admin", "ADMIN",
+                                               "correct horse battery", std::nullopt});
+    ASSERT_TRUE(user.ok());
+    who_ = {org->meta.id, user->meta.id, "ADMIN"};
+    services::RecordService<domain::DunningPlan> plans(*ctx_);
+    auto plan = plans.Create(who_, {{"name", std::string("Standard")}, {"level", std::string("INVOICE")}});
+    ASSERT_TRUE(plan.ok());
+    services::RecordService<domain::DunningStep> steps(*ctx_);
+    ASSERT_TRUE(steps.Create(who_, {{"plan_id", plan->meta.id}, {"offset_days", int64_t{0}}}).ok());
+    services::RecordService<domain::Customer> customers(*ctx_);
+    services::RecordService<domain::Invoice> invoices(*ctx_);
+    // 11 customers, every third without a plan; two overdue invoices each.
+    for (int i = 0; i < 11; ++i) {
+      std::vector<services::FieldAssignment> f = {{"name", "Client " + std::to_string(i)}};
+      if (i % 3 != 2) f.push_back({"dunning_plan_id", plan->meta.id});
+      auto c = customers.Create(who_, f);
+      ASSERT_TRUE(c.ok()) << c.error().ToString();
+      for (int k = 0; k < 2; ++k) {
+        ASSERT_TRUE(invoices
+                        .Create(who_, {{"customer_id", c->meta.id},
+                                       {"number", "F-" + std::to_string(i) + "-" + std::to_string(k)},
+                                       {"issue_date", *Date::Parse("2026-01-05")},
+                                       {"printed_due_date", *Date::Parse("2026-02-05")},
+                                       {"gross_amount", int64_t{1000}}})
+                        .ok());
+      }
+    }
+  }
+
+  FakeClock clock_{*ParseTimestamp("2026-02-10T10:00:00Z")};
+  std::unique_ptr<test::TestDatabase> db_;
+  std::unique_ptr<services::Context> ctx_;
+  services::Principal who_;
+};
+
+TEST_P(PlanningServiceTest, BatchesDecideTheSameActionsOnce) {
+  if (!db_) return;
+  PlanningService planner(*ctx_);
+  constexpr int64_t kExpected = 8 * 2;  // 8 customers with a plan, 2 invoices each
+  for (int batch : {1, 2, 3, 5000}) {
+    PlanningOptions o;
+    o.dry_run = true;
+    o.batch_customers = batch;
+    auto r = planner.Plan(who_.org_id, clock_.Now(), o);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->customers, 8) << "batch " << batch;
+    EXPECT_EQ(r->decided, kExpected) << "batch " << batch;
+    EXPECT_EQ(r->stored, 0);
+  }
+  PlanningOptions store_in_threes;
+  store_in_threes.batch_customers = 3;
+  auto first = planner.Plan(who_.org_id, clock_.Now(), store_in_threes);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->stored, kExpected);
+  auto again = planner.Plan(who_.org_id, clock_.Now());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stored, 0);  // pending: nothing new, nothing twice
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PlanningServiceTest, ::testing::Values("sqlite", "postgres"),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace relance::dunning
