@@ -32,6 +32,15 @@ Result<void> CloseInvoicing(store::Connection& c, const Action& a, const std::st
 }
 
 // What a person may still close: waiting in the to-do list or the outbox.
+// A person closed it: how, who and when.
+void Close(Action& a, std::string_view status, const services::Principal& p,
+           const std::string& now) {
+  a.status = std::string(status);
+  a.done_at = now;
+  a.done_by = p.user_id;
+  a.lease_until.reset();
+}
+
 constexpr std::string_view kOpen[] = {"TODO", "FAILED", "UNCERTAIN", "SCHEDULED"};
 constexpr std::string_view kReschedulable[] = {"TODO", "SCHEDULED", "FAILED"};
 constexpr std::string_view kSendable[] = {"TODO", "FAILED", "UNCERTAIN"};
@@ -86,10 +95,7 @@ Result<Action> TodoService::Done(const services::Principal& p, const std::string
                                  const std::optional<std::string>& note) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
   return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
-    a.status = "DONE";
-    a.done_at = now;
-    a.done_by = p.user_id;
-    a.lease_until.reset();
+    Close(a, "DONE", p, now);
     if (note) a.note = *note;
     return CloseInvoicing(c, a, now);
   });
@@ -98,10 +104,7 @@ Result<Action> TodoService::Done(const services::Principal& p, const std::string
 Result<Action> TodoService::Ignore(const services::Principal& p, const std::string& id) const {
   const std::string now = FormatTimestamp(ctx_.clock.Now());
   return Transition(p, id, kOpen, [&](store::Connection& c, Action& a) -> Result<void> {
-    a.status = "IGNORED";
-    a.done_at = now;
-    a.done_by = p.user_id;
-    a.lease_until.reset();
+    Close(a, "IGNORED", p, now);
     return CloseInvoicing(c, a, now);  // R-SEND-9
   });
 }
@@ -174,9 +177,7 @@ Result<int64_t> TodoService::BulkIgnore(const services::Principal& p,
                              std::move(problems));
     }
     for (auto& a : changed) {
-      a.status = "IGNORED";
-      a.done_at = now;
-      a.done_by = p.user_id;
+      Close(a, "IGNORED", p, now);
       a.meta.version += 1;
       a.meta.updated_at = now;
       RETURN_IF_ERROR(repo.Update(c, a));
@@ -222,10 +223,8 @@ Result<int64_t> TodoService::MarkInvoicesSent(const services::Principal& p,
       ASSIGN_OR_RETURN(auto page, actions.List(c, p.org_id, q));
       for (auto& a : page.items) {
         if (!OneOf(a.status, kOpen)) continue;
-        a.status = "SKIPPED";
+        Close(a, "SKIPPED", p, now);
         a.note = "the invoice was marked as sent";
-        a.done_at = now;
-        a.done_by = p.user_id;
         a.meta.version += 1;
         a.meta.updated_at = now;
         RETURN_IF_ERROR(actions.Update(c, a));
