@@ -1,0 +1,307 @@
+#include "sync/connectors/sellsy/sellsy_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+namespace relance::sync::sellsy {
+namespace {
+
+using nlohmann::json;
+
+const std::string* Header(const net::HttpResponse& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+std::optional<long> HeaderNumber(const net::HttpResponse& r, std::string_view name) {
+  const std::string* v = Header(r, name);
+  if (v == nullptr || v->empty() || v->size() > 12) return std::nullopt;
+  if (!std::all_of(v->begin(), v->end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return std::nullopt;
+  }
+  return std::stol(*v);
+}
+
+// Sellsy's error body (research §4) or an OAuth error, in one phrase.
+std::string ErrorText(const net::HttpResponse& r) {
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_object()) {
+    if (body.contains("error") && body["error"].is_object()) {
+      const json& e = body["error"];
+      std::string out = e.value("message", std::string());
+      if (e.contains("context") && e["context"].is_string()) {
+        out += " (" + e["context"].get<std::string>() + ")";
+      }
+      if (e.contains("details") && e["details"].is_object() && !e["details"].empty()) {
+        out += " " + e["details"].dump();
+      }
+      if (!out.empty()) return out;
+    }
+    if (body.contains("error") && body["error"].is_string()) {
+      std::string out = body["error"].get<std::string>();
+      if (body.contains("error_description") && body["error_description"].is_string()) {
+        out += ": " + body["error_description"].get<std::string>();
+      }
+      return out;
+    }
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+bool IsJsonContainer(const json& j) { return j.is_object() || j.is_array(); }
+
+}  // namespace
+
+std::string EncodeQuery(const Query& query) {
+  std::string out;
+  for (const auto& [k, v] : query) {
+    if (!out.empty()) out += '&';
+    out += net::FormUrlEncode(k);
+    out += '=';
+    out += net::FormUrlEncode(v);
+  }
+  return out;
+}
+
+SellsyClient::SellsyClient(SellsyClientOptions options) : options_(std::move(options)) {
+  while (!options_.api_url.empty() && options_.api_url.back() == '/') options_.api_url.pop_back();
+  if (!options_.sleep) {
+    options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  }
+  if (!options_.now) {
+    options_.now = [] {
+      return std::chrono::time_point_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now());
+    };
+  }
+  if (!options_.perform) options_.perform = &net::PerformHttp;
+  if (options_.max_attempts < 1) options_.max_attempts = 1;
+}
+
+std::chrono::milliseconds SellsyClient::Backoff(int attempt) const {
+  auto d = options_.first_backoff * (1 << std::min(attempt, 10));
+  return std::min<std::chrono::milliseconds>(d, options_.max_backoff);
+}
+
+void SellsyClient::WaitForQuota(const net::HttpResponse& response) {
+  std::optional<long> left = HeaderNumber(response, "x-quota-remaining-by-second");
+  if (left && *left == 0) {
+    auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
+        options_.now().time_since_epoch());
+    auto to_next = std::chrono::milliseconds(1000 - since_epoch.count() % 1000 + 5);
+    options_.sleep(to_next);
+  }
+}
+
+Result<void> SellsyClient::EnsureToken() {
+  if (!token_.empty() && options_.now() < token_valid_until_) return Ok();
+  std::string last;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) options_.sleep(Backoff(attempt - 1));
+    Result<void> r = FetchToken();
+    if (r.ok()) return r;
+    if (r.error().code() != ErrorCode::kUnavailable) return r;
+    last = r.error().message();
+  }
+  return Unavailable(last + " (after " + std::to_string(options_.max_attempts) + " attempts)");
+}
+
+Result<void> SellsyClient::FetchToken() {
+  token_.clear();
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = options_.token_url;
+  req.timeout_ms = options_.timeout_ms;
+  req.headers = {"Content-Type: application/json", "Accept: application/json"};
+  req.body = json{{"grant_type", "client_credentials"},
+                  {"client_id", options_.client_id},
+                  {"client_secret", options_.client_secret}}
+                 .dump();
+  ++requests_;
+  const std::string where = "the Sellsy token endpoint " + options_.token_url;
+  Result<net::HttpResponse> resp = options_.perform(req, where);
+  if (!resp.ok()) return Unavailable(resp.error().message());
+  const net::HttpResponse& r = *resp;
+  if (r.status == 429 || r.status >= 500) {
+    if (r.status == 429) {
+      std::optional<long> after = HeaderNumber(r, "retry-after");
+      options_.sleep(after ? std::chrono::milliseconds(*after * 1000) : Backoff(0));
+    }
+    return Unavailable(where + " answered " + std::to_string(r.status) + ": " + ErrorText(r));
+  }
+  if (r.status == 400 || r.status == 401) {
+    return Error(ErrorCode::kUnauthenticated,
+                 "Sellsy refused the client credentials (" + ErrorText(r) +
+                     "): check the client id and secret of the connection");
+  }
+  if (r.status == 403) {
+    return Error(ErrorCode::kPermissionDenied,
+                 "Sellsy does not allow this client to get a token (" + ErrorText(r) + ")");
+  }
+  if (r.status != 200) {
+    return Unavailable(where + " answered " + std::to_string(r.status) + ": " + ErrorText(r));
+  }
+  json body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string() ||
+      body["access_token"].get<std::string>().empty()) {
+    return Unavailable(where + " answered 200 without a JSON access_token");
+  }
+  int64_t ttl = 3600;
+  if (body.contains("expires_in") && body["expires_in"].is_number_integer()) {
+    ttl = body["expires_in"].get<int64_t>();
+  }
+  // Renew a little before the end: a minute, or a tenth of a short lifetime.
+  int64_t margin = std::min<int64_t>(60, ttl / 10);
+  token_ = body["access_token"].get<std::string>();
+  token_valid_until_ = options_.now() + std::chrono::seconds(ttl - margin);
+  ++tokens_fetched_;
+  return Ok();
+}
+
+Result<json> SellsyClient::Call(const std::string& method, std::string_view path,
+                                const Query& query, const std::optional<json>& body) {
+  std::string url = options_.api_url + std::string(path);
+  if (!query.empty()) url += "?" + EncodeQuery(query);
+  const std::string what = "Sellsy (" + method + " " + url + ")";
+  std::string last;       // the last retryable problem
+  bool backoff = false;   // wait before the next attempt
+  bool refreshed = false; // a new token was fetched after a 401
+  int attempt = 0;
+  while (attempt < options_.max_attempts) {
+    if (backoff) options_.sleep(Backoff(attempt - 1));
+    backoff = true;
+    Result<void> token = EnsureToken();
+    if (!token.ok()) return std::move(token).take_error();
+
+    net::HttpRequest req;
+    req.method = method;
+    req.url = url;
+    req.timeout_ms = options_.timeout_ms;
+    req.headers = {"Authorization: Bearer " + token_, "Accept: application/json"};
+    if (body) {
+      req.headers.push_back("Content-Type: application/json");
+      req.body = body->dump();
+    }
+    ++requests_;
+    ++attempt;
+    Result<net::HttpResponse> resp = options_.perform(req, what);
+    if (!resp.ok()) {
+      last = resp.error().message();
+      continue;
+    }
+    const net::HttpResponse& r = *resp;
+    WaitForQuota(r);
+    if (r.status == 401) {
+      token_.clear();
+      if (refreshed) {
+        return Error(ErrorCode::kUnauthenticated,
+                     "Sellsy refused a freshly issued access token for " + method + " " + url +
+                         " (" + ErrorText(r) + "): the API client was revoked or lacks access");
+      }
+      // The token expired or was revoked: one new token, and this retry
+      // does not use up an attempt.
+      refreshed = true;
+      backoff = false;
+      --attempt;
+      continue;
+    }
+    if (r.status == 403) {
+      return Error(ErrorCode::kPermissionDenied, "Sellsy denies " + method + " " + url + " (" +
+                                                     ErrorText(r) +
+                                                     "): the API client lacks the scope");
+    }
+    if (r.status == 404) return NotFound("Sellsy has no " + std::string(path) + ": " + ErrorText(r));
+    if (r.status == 429) {
+      std::optional<long> after = HeaderNumber(r, "retry-after");
+      options_.sleep(after ? std::chrono::milliseconds(std::min(*after, 120L) * 1000)
+                           : Backoff(attempt));
+      last = "the request quota is exhausted (429)";
+      backoff = false;  // already waited
+      continue;
+    }
+    if (r.status >= 500) {
+      last = "HTTP " + std::to_string(r.status) + ": " + ErrorText(r);
+      continue;
+    }
+    if (r.status >= 400) {
+      return Internal("Sellsy refused " + method + " " + url + " with " + std::to_string(r.status) +
+                      ": " + ErrorText(r));
+    }
+    if (r.status == 204 || r.body.empty()) return json();
+    json parsed = json::parse(r.body, nullptr, false);
+    if (parsed.is_discarded() || !IsJsonContainer(parsed)) {
+      std::string start = r.body.substr(0, 40);
+      for (char& c : start) {
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+      }
+      last = "the answer (HTTP " + std::to_string(r.status) + ") is not valid JSON: \"" + start +
+             (r.body.size() > 40 ? "...\"" : "\"");
+      continue;
+    }
+    return parsed;
+  }
+  return Unavailable("Sellsy " + method + " " + url + " failed after " +
+                     std::to_string(options_.max_attempts) + " attempts: " + last);
+}
+
+Result<json> SellsyClient::Get(std::string_view path, const Query& query) {
+  return Call("GET", path, query, std::nullopt);
+}
+
+Result<json> SellsyClient::Post(std::string_view path, const json& body, const Query& query) {
+  return Call("POST", path, query, body);
+}
+
+Result<json> SellsyClient::Delete(std::string_view path) {
+  return Call("DELETE", path, {}, std::nullopt);
+}
+
+Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query,
+                                      const std::string& offset,
+                                      const std::optional<json>& search_filters) {
+  query.emplace_back("limit", std::to_string(kPageLimit));
+  if (!offset.empty()) query.emplace_back("offset", offset);
+  Result<json> got = search_filters
+                         ? Post(path, json{{"filters", *search_filters}}, query)
+                         : Get(path, query);
+  if (!got.ok()) return std::move(got).take_error();
+  const json& j = *got;
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {
+    return Unavailable("Sellsy " + std::string(path) + " answered a list without a data array");
+  }
+  SellsyPage page;
+  for (const auto& item : j["data"]) page.data.push_back(item);
+  int64_t count = static_cast<int64_t>(page.data.size());
+  if (j.contains("pagination") && j["pagination"].is_object()) {
+    const json& p = j["pagination"];
+    if (p.contains("count") && p["count"].is_number_integer()) count = p["count"].get<int64_t>();
+    if (p.contains("offset")) {
+      if (p["offset"].is_string()) {
+        page.next_offset = p["offset"].get<std::string>();
+      } else if (p["offset"].is_number_integer()) {
+        page.next_offset = std::to_string(p["offset"].get<int64_t>());
+      }
+    }
+  }
+  page.last = page.data.empty() || count < kPageLimit || page.next_offset.empty() ||
+              page.next_offset == offset;
+  return page;
+}
+
+Result<std::vector<json>> SellsyClient::All(std::string_view path, const Query& query,
+                                            const std::optional<json>& search_filters) {
+  std::vector<json> out;
+  std::string offset;
+  for (int guard = 0; guard < 100000; ++guard) {
+    ASSIGN_OR_RETURN(SellsyPage page, Page(path, query, offset, search_filters));
+    for (auto& item : page.data) out.push_back(std::move(item));
+    if (page.last) return out;
+    offset = page.next_offset;
+  }
+  return Unavailable("Sellsy " + std::string(path) + " never reached the end of its pages");
+}
+
+}  // namespace relance::sync::sellsy

@@ -1,0 +1,105 @@
+// A blocking client of the Sellsy API v2 (research §1-§4): OAuth2 client
+// credentials with a cached access token, JSON calls with the bearer, seek
+// pagination, and the retry policy:
+// - X-Quota-Remaining-By-Second at 0: wait for the next second;
+// - 429: wait Retry-After (or a backoff) and retry;
+// - 5xx, transport failures, garbage or truncated JSON: retry with backoff;
+// - 401: fetch a new token once and retry; again 401 -> kUnauthenticated;
+// - 403 -> kPermissionDenied; 404 -> kNotFound; other 4xx -> kInternal
+//   (our request is wrong), with Sellsy's message.
+// After `max_attempts` the call fails with kUnavailable naming the URL and
+// the last problem. Messages never contain the token or the secret.
+//
+// One instance is used by one thread at a time (like its Connector).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/date.h"
+#include "core/result.h"
+#include "net/http_client.h"
+
+namespace relance::sync::sellsy {
+
+// Query parameters in order; a name may repeat ("embed[]").
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+struct SellsyClientOptions {
+  std::string api_url;    // "https://api.sellsy.com/v2", no trailing slash needed
+  std::string token_url;  // "https://login.sellsy.com/oauth2/access-tokens"
+  std::string client_id;
+  std::string client_secret;
+  int max_attempts = 5;
+  long timeout_ms = 30000;
+  std::chrono::milliseconds first_backoff{250};
+  std::chrono::milliseconds max_backoff{8000};
+  // Injectable for tests: how to wait, and what time it is.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  std::function<Timestamp()> now;
+  // Injectable transport (defaults to net::PerformHttp).
+  std::function<Result<net::HttpResponse>(const net::HttpRequest&, std::string_view)> perform;
+};
+
+// One page of a list or search (research §3).
+struct SellsyPage {
+  std::vector<nlohmann::json> data;
+  std::string next_offset;  // pagination.offset to pass back
+  bool last = true;         // count < limit or empty data
+};
+
+class SellsyClient {
+ public:
+  static constexpr int kPageLimit = 100;
+
+  explicit SellsyClient(SellsyClientOptions options);
+
+  // `path` is relative to api_url ("/companies/42"). 204 gives null.
+  Result<nlohmann::json> Get(std::string_view path, const Query& query = {});
+  Result<nlohmann::json> Post(std::string_view path, const nlohmann::json& body,
+                              const Query& query = {});
+  Result<nlohmann::json> Delete(std::string_view path);
+
+  // One page of GET `path` (list) or, when `search_filters` is set, of
+  // POST `path` {"filters": ...}; `offset` empty = the first page.
+  Result<SellsyPage> Page(std::string_view path, Query query, const std::string& offset,
+                          const std::optional<nlohmann::json>& search_filters = std::nullopt);
+  // Every item of a list or search, page after page.
+  Result<std::vector<nlohmann::json>> All(
+      std::string_view path, const Query& query,
+      const std::optional<nlohmann::json>& search_filters = std::nullopt);
+
+  // Fetches a token now if none is cached (TestCredentials).
+  Result<void> EnsureToken();
+  // Forgets the cached token.
+  void InvalidateToken() { token_.clear(); }
+
+  // How many HTTP exchanges were made (tests, logs).
+  int requests() const { return requests_; }
+  int tokens_fetched() const { return tokens_fetched_; }
+
+ private:
+  Result<nlohmann::json> Call(const std::string& method, std::string_view path, const Query& query,
+                              const std::optional<nlohmann::json>& body);
+  // One token request; kUnavailable when it may be retried.
+  Result<void> FetchToken();
+  std::chrono::milliseconds Backoff(int attempt) const;
+  void WaitForQuota(const net::HttpResponse& response);
+
+  SellsyClientOptions options_;
+  std::string token_;
+  Timestamp token_valid_until_{};
+  int requests_ = 0;
+  int tokens_fetched_ = 0;
+};
+
+// "a=1&embed%5B%5D=x": the query string of `query`, without '?'.
+std::string EncodeQuery(const Query& query);
+
+}  // namespace relance::sync::sellsy

@@ -1,0 +1,669 @@
+#include "sync/connectors/sellsy/sellsy_mapping.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "core/money.h"
+
+namespace relance::sync::sellsy {
+namespace {
+
+using nlohmann::json;
+
+// "Sellsy invoice 3875" etc.: the start of every error message.
+struct Subject {
+  std::string name;  // "invoice"
+  std::string id;    // "3875" or "?"
+  std::string Text() const { return "Sellsy " + name + " " + id; }
+};
+
+Error Invalid(const Subject& s, const std::string& what) {
+  return InvalidArgument(s.Text() + ": " + what);
+}
+
+std::string Quote(const json& v) {
+  if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
+  return v.dump();
+}
+
+// A Sellsy id: an integer (or a string of digits, as in webhooks).
+std::optional<int64_t> IdValue(const json& v) {
+  if (v.is_number_integer()) {
+    int64_t id = v.get<int64_t>();
+    if (id > 0) return id;
+    return std::nullopt;
+  }
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      return std::nullopt;
+    }
+    int64_t id = std::stoll(s);
+    if (id > 0) return id;
+  }
+  return std::nullopt;
+}
+
+Result<int64_t> RequiredId(const json& obj, const std::string& kind) {
+  if (!obj.is_object()) return InvalidArgument("Sellsy " + kind + ": not a JSON object");
+  if (!obj.contains("id")) return InvalidArgument("Sellsy " + kind + " without an id");
+  std::optional<int64_t> id = IdValue(obj["id"]);
+  if (!id) return InvalidArgument("Sellsy " + kind + ": id " + Quote(obj["id"]) + " is not an id");
+  return *id;
+}
+
+const json* Path(const json& obj, std::string_view path) {
+  const json* cur = &obj;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    std::string key(path.substr(start, dot == std::string_view::npos ? std::string_view::npos
+                                                                       : dot - start));
+    if (!cur->is_object() || !cur->contains(key)) return nullptr;
+    cur = &(*cur)[key];
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return cur;
+}
+
+// Missing or null -> nullopt; a string -> its text (empty kept as nullopt).
+Result<std::optional<std::string>> OptText(const json& obj, std::string_view path,
+                                           const Subject& s) {
+  const json* v = Path(obj, path);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>();
+  if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a text");
+  std::string text = v->get<std::string>();
+  if (text.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(text));
+}
+
+Result<std::string> RequiredText(const json& obj, std::string_view path, const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
+  if (!t) return Invalid(s, std::string(path) + " is missing");
+  return *t;
+}
+
+Result<Date> RequiredDate(const json& obj, std::string_view path, const Subject& s) {
+  const json* v = Path(obj, path);
+  if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
+  if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
+  Result<Date> d = Date::Parse(v->get<std::string>());
+  if (!d.ok()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
+  return *d;
+}
+
+Result<int64_t> Money(const json& obj, std::string_view path, const Currency& currency,
+                      const Subject& s) {
+  const json* v = Path(obj, path);
+  if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
+  if (!v->is_string()) {
+    return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
+  }
+  Result<int64_t> m = ParseDecimalToMinor(v->get<std::string>(), currency);
+  if (!m.ok()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
+  return *m;
+}
+
+Result<Currency> CurrencyOf(const json& obj, std::string_view path, const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string> code, OptText(obj, path, s));
+  Result<Currency> c = Currency::Parse(code.value_or("EUR"));
+  if (!c.ok()) return Invalid(s, std::string(path) + " \"" + *code + "\" is not a currency");
+  return *c;
+}
+
+// An RFC 3339 datetime, checked; the text kept as Sellsy gave it.
+Result<std::optional<std::string>> OptInstant(const json& obj, std::string_view path,
+                                              const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
+  if (t && !ParseTimestamp(*t).ok()) {
+    return Invalid(s, std::string(path) + " \"" + *t + "\" is not an RFC 3339 datetime");
+  }
+  return t;
+}
+
+uint64_t Fnv1a(std::string_view text) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+json Opt(const std::optional<std::string>& v) { return v ? json(*v) : json(); }
+json OptDate(const std::optional<Date>& v) { return v ? json(v->ToString()) : json(); }
+
+json Allocations(const std::vector<SourceAllocation>& list) {
+  json out = json::array();
+  for (const auto& a : list) out.push_back({a.invoice_external_id, a.amount});
+  return out;
+}
+
+// Every mapped field and reference, as one canonical JSON text (keys sorted).
+json Canonical(const SourceRecord& r) {
+  json j = {{"kind", std::string(EntityName(r.kind))}, {"id", r.external_id},
+            {"deleted", r.deleted}};
+  if (r.deleted) return j;
+  if (const auto* c = std::get_if<SourceCustomer>(&r.data)) {
+    const domain::Customer& x = c->record;
+    j["customer"] = {{"name", x.name},
+                     {"status", x.status},
+                     {"accounting_code", Opt(x.accounting_code)},
+                     {"vat_number", Opt(x.vat_number)},
+                     {"street", Opt(x.street)},
+                     {"postal_code", Opt(x.postal_code)},
+                     {"city", Opt(x.city)},
+                     {"country", Opt(x.country)},
+                     {"smart_tags", x.smart_tags},
+                     {"parent", Opt(c->parent_external_id)}};
+  } else if (const auto* k = std::get_if<SourceContact>(&r.data)) {
+    const domain::Contact& x = k->record;
+    j["contact"] = {{"customer", k->customer_external_id},
+                    {"email", x.email},
+                    {"first_name", Opt(x.first_name)},
+                    {"last_name", Opt(x.last_name)},
+                    {"phone", Opt(x.phone)},
+                    {"position", Opt(x.position)},
+                    {"is_main", x.is_main}};
+  } else if (const auto* i = std::get_if<SourceInvoice>(&r.data)) {
+    const domain::Invoice& x = i->record;
+    j["invoice"] = {{"customer", i->customer_external_id},
+                    {"kind", x.kind},
+                    {"number", x.number},
+                    {"issue_date", x.issue_date.ToString()},
+                    {"printed_due_date", OptDate(x.printed_due_date)},
+                    {"due_date", x.due_date.ToString()},
+                    {"payable_on_receipt", x.payable_on_receipt},
+                    {"currency", x.currency},
+                    {"net", x.net_amount},
+                    {"tax", x.tax_amount},
+                    {"gross", x.gross_amount},
+                    {"is_void", x.is_void},
+                    {"pdf_url", Opt(x.pdf_url)},
+                    {"allocations", Allocations(i->allocations)}};
+  } else if (const auto* p = std::get_if<SourcePayment>(&r.data)) {
+    const domain::Payment& x = p->record;
+    j["payment"] = {{"customer", p->customer_external_id},
+                    {"amount", x.amount},
+                    {"currency", x.currency},
+                    {"date", x.date.ToString()},
+                    {"method", x.method},
+                    {"reference", Opt(x.reference)},
+                    {"allocations", Allocations(p->allocations)}};
+  }
+  return j;
+}
+
+SourceRecord Finish(SourceRecord r) {
+  r.version = ComputeVersion(r);
+  return r;
+}
+
+// `related` of a document: the one company or individual.
+Result<std::string> DocumentCustomer(const json& doc, const Subject& s) {
+  const json* related = Path(doc, "related");
+  if (related == nullptr || !related->is_array()) return Invalid(s, "related is missing");
+  std::optional<std::string> found;
+  for (const auto& item : *related) {
+    if (!item.is_object() || !item.contains("type") || !item["type"].is_string()) continue;
+    const std::string type = item["type"].get<std::string>();
+    if (type != "company" && type != "individual") continue;
+    std::optional<int64_t> id = item.contains("id") ? IdValue(item["id"]) : std::nullopt;
+    if (!id) return Invalid(s, "related " + type + " has no valid id");
+    std::string ext = PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
+    if (found && *found != ext) return Invalid(s, "related names two customers");
+    found = ext;
+  }
+  if (!found) return Invalid(s, "related names no company or individual");
+  return *found;
+}
+
+Result<std::optional<SourceRecord>> MapDocument(const json& doc, bool credit_note,
+                                                std::vector<SourceAllocation> allocations) {
+  const std::string kind_name = credit_note ? "credit note" : "invoice";
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(doc, kind_name));
+  const Subject s{kind_name, std::to_string(id)};
+  const EntityKind kind = credit_note ? EntityKind::kCreditNote : EntityKind::kInvoice;
+  const std::string ext = credit_note ? CreditNoteExternalId(id) : InvoiceExternalId(id);
+
+  ASSIGN_OR_RETURN(std::string status, RequiredText(doc, "status", s));
+  if (status == "draft") return std::optional<SourceRecord>(DeletedRecord(kind, ext));
+  ASSIGN_OR_RETURN(Date date, RequiredDate(doc, "date", s));
+  if (date < DatedFrom()) return std::optional<SourceRecord>();
+
+  SourceInvoice out;
+  domain::Invoice& x = out.record;
+  x.kind = credit_note ? "CREDIT_NOTE" : "INVOICE";
+  x.external_id = ext;
+  ASSIGN_OR_RETURN(std::optional<std::string> number, OptText(doc, "number", s));
+  if (!number) return Invalid(s, "number is missing (a validated document has one)");
+  x.number = *number;
+  x.issue_date = date;
+  x.due_date = date;
+  const json* due = Path(doc, "due_date");
+  if (due != nullptr && !due->is_null()) {
+    ASSIGN_OR_RETURN(Date due_date, RequiredDate(doc, "due_date", s));
+    x.printed_due_date = due_date;
+    // R-SELLSY-9: Sellsy's "on receipt" terms give due_date == date.
+    x.payable_on_receipt = due_date == date;
+    x.due_date = due_date;
+  }
+  ASSIGN_OR_RETURN(Currency currency, CurrencyOf(doc, "currency", s));
+  x.currency = currency.code();
+  ASSIGN_OR_RETURN(x.gross_amount, Money(doc, "amounts.total_incl_tax", currency, s));
+  ASSIGN_OR_RETURN(x.net_amount, Money(doc, "amounts.total_excl_tax", currency, s));
+  x.tax_amount = x.gross_amount - x.net_amount;
+  x.is_void = status == "cancelled";
+  ASSIGN_OR_RETURN(x.pdf_url, OptText(doc, "pdf_link", s));
+  x.origin = "sellsy";
+  ASSIGN_OR_RETURN(out.customer_external_id, DocumentCustomer(doc, s));
+  if (credit_note && !x.is_void) out.allocations = std::move(allocations);
+
+  SourceRecord r;
+  r.kind = kind;
+  r.external_id = ext;
+  r.data = std::move(out);
+  return std::optional<SourceRecord>(Finish(std::move(r)));
+}
+
+// application/x-www-form-urlencoded decoding; nullopt on a bad escape.
+std::optional<std::string> FormDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(text[i + 1]);
+      int lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Date DatedFrom() { return Date::FromYmd(2018, 1, 1).value(); }
+
+std::string CompanyExternalId(int64_t id) { return "company/" + std::to_string(id); }
+std::string IndividualExternalId(int64_t id) { return "individual/" + std::to_string(id); }
+std::string PartyExternalId(PartyKind kind, int64_t id) {
+  return kind == PartyKind::kCompany ? CompanyExternalId(id) : IndividualExternalId(id);
+}
+std::string ContactExternalId(int64_t id) { return "contact/" + std::to_string(id); }
+std::string InvoiceExternalId(int64_t id) { return "invoice/" + std::to_string(id); }
+std::string CreditNoteExternalId(int64_t id) { return "credit-note/" + std::to_string(id); }
+std::string PaymentExternalId(int64_t id) { return "payment/" + std::to_string(id); }
+
+std::optional<ParsedExternalId> ParseExternalId(std::string_view external_id) {
+  size_t slash = external_id.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string prefix(external_id.substr(0, slash));
+  static const std::vector<std::string> kPrefixes = {"company", "individual", "contact",
+                                                     "invoice", "credit-note", "payment"};
+  if (std::find(kPrefixes.begin(), kPrefixes.end(), prefix) == kPrefixes.end()) return std::nullopt;
+  std::optional<int64_t> id = IdValue(json(std::string(external_id.substr(slash + 1))));
+  if (!id) return std::nullopt;
+  return ParsedExternalId{prefix, *id};
+}
+
+SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
+  SourceRecord r;
+  r.kind = kind;
+  r.external_id = std::move(external_id);
+  r.deleted = true;
+  switch (kind) {
+    case EntityKind::kCustomer: r.data = SourceCustomer{}; break;
+    case EntityKind::kContact: r.data = SourceContact{}; break;
+    case EntityKind::kInvoice:
+    case EntityKind::kCreditNote: r.data = SourceInvoice{}; break;
+    case EntityKind::kPayment: r.data = SourcePayment{}; break;
+  }
+  return Finish(std::move(r));
+}
+
+std::string ComputeVersion(const SourceRecord& record) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx",
+                static_cast<unsigned long long>(Fnv1a(Canonical(record).dump())));
+  return buf;
+}
+
+Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
+  const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
+  const Subject s{kind_name, std::to_string(id)};
+  const std::string ext = PartyExternalId(kind, id);
+  ASSIGN_OR_RETURN(std::string type, RequiredText(party, "type", s));
+  if (type == "supplier") return DeletedRecord(EntityKind::kCustomer, ext);
+  if (type != "client" && type != "prospect") {
+    return Invalid(s, "type \"" + type + "\" is not client, prospect or supplier");
+  }
+
+  SourceCustomer out;
+  domain::Customer& x = out.record;
+  x.external_id = ext;
+  x.status = type == "client" ? "CLIENT" : "PROSPECT";
+  if (kind == PartyKind::kCompany) {
+    ASSIGN_OR_RETURN(x.name, RequiredText(party, "name", s));
+  } else {
+    ASSIGN_OR_RETURN(std::optional<std::string> first, OptText(party, "first_name", s));
+    ASSIGN_OR_RETURN(std::optional<std::string> last, OptText(party, "last_name", s));
+    if (!first && !last) return Invalid(s, "last_name is missing");
+    x.name = first && last ? *first + " " + *last : first ? *first : *last;
+  }
+  ASSIGN_OR_RETURN(x.accounting_code, OptText(party, "auxiliary_code", s));
+  ASSIGN_OR_RETURN(x.vat_number, OptText(party, "legal_france.vat", s));
+
+  const json* address = Path(party, "_embed.invoicing_address");
+  if (address != nullptr && address->is_object()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> l1, OptText(*address, "address_line_1", s));
+    ASSIGN_OR_RETURN(std::optional<std::string> l2, OptText(*address, "address_line_2", s));
+    if (l1 || l2) {
+      x.street = l1 && l2 ? *l1 + "\n" + *l2 : l1 ? *l1 : *l2;
+    }
+    ASSIGN_OR_RETURN(x.postal_code, OptText(*address, "postal_code", s));
+    ASSIGN_OR_RETURN(x.city, OptText(*address, "city", s));
+    ASSIGN_OR_RETURN(std::optional<std::string> country, OptText(*address, "country_code", s));
+    if (country) {
+      std::transform(country->begin(), country->end(), country->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    }
+    x.country = country;
+  }
+  // R-SELLSY-7: each tag's text is both the key and the value.
+  const json* tags = Path(party, "_embed.smart_tags");
+  if (tags != nullptr && tags->is_array()) {
+    for (const auto& tag : *tags) {
+      if (!tag.is_object() || !tag.contains("value") || !tag["value"].is_string()) {
+        return Invalid(s, "_embed.smart_tags holds a tag without a text value");
+      }
+      std::string value = tag["value"].get<std::string>();
+      if (!value.empty()) x.smart_tags[value] = value;
+    }
+  }
+  // R-SELLSY-8: payment terms are Sellsy's; payment_delay_days stays unset.
+
+  SourceRecord r;
+  r.kind = EntityKind::kCustomer;
+  r.external_id = ext;
+  ASSIGN_OR_RETURN(r.source_changed_at, OptInstant(party, "updated_at", s));
+  r.data = std::move(out);
+  return Finish(std::move(r));
+}
+
+Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
+  const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
+  LinkedParty out;
+  out.kind = kind;
+  out.id = id;
+  if (party.contains("main_contact_id")) out.main_contact_id = IdValue(party["main_contact_id"]);
+  out.is_customer = !(party.contains("type") && party["type"] == "supplier");
+  return out;
+}
+
+Result<SourceRecord> MapContact(const json& contact, const std::vector<LinkedParty>& parties) {
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(contact, "contact"));
+  const Subject s{"contact", std::to_string(id)};
+  const std::string ext = ContactExternalId(id);
+
+  // R-SELLSY-3: the party where it is the main contact, else the lowest id.
+  const LinkedParty* chosen = nullptr;
+  bool is_main = false;
+  for (const auto& p : parties) {
+    if (!p.is_customer) continue;
+    bool main_here = p.main_contact_id && *p.main_contact_id == id;
+    if (chosen == nullptr || (main_here && !is_main) ||
+        (main_here == is_main && p.id < chosen->id)) {
+      chosen = &p;
+      is_main = main_here;
+    }
+  }
+  if (chosen == nullptr) return DeletedRecord(EntityKind::kContact, ext);
+
+  SourceContact out;
+  domain::Contact& x = out.record;
+  x.external_id = ext;
+  out.customer_external_id = PartyExternalId(chosen->kind, chosen->id);
+  ASSIGN_OR_RETURN(std::optional<std::string> email, OptText(contact, "email", s));
+  x.email = email.value_or("");
+  ASSIGN_OR_RETURN(x.first_name, OptText(contact, "first_name", s));
+  ASSIGN_OR_RETURN(x.last_name, OptText(contact, "last_name", s));
+  ASSIGN_OR_RETURN(std::optional<std::string> phone, OptText(contact, "phone_number", s));
+  if (!phone) {
+    ASSIGN_OR_RETURN(phone, OptText(contact, "mobile_number", s));
+  }
+  x.phone = phone;
+  x.is_main = is_main;
+  x.position = is_main ? "ACCOUNTING" : "SALES";
+
+  SourceRecord r;
+  r.kind = EntityKind::kContact;
+  r.external_id = ext;
+  ASSIGN_OR_RETURN(r.source_changed_at, OptInstant(contact, "updated", s));
+  r.data = std::move(out);
+  return Finish(std::move(r));
+}
+
+Result<std::optional<SourceRecord>> MapInvoice(const json& invoice) {
+  return MapDocument(invoice, /*credit_note=*/false, {});
+}
+
+Result<std::optional<SourceRecord>> MapCreditNote(const json& credit_note,
+                                                  std::vector<SourceAllocation> allocations) {
+  return MapDocument(credit_note, /*credit_note=*/true, std::move(allocations));
+}
+
+Result<std::vector<SourceAllocation>> CreditNoteAllocations(
+    const json& credit_note, const std::vector<json>& linked_invoices,
+    const std::map<int64_t, std::vector<json>>& invoice_payments) {
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(credit_note, "credit note"));
+  const Subject s{"credit note", std::to_string(id)};
+  ASSIGN_OR_RETURN(Currency currency, CurrencyOf(credit_note, "currency", s));
+  ASSIGN_OR_RETURN(int64_t total, Money(credit_note, "amounts.total_incl_tax", currency, s));
+  ASSIGN_OR_RETURN(int64_t remaining,
+                   Money(credit_note, "amounts.total_remaining_due_incl_tax", currency, s));
+  int64_t allocated = total - remaining;
+  std::vector<SourceAllocation> out;
+  if (allocated <= 0 || linked_invoices.empty()) return out;
+  if (linked_invoices.size() == 1) {
+    ASSIGN_OR_RETURN(int64_t inv_id, RequiredId(linked_invoices[0], "invoice"));
+    out.push_back({InvoiceExternalId(inv_id), allocated});
+    return out;
+  }
+  std::vector<std::pair<int64_t, const json*>> sorted;
+  for (const auto& inv : linked_invoices) {
+    ASSIGN_OR_RETURN(int64_t inv_id, RequiredId(inv, "invoice"));
+    sorted.emplace_back(inv_id, &inv);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  int64_t left = allocated;
+  for (const auto& [inv_id, inv] : sorted) {
+    if (left <= 0) break;
+    const Subject is{"invoice", std::to_string(inv_id)};
+    ASSIGN_OR_RETURN(int64_t inv_total, Money(*inv, "amounts.total_incl_tax", currency, is));
+    ASSIGN_OR_RETURN(int64_t inv_remaining,
+                     Money(*inv, "amounts.total_remaining_due_incl_tax", currency, is));
+    int64_t paid = 0;
+    auto it = invoice_payments.find(inv_id);
+    if (it != invoice_payments.end()) {
+      for (const auto& p : it->second) {
+        ASSIGN_OR_RETURN(int64_t pid, RequiredId(p, "payment"));
+        const Subject ps{"payment", std::to_string(pid)};
+        ASSIGN_OR_RETURN(int64_t linked, Money(p, "amount.value", currency, ps));
+        paid += linked;
+      }
+    }
+    int64_t amount = std::min(inv_total - inv_remaining - paid, left);
+    if (amount <= 0) continue;
+    out.push_back({InvoiceExternalId(inv_id), amount});
+    left -= amount;
+  }
+  return out;
+}
+
+std::string PaymentMethodName(std::optional<int64_t> id) {
+  if (!id) return "OTHER";
+  switch (*id) {
+    case 1: return "TRANSFER";      // Virement
+    case 2: return "CHECK";         // Chèque
+    case 3: return "CARD";          // Carte bancaire
+    case 4: return "DIRECT_DEBIT";  // Prélèvement
+    case 5: return "CASH";          // Espèces
+    default: return "OTHER";        // 7 Paypal, and methods we do not know
+  }
+}
+
+Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
+  ASSIGN_OR_RETURN(int64_t id, RequiredId(payment, "payment"));
+  const Subject s{"payment", std::to_string(id)};
+  const std::string ext = PaymentExternalId(id);
+
+  ASSIGN_OR_RETURN(std::string paid_at, RequiredText(payment, "paid_at", s));
+  if (paid_at.size() < 10 || !ParseTimestamp(paid_at).ok()) {
+    return Invalid(s, "paid_at \"" + paid_at + "\" is not an RFC 3339 datetime");
+  }
+  // The day as Sellsy shows it (its own time zone), not the UTC day.
+  Result<Date> date = Date::Parse(std::string_view(paid_at).substr(0, 10));
+  if (!date.ok()) return Invalid(s, "paid_at \"" + paid_at + "\" is not an RFC 3339 datetime");
+  if (*date < DatedFrom()) return std::optional<SourceRecord>();
+
+  ASSIGN_OR_RETURN(std::optional<std::string> status, OptText(payment, "status", s));
+  if (status && (*status == "rejected" || *status == "failed" || *status == "refund")) {
+    return std::optional<SourceRecord>(DeletedRecord(EntityKind::kPayment, ext));
+  }
+  ASSIGN_OR_RETURN(Currency currency, CurrencyOf(payment, "currency", s));
+
+  SourcePayment out;
+  const json* objects = Path(payment, "related_objects");
+  if (objects != nullptr && !objects->is_null()) {
+    if (!objects->is_array()) return Invalid(s, "related_objects is not an array");
+    for (const auto& o : *objects) {
+      if (!o.is_object() || o.value("type", std::string()) != "invoice") continue;
+      std::optional<int64_t> inv = o.contains("id") ? IdValue(o["id"]) : std::nullopt;
+      if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
+      if (!o.contains("amount_linked") || o["amount_linked"].is_null()) continue;
+      ASSIGN_OR_RETURN(int64_t linked,
+                       Money(o, "amount_linked", currency,
+                             Subject{"payment", std::to_string(id) + " (invoice " +
+                                                    std::to_string(*inv) + ")"}));
+      if (linked <= 0) continue;
+      out.allocations.push_back({InvoiceExternalId(*inv), linked});
+    }
+  }
+  // R-SELLSY-6: only payments allocated to invoices.
+  if (out.allocations.empty()) {
+    return std::optional<SourceRecord>(DeletedRecord(EntityKind::kPayment, ext));
+  }
+
+  domain::Payment& x = out.record;
+  x.external_id = ext;
+  x.currency = currency.code();
+  ASSIGN_OR_RETURN(x.amount, Money(payment, "amounts.total", currency, s));
+  x.date = *date;
+  std::optional<int64_t> method;
+  if (payment.contains("payment_method_id")) method = IdValue(payment["payment_method_id"]);
+  x.method = PaymentMethodName(method);
+  ASSIGN_OR_RETURN(x.reference, OptText(payment, "number", s));
+
+  const json* related = Path(payment, "related");
+  if (related != nullptr && related->is_object()) {
+    std::string type = related->value("type", std::string());
+    std::optional<int64_t> pid = related->contains("id") ? IdValue((*related)["id"]) : std::nullopt;
+    if ((type == "company" || type == "individual") && pid) {
+      out.customer_external_id =
+          PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *pid);
+    }
+  }
+  if (out.customer_external_id.empty()) {
+    return Invalid(s, "related names no company or individual");
+  }
+
+  SourceRecord r;
+  r.kind = EntityKind::kPayment;
+  r.external_id = ext;
+  r.data = std::move(out);
+  return std::optional<SourceRecord>(Finish(std::move(r)));
+}
+
+const std::vector<std::string>& WebhookEntities() {
+  static const std::vector<std::string> kEntities = {
+      "client", "individual", "people", "third_party_contact", "invoice", "creditnote", "payment"};
+  return kEntities;
+}
+
+Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type,
+                                             std::string_view body) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!type.empty() && type != "application/x-www-form-urlencoded") {
+    return InvalidArgument("Sellsy webhook: expected an application/x-www-form-urlencoded body, got " +
+                           std::string(content_type));
+  }
+  std::optional<std::string> notif;
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t amp = body.find('&', start);
+    std::string_view pair = body.substr(start, amp == std::string_view::npos ? std::string_view::npos
+                                                                             : amp - start);
+    size_t eq = pair.find('=');
+    std::optional<std::string> name = FormDecode(pair.substr(0, eq));
+    if (!name) return InvalidArgument("Sellsy webhook: bad percent-encoding in the form body");
+    if (*name == "notif") {
+      if (eq == std::string_view::npos) return InvalidArgument("Sellsy webhook: the notif field is empty");
+      notif = FormDecode(pair.substr(eq + 1));
+      if (!notif) return InvalidArgument("Sellsy webhook: bad percent-encoding in the notif field");
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  if (!notif) return InvalidArgument("Sellsy webhook: the form has no notif field");
+  json j = json::parse(*notif, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("Sellsy webhook: notif is not a JSON object");
+  }
+  if (!j.contains("relatedtype") || !j["relatedtype"].is_string() ||
+      j["relatedtype"].get<std::string>().empty()) {
+    return InvalidArgument("Sellsy webhook: notif has no relatedtype text");
+  }
+  if (!j.contains("relatedid")) return InvalidArgument("Sellsy webhook: notif has no relatedid");
+  std::optional<int64_t> id = IdValue(j["relatedid"]);
+  if (!id) {
+    return InvalidArgument("Sellsy webhook: notif relatedid " + Quote(j["relatedid"]) +
+                           " is not an id");
+  }
+  std::string event = "updated";
+  if (j.contains("event")) {
+    if (!j["event"].is_string()) return InvalidArgument("Sellsy webhook: notif event is not a text");
+    event = j["event"].get<std::string>();
+  }
+  std::string related = j["relatedtype"].get<std::string>();
+  std::vector<ChangeHint> hints;
+  const auto& known = WebhookEntities();
+  if (std::find(known.begin(), known.end(), related) != known.end()) {
+    hints.push_back({related, std::to_string(*id), event});
+  }
+  return hints;
+}
+
+}  // namespace relance::sync::sellsy

@@ -1,0 +1,114 @@
+// Sellsy API v2 JSON -> sync::SourceRecord (research §5-§14, SPEC R-SELLSY).
+// Pure functions: no I/O, unit-testable on literal JSON.
+//
+// External ids: company/<id>, individual/<id>, contact/<id>, invoice/<id>,
+// credit-note/<id>, payment/<id>. Versions are a 64-bit FNV-1a hash (hex)
+// of the mapped content, so an unchanged record keeps its version.
+//
+// A malformed object (no id, money that is not a decimal string, a bad date)
+// is kInvalidArgument naming the object and the field:
+//   Sellsy invoice 3875: amounts.total_incl_tax "12,5" is not a decimal amount
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/date.h"
+#include "core/result.h"
+#include "sync/source_record.h"
+
+namespace relance::sync::sellsy {
+
+// R-SELLSY-2: nothing dated before this day is fetched.
+Date DatedFrom();
+inline constexpr char kDatedFromText[] = "2018-01-01";
+
+enum class PartyKind { kCompany, kIndividual };
+
+std::string CompanyExternalId(int64_t id);
+std::string IndividualExternalId(int64_t id);
+std::string PartyExternalId(PartyKind kind, int64_t id);
+std::string ContactExternalId(int64_t id);
+std::string InvoiceExternalId(int64_t id);
+std::string CreditNoteExternalId(int64_t id);
+std::string PaymentExternalId(int64_t id);
+
+// "company/42" -> (kCompany, 42) ...; nullopt when it is not one of ours.
+struct ParsedExternalId {
+  std::string prefix;  // "company", "individual", "contact", "invoice", "credit-note", "payment"
+  int64_t id = 0;
+};
+std::optional<ParsedExternalId> ParseExternalId(std::string_view external_id);
+
+// A record the source no longer has (or that left the filters).
+SourceRecord DeletedRecord(EntityKind kind, std::string external_id);
+
+// The stable content hash used as `version`.
+std::string ComputeVersion(const SourceRecord& record);
+
+// A company or an individual, with `_embed.invoicing_address` and
+// `_embed.smart_tags` when present. Suppliers come back deleted (not a
+// customer). Smart tags (R-SELLSY-7) become smart_tags[value] = value;
+// payment_delay_days stays unset (R-SELLSY-8).
+Result<SourceRecord> MapParty(const nlohmann::json& party, PartyKind kind);
+
+// A party a contact is linked to (R-SELLSY-3).
+struct LinkedParty {
+  PartyKind kind = PartyKind::kCompany;
+  int64_t id = 0;
+  std::optional<int64_t> main_contact_id;
+  bool is_customer = true;  // false for a supplier: not a place to attach contacts
+};
+// Reads id, main_contact_id and type of a company or individual object.
+Result<LinkedParty> LinkedPartyOf(const nlohmann::json& party, PartyKind kind);
+
+// R-SELLSY-3: ONE contact attached to the party where it is the main contact
+// (the lowest such id), else to the lowest-id linked party; is_main and
+// position ACCOUNTING for the main contact, SALES otherwise. No customer
+// party at all: deleted.
+Result<SourceRecord> MapContact(const nlohmann::json& contact,
+                                const std::vector<LinkedParty>& parties);
+
+// Invoices and credit notes. nullopt: dated before 2018-01-01 (R-SELLSY-2),
+// not fetched. Drafts come back deleted; cancelled ones with is_void.
+// R-SELLSY-9: due_date == date means payable on receipt, due that day.
+Result<std::optional<SourceRecord>> MapInvoice(const nlohmann::json& invoice);
+Result<std::optional<SourceRecord>> MapCreditNote(const nlohmann::json& credit_note,
+                                                  std::vector<SourceAllocation> allocations);
+
+// How much of a credit note went to each invoice, which Sellsy does not say
+// (emulator README, "A gap for the connector"): one linked invoice gets
+// total - remaining of the credit note; with several, each invoice gets its
+// total - remaining - its payments' linked parts, capped by what is left of
+// the credit note's allocated part. `linked_invoices` are the Invoice
+// objects of GET /credit-notes/{id}/invoices; `invoice_payments` the
+// InvoicingPayment items of GET /invoices/{id}/payments, by invoice id
+// (needed only when there are several invoices).
+Result<std::vector<SourceAllocation>> CreditNoteAllocations(
+    const nlohmann::json& credit_note, const std::vector<nlohmann::json>& linked_invoices,
+    const std::map<int64_t, std::vector<nlohmann::json>>& invoice_payments);
+
+// R-SELLSY-6: a payment with its invoice allocations (related_objects of
+// type invoice, amount_linked). nullopt: paid before 2018-01-01. Deleted:
+// rejected, failed, refund, or allocated to no invoice.
+Result<std::optional<SourceRecord>> MapPayment(const nlohmann::json& payment);
+
+// Sellsy payment method ids (the emulator's labels: 1 Virement, 2 Chèque,
+// 3 Carte bancaire, 4 Prélèvement, 5 Espèces, 7 Paypal) -> Relance methods.
+std::string PaymentMethodName(std::optional<int64_t> payment_method_id);
+
+// One webhook delivery: application/x-www-form-urlencoded with a `notif`
+// field holding {"event","relatedtype","relatedid",...}. Unknown
+// relatedtypes give no hint; malformed deliveries are kInvalidArgument.
+Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type,
+                                             std::string_view body);
+
+// The relatedtypes this connector acts on.
+const std::vector<std::string>& WebhookEntities();
+
+}  // namespace relance::sync::sellsy

@@ -1,0 +1,583 @@
+// The Sellsy mapping (sellsy_mapping.h) on literal JSON shaped like the
+// research file (/work/shared/research/sellsy.md) and the emulator: each
+// R-SELLSY rule by name, exact amounts, malformed objects, webhooks.
+#include "sync/connectors/sellsy/sellsy_mapping.h"
+
+#include <gtest/gtest.h>
+
+#include "sync/connectors/sellsy/sellsy_connector.h"
+
+namespace relance::sync::sellsy {
+namespace {
+
+using nlohmann::json;
+
+json Company() {
+  return json::parse(R"({
+    "id": 6657, "type": "client", "name": "Example company", "email": "contact@example.com",
+    "legal_france": {"siret": "73282932000074", "vat": "FR99999999999"},
+    "auxiliary_code": "0EX11C", "main_contact_id": 6654,
+    "created": "2020-05-29T11:22:03+02:00", "updated_at": "2021-03-01T09:00:00+01:00",
+    "_embed": {
+      "invoicing_address": {"id": 9, "name": "HQ", "address_line_1": "1 rue A",
+                            "address_line_2": "Bât. B", "address_line_3": null,
+                            "postal_code": "75001", "city": "Paris", "country": "France",
+                            "country_code": "fr"},
+      "smart_tags": [{"id": 1, "value": "vip"}, {"id": 2, "value": "Grand compte"}]
+    }})");
+}
+
+json Invoice() {
+  return json::parse(R"({
+    "id": 3875, "number": "INV-2022-01-02-002", "status": "due", "date": "2022-01-02",
+    "due_date": "2022-02-02", "currency": "EUR",
+    "amounts": {"total_excl_tax": "79.86", "total_incl_tax": "95.83",
+                "total_remaining_due_incl_tax": "50.00"},
+    "related": [{"id": 234, "type": "company"}, {"id": 6657, "type": "contact"}],
+    "pdf_link": "https://files.example/3875.pdf"})");
+}
+
+json Payment() {
+  return json::parse(R"({
+    "id": 7, "number": "VIR-123", "paid_at": "2022-05-30T00:00:00+02:00", "status": "confirmed",
+    "payment_method_id": 1, "type": "credit", "amounts": {"total": "1007.90", "remaining": "507.90"},
+    "currency": "EUR", "related": {"id": 234, "type": "company"},
+    "related_objects": [{"id": 3875, "type": "invoice", "amount_linked": "500.00",
+                         "linked_date": "2022-05-30"},
+                        {"id": 12, "type": "order", "amount_linked": "0.10"}]})");
+}
+
+const SourceCustomer& CustomerOf(const SourceRecord& r) { return std::get<SourceCustomer>(r.data); }
+const SourceContact& ContactOf(const SourceRecord& r) { return std::get<SourceContact>(r.data); }
+const SourceInvoice& InvoiceOf(const SourceRecord& r) { return std::get<SourceInvoice>(r.data); }
+const SourcePayment& PaymentOf(const SourceRecord& r) { return std::get<SourcePayment>(r.data); }
+
+// ---------------------------------------------------------------- customers
+
+TEST(SellsyMapping, CompanyBecomesACustomer) {
+  Result<SourceRecord> r = MapParty(Company(), PartyKind::kCompany);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->kind, EntityKind::kCustomer);
+  EXPECT_EQ(r->external_id, "company/6657");
+  EXPECT_FALSE(r->deleted);
+  EXPECT_EQ(r->source_changed_at, "2021-03-01T09:00:00+01:00");
+  const domain::Customer& c = CustomerOf(*r).record;
+  EXPECT_EQ(c.external_id, "company/6657");
+  EXPECT_EQ(c.name, "Example company");
+  EXPECT_EQ(c.status, "CLIENT");
+  EXPECT_EQ(c.accounting_code, "0EX11C");
+  EXPECT_EQ(c.vat_number, "FR99999999999");
+  EXPECT_EQ(c.street, "1 rue A\nBât. B");
+  EXPECT_EQ(c.postal_code, "75001");
+  EXPECT_EQ(c.city, "Paris");
+  EXPECT_EQ(c.country, "FR");
+}
+
+TEST(SellsyMapping, ProspectBecomesAProspect) {
+  json j = Company();
+  j["type"] = "prospect";
+  Result<SourceRecord> r = MapParty(j, PartyKind::kCompany);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(CustomerOf(*r).record.status, "PROSPECT");
+}
+
+TEST(SellsyMapping, SupplierIsNotACustomerAndLeaves) {
+  json j = Company();
+  j["type"] = "supplier";
+  Result<SourceRecord> r = MapParty(j, PartyKind::kCompany);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->deleted);
+  EXPECT_EQ(r->external_id, "company/6657");
+}
+
+TEST(SellsyMapping, IndividualNameIsFirstAndLastName) {
+  json j = {{"id", 77}, {"type", "client"}, {"first_name", "Jeanne"}, {"last_name", "Martin"},
+            {"updated_at", "2022-01-01T00:00:00+01:00"}};
+  Result<SourceRecord> r = MapParty(j, PartyKind::kIndividual);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->external_id, "individual/77");
+  EXPECT_EQ(CustomerOf(*r).record.name, "Jeanne Martin");
+  EXPECT_FALSE(CustomerOf(*r).record.street.has_value());
+}
+
+TEST(SellsyMapping, RSellsy7SmartTagsBecomeCustomerSmartTags) {
+  Result<SourceRecord> r = MapParty(Company(), PartyKind::kCompany);
+  ASSERT_TRUE(r.ok());
+  domain::StringMap expected = {{"vip", "vip"}, {"Grand compte", "Grand compte"}};
+  EXPECT_EQ(CustomerOf(*r).record.smart_tags, expected);
+}
+
+TEST(SellsyMapping, RSellsy8PaymentTermsAreLeftToSellsy) {
+  Result<SourceRecord> r = MapParty(Company(), PartyKind::kCompany);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(CustomerOf(*r).record.payment_delay_days.has_value());
+  const EntityPolicy* p = SellsyPolicy().Find(EntityKind::kCustomer);
+  ASSERT_NE(p, nullptr);
+  EXPECT_NE(std::find(p->owned_fields.begin(), p->owned_fields.end(), "payment_delay_days"),
+            p->owned_fields.end());
+}
+
+TEST(SellsyMapping, VersionIsStableAndFollowsContent) {
+  Result<SourceRecord> a = MapParty(Company(), PartyKind::kCompany);
+  Result<SourceRecord> b = MapParty(Company(), PartyKind::kCompany);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->version, b->version);
+  EXPECT_EQ(a->version.size(), 16u);
+  json j = Company();
+  j["_embed"]["smart_tags"].push_back({{"id", 3}, {"value", "new"}});
+  Result<SourceRecord> c = MapParty(j, PartyKind::kCompany);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->version, c->version);
+}
+
+TEST(SellsyMapping, PartyWithoutIdIsInvalid) {
+  json j = Company();
+  j.erase("id");
+  Result<SourceRecord> r = MapParty(j, PartyKind::kCompany);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("company"), std::string::npos) << r.error().message();
+}
+
+// ---------------------------------------------------------------- contacts
+
+json Contact(int64_t id) {
+  return {{"id", id},
+          {"first_name", "John"},
+          {"last_name", "Doe"},
+          {"email", "john.doe@example.com"},
+          {"phone_number", nullptr},
+          {"mobile_number", "+33600000000"},
+          {"updated", "2022-01-01T10:00:00+01:00"}};
+}
+
+TEST(SellsyMapping, RSellsy3MainContactBecomesAccounting) {
+  std::vector<LinkedParty> parties = {{PartyKind::kCompany, 10, 99, true},
+                                      {PartyKind::kCompany, 20, 6654, true}};
+  Result<SourceRecord> r = MapContact(Contact(6654), parties);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->external_id, "contact/6654");
+  const SourceContact& c = ContactOf(*r);
+  EXPECT_EQ(c.customer_external_id, "company/20");  // where it is main, not the lowest id
+  EXPECT_TRUE(c.record.is_main);
+  EXPECT_EQ(c.record.position, "ACCOUNTING");
+  EXPECT_EQ(c.record.email, "john.doe@example.com");
+  EXPECT_EQ(c.record.first_name, "John");
+  EXPECT_EQ(c.record.last_name, "Doe");
+  EXPECT_EQ(c.record.phone, "+33600000000");  // mobile when there is no phone number
+  EXPECT_EQ(c.record.external_id, "contact/6654");
+}
+
+TEST(SellsyMapping, RSellsy3OtherContactsBecomeSalesOnTheLowestIdParty) {
+  std::vector<LinkedParty> parties = {{PartyKind::kCompany, 30, 1, true},
+                                      {PartyKind::kIndividual, 12, std::nullopt, true}};
+  Result<SourceRecord> r = MapContact(Contact(5), parties);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ContactOf(*r).customer_external_id, "individual/12");
+  EXPECT_FALSE(ContactOf(*r).record.is_main);
+  EXPECT_EQ(ContactOf(*r).record.position, "SALES");
+}
+
+TEST(SellsyMapping, RSellsy4PositionAndMainAreCreateOnly) {
+  const EntityPolicy* p = SellsyPolicy().Find(EntityKind::kContact);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->create_only_fields, (std::vector<std::string>{"position", "is_main"}));
+  for (const auto& f : p->owned_fields) {
+    EXPECT_NE(f, "position");
+    EXPECT_NE(f, "is_main");
+  }
+}
+
+TEST(SellsyMapping, RSellsy5ContactsArePullOnly) {
+  for (const auto& e : SellsyPolicy().entities) EXPECT_EQ(e.direction, Direction::kPull);
+}
+
+TEST(SellsyMapping, ContactLinkedToNoCustomerIsDeleted) {
+  Result<SourceRecord> none = MapContact(Contact(5), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->deleted);
+  Result<SourceRecord> supplier = MapContact(Contact(5), {{PartyKind::kCompany, 3, 5, false}});
+  ASSERT_TRUE(supplier.ok());
+  EXPECT_TRUE(supplier->deleted);
+}
+
+// ---------------------------------------------------------------- invoices
+
+TEST(SellsyMapping, InvoiceAmountsAreExactMinorUnits) {
+  Result<std::optional<SourceRecord>> r = MapInvoice(Invoice());
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_TRUE(r->has_value());
+  const SourceRecord& rec = **r;
+  EXPECT_EQ(rec.kind, EntityKind::kInvoice);
+  EXPECT_EQ(rec.external_id, "invoice/3875");
+  const SourceInvoice& i = InvoiceOf(rec);
+  EXPECT_EQ(i.customer_external_id, "company/234");
+  EXPECT_EQ(i.record.kind, "INVOICE");
+  EXPECT_EQ(i.record.number, "INV-2022-01-02-002");
+  EXPECT_EQ(i.record.issue_date.ToString(), "2022-01-02");
+  ASSERT_TRUE(i.record.printed_due_date.has_value());
+  EXPECT_EQ(i.record.printed_due_date->ToString(), "2022-02-02");
+  EXPECT_FALSE(i.record.payable_on_receipt);
+  EXPECT_EQ(i.record.gross_amount, 9583);
+  EXPECT_EQ(i.record.net_amount, 7986);
+  EXPECT_EQ(i.record.tax_amount, 1597);
+  EXPECT_EQ(i.record.currency, "EUR");
+  EXPECT_EQ(i.record.pdf_url, "https://files.example/3875.pdf");
+  EXPECT_EQ(i.record.origin, "sellsy");
+  EXPECT_FALSE(i.record.is_void);
+}
+
+TEST(SellsyMapping, AmountsWithoutDecimalsAndZeroDecimalCurrencies) {
+  json j = Invoice();
+  j["amounts"]["total_excl_tax"] = "60";
+  j["amounts"]["total_incl_tax"] = "72";
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ(InvoiceOf(**r).record.gross_amount, 7200);
+  j["currency"] = "JPY";
+  j["amounts"]["total_incl_tax"] = "1200";
+  j["amounts"]["total_excl_tax"] = "1000";
+  r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ(InvoiceOf(**r).record.gross_amount, 1200);
+  EXPECT_EQ(InvoiceOf(**r).record.tax_amount, 200);
+}
+
+TEST(SellsyMapping, RSellsy9PayableOnReceiptIsDueOnItsDate) {
+  json j = Invoice();
+  j["due_date"] = j["date"];
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  const domain::Invoice& i = InvoiceOf(**r).record;
+  EXPECT_TRUE(i.payable_on_receipt);
+  EXPECT_EQ(i.due_date.ToString(), "2022-01-02");
+  EXPECT_EQ(i.printed_due_date->ToString(), "2022-01-02");
+  // The policy's transform keeps it so.
+  const EntityPolicy* p = SellsyPolicy().Find(EntityKind::kInvoice);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->transforms.size(), 1u);
+  SourceRecord rec = **r;
+  std::get<SourceInvoice>(rec.data).record.due_date = i.issue_date.AddDays(30);
+  p->transforms[0].apply(rec);
+  EXPECT_EQ(std::get<SourceInvoice>(rec.data).record.due_date.ToString(), "2022-01-02");
+}
+
+TEST(SellsyMapping, DraftInvoiceIsNotImported) {
+  json j = Invoice();
+  j["status"] = "draft";
+  j["number"] = nullptr;
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->deleted);
+  EXPECT_EQ((*r)->external_id, "invoice/3875");
+}
+
+TEST(SellsyMapping, CancelledInvoiceIsVoid) {
+  json j = Invoice();
+  j["status"] = "cancelled";
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_FALSE((*r)->deleted);
+  EXPECT_TRUE(InvoiceOf(**r).record.is_void);
+}
+
+TEST(SellsyMapping, RSellsy2DocumentsBefore2018AreNotFetched) {
+  json j = Invoice();
+  j["date"] = "2017-12-31";
+  j["due_date"] = "2018-01-30";
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+  j["date"] = "2018-01-01";
+  r = MapInvoice(j);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->has_value());
+  json p = Payment();
+  p["paid_at"] = "2017-12-31T23:00:00+01:00";
+  Result<std::optional<SourceRecord>> pr = MapPayment(p);
+  ASSERT_TRUE(pr.ok());
+  EXPECT_FALSE(pr->has_value());
+  for (EntityKind k : {EntityKind::kInvoice, EntityKind::kCreditNote, EntityKind::kPayment}) {
+    ASSERT_NE(SellsyPolicy().Find(k), nullptr);
+    EXPECT_EQ(SellsyPolicy().Find(k)->dated_from, Date::FromYmd(2018, 1, 1).value());
+  }
+}
+
+TEST(SellsyMapping, MalformedMoneyNamesTheInvoiceAndField) {
+  json j = Invoice();
+  j["amounts"]["total_incl_tax"] = "12,5";
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message(),
+            "Sellsy invoice 3875: amounts.total_incl_tax \"12,5\" is not a decimal amount");
+  j["amounts"]["total_incl_tax"] = 95.83;  // a number, not a decimal string
+  r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("amounts.total_incl_tax 95.83"), std::string::npos)
+      << r.error().message();
+  j = Invoice();
+  j["amounts"]["total_incl_tax"] = "95.833";  // more decimals than EUR has: never rounded
+  r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+}
+
+TEST(SellsyMapping, MalformedDatesAndReferencesAreInvalid) {
+  json j = Invoice();
+  j["date"] = "02/01/2022";
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("Sellsy invoice 3875: date"), std::string::npos);
+  j = Invoice();
+  j["related"] = json::array({{{"id", 1}, {"type", "contact"}}});
+  r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("related"), std::string::npos);
+  j = Invoice();
+  j.erase("id");
+  r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------- credit notes
+
+json CreditNote(const std::string& total, const std::string& remaining) {
+  return {{"id", 4001},
+          {"number", "CRED-2022-0001"},
+          {"status", "partialspend"},
+          {"date", "2022-03-01"},
+          {"currency", "EUR"},
+          {"amounts",
+           {{"total_excl_tax", "50.00"},
+            {"total_incl_tax", total},
+            {"total_remaining_due_incl_tax", remaining}}},
+          {"related", json::array({{{"id", 234}, {"type", "company"}}})},
+          {"pdf_link", "https://files.example/c.pdf"}};
+}
+
+json LinkedInvoice(int64_t id, const std::string& total, const std::string& remaining) {
+  return {{"id", id},
+          {"amounts", {{"total_incl_tax", total}, {"total_remaining_due_incl_tax", remaining}}}};
+}
+
+TEST(SellsyMapping, CreditNoteIsACreditNoteWithItsAllocations) {
+  Result<std::optional<SourceRecord>> r =
+      MapCreditNote(CreditNote("60.00", "10.00"), {{"invoice/3001", 5000}});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->kind, EntityKind::kCreditNote);
+  EXPECT_EQ((*r)->external_id, "credit-note/4001");
+  const SourceInvoice& i = InvoiceOf(**r);
+  EXPECT_EQ(i.record.kind, "CREDIT_NOTE");
+  EXPECT_EQ(i.record.gross_amount, 6000);
+  EXPECT_EQ(i.record.net_amount, 5000);
+  EXPECT_FALSE(i.record.printed_due_date.has_value());
+  ASSERT_EQ(i.allocations.size(), 1u);
+  EXPECT_EQ(i.allocations[0].invoice_external_id, "invoice/3001");
+  EXPECT_EQ(i.allocations[0].amount, 5000);
+}
+
+TEST(SellsyMapping, CreditNoteOnOneInvoiceAllocatesTotalMinusRemaining) {
+  Result<std::vector<SourceAllocation>> a = CreditNoteAllocations(
+      CreditNote("60.00", "10.00"), {LinkedInvoice(3001, "100.00", "20.00")}, {});
+  ASSERT_TRUE(a.ok()) << a.error().ToString();
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].invoice_external_id, "invoice/3001");
+  EXPECT_EQ((*a)[0].amount, 5000);
+}
+
+TEST(SellsyMapping, CreditNoteOnSeveralInvoicesInfersEachPart) {
+  // Credit note 60 of which 55 allocated: invoice 3001 (100, 30 left, 40
+  // paid -> 30 credited), invoice 3002 (50, 0 left, nothing paid -> 50, but
+  // only 25 left of the credit note).
+  std::map<int64_t, std::vector<json>> payments = {
+      {3001, {json{{"id", 8001}, {"amount", {{"value", "40.00"}, {"currency", "EUR"}}}}}}};
+  Result<std::vector<SourceAllocation>> a = CreditNoteAllocations(
+      CreditNote("60.00", "5.00"),
+      {LinkedInvoice(3002, "50.00", "0.00"), LinkedInvoice(3001, "100.00", "30.00")}, payments);
+  ASSERT_TRUE(a.ok()) << a.error().ToString();
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].invoice_external_id, "invoice/3001");
+  EXPECT_EQ((*a)[0].amount, 3000);
+  EXPECT_EQ((*a)[1].invoice_external_id, "invoice/3002");
+  EXPECT_EQ((*a)[1].amount, 2500);
+}
+
+TEST(SellsyMapping, UnallocatedCreditNoteHasNoAllocations) {
+  Result<std::vector<SourceAllocation>> a = CreditNoteAllocations(
+      CreditNote("60.00", "60.00"), {LinkedInvoice(3001, "100.00", "20.00")}, {});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->empty());
+}
+
+// ---------------------------------------------------------------- payments
+
+TEST(SellsyMapping, RSellsy6PaymentAllocatedToInvoicesIsImported) {
+  Result<std::optional<SourceRecord>> r = MapPayment(Payment());
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->external_id, "payment/7");
+  const SourcePayment& p = PaymentOf(**r);
+  EXPECT_EQ(p.customer_external_id, "company/234");
+  EXPECT_EQ(p.record.amount, 100790);
+  EXPECT_EQ(p.record.currency, "EUR");
+  EXPECT_EQ(p.record.date.ToString(), "2022-05-30");  // Sellsy's own day, not UTC's
+  EXPECT_EQ(p.record.method, "TRANSFER");
+  EXPECT_EQ(p.record.reference, "VIR-123");
+  ASSERT_EQ(p.allocations.size(), 1u);  // the order link is not an invoice
+  EXPECT_EQ(p.allocations[0].invoice_external_id, "invoice/3875");
+  EXPECT_EQ(p.allocations[0].amount, 50000);
+}
+
+TEST(SellsyMapping, RSellsy6PaymentOnAccountIsNotImported) {
+  json j = Payment();
+  j["related_objects"] = json::array();
+  Result<std::optional<SourceRecord>> r = MapPayment(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->deleted);
+}
+
+TEST(SellsyMapping, RejectedFailedAndRefundPaymentsAreDeleted) {
+  for (const char* status : {"rejected", "failed", "refund"}) {
+    json j = Payment();
+    j["status"] = status;
+    Result<std::optional<SourceRecord>> r = MapPayment(j);
+    ASSERT_TRUE(r.ok() && r->has_value()) << status;
+    EXPECT_TRUE((*r)->deleted) << status;
+  }
+  json j = Payment();
+  j["status"] = "pending";
+  Result<std::optional<SourceRecord>> r = MapPayment(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_FALSE((*r)->deleted);
+}
+
+TEST(SellsyMapping, PaymentMethodsMapToRelanceMethods) {
+  EXPECT_EQ(PaymentMethodName(1), "TRANSFER");
+  EXPECT_EQ(PaymentMethodName(2), "CHECK");
+  EXPECT_EQ(PaymentMethodName(3), "CARD");
+  EXPECT_EQ(PaymentMethodName(4), "DIRECT_DEBIT");
+  EXPECT_EQ(PaymentMethodName(5), "CASH");
+  EXPECT_EQ(PaymentMethodName(7), "OTHER");
+  EXPECT_EQ(PaymentMethodName(std::nullopt), "OTHER");
+}
+
+TEST(SellsyMapping, MalformedPaymentIsInvalid) {
+  json j = Payment();
+  j["related_objects"][0]["amount_linked"] = "5OO";
+  Result<std::optional<SourceRecord>> r = MapPayment(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("Sellsy payment 7"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("amount_linked \"5OO\""), std::string::npos);
+  j = Payment();
+  j["paid_at"] = "yesterday";
+  r = MapPayment(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("paid_at"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- ids
+
+TEST(SellsyMapping, ExternalIdsRoundTrip) {
+  auto p = ParseExternalId("credit-note/4001");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->prefix, "credit-note");
+  EXPECT_EQ(p->id, 4001);
+  EXPECT_FALSE(ParseExternalId("item/3").has_value());
+  EXPECT_FALSE(ParseExternalId("company/x1").has_value());
+  EXPECT_FALSE(ParseExternalId("company").has_value());
+}
+
+// ---------------------------------------------------------------- webhooks
+
+std::string Form(const std::string& notif) { return "notif=" + net::FormUrlEncode(notif); }
+
+TEST(SellsyWebhook, RSellsy1ParsesANotification) {
+  Result<std::vector<ChangeHint>> r = ParseWebhook(
+      "application/x-www-form-urlencoded",
+      Form(R"({"event":"updated","relatedtype":"client","relatedid":"1001","ownertype":"staff",)"
+           R"("ownerid":"1","corpid":"123456","timestamp":"1764614400"})"));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].object_type, "client");
+  EXPECT_EQ((*r)[0].object_id, "1001");
+  EXPECT_EQ((*r)[0].event, "updated");
+}
+
+TEST(SellsyWebhook, ThroughTheConnectorType) {
+  const ConnectorType& t = SellsyConnectorType();
+  EXPECT_EQ(t.name, "sellsy");
+  EXPECT_EQ(t.display_name, "Sellsy");
+  EXPECT_EQ(t.policy, &SellsyPolicy());
+  Result<std::vector<ChangeHint>> r =
+      t.parse_webhook("application/x-www-form-urlencoded; charset=utf-8",
+                      "foo=bar&" + Form(R"({"event":"deleted","relatedtype":"payment","relatedid":"8"})"));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].object_type, "payment");
+  EXPECT_EQ((*r)[0].event, "deleted");
+}
+
+TEST(SellsyWebhook, UnknownRelatedTypeGivesNoHint) {
+  Result<std::vector<ChangeHint>> r = ParseWebhook(
+      "application/x-www-form-urlencoded",
+      Form(R"({"event":"created","relatedtype":"item","relatedid":"5"})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(SellsyWebhook, MalformedDeliveriesAreInvalid) {
+  const std::string ct = "application/x-www-form-urlencoded";
+  struct Case {
+    std::string body;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {"other=1", "no notif"},
+      {"notif=%7Bnot+json", "not a JSON object"},
+      {Form(R"({"event":"updated","relatedid":"5"})"), "relatedtype"},
+      {Form(R"({"event":"updated","relatedtype":"client"})"), "relatedid"},
+      {Form(R"({"event":"updated","relatedtype":"client","relatedid":"12a"})"), "relatedid"},
+      {Form(R"({"event":"updated","relatedtype":"client","relatedid":""})"), "relatedid"},
+      {"notif=%7G", "percent-encoding"},
+      {"notif=%7", "percent-encoding"},
+  };
+  for (const auto& c : cases) {
+    Result<std::vector<ChangeHint>> r = ParseWebhook(ct, c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << c.body;
+    EXPECT_NE(r.error().message().find(c.says), std::string::npos)
+        << c.body << " -> " << r.error().message();
+  }
+  Result<std::vector<ChangeHint>> json_body =
+      ParseWebhook("application/json", R"({"relatedtype":"client","relatedid":"1"})");
+  ASSERT_FALSE(json_body.ok());
+  EXPECT_EQ(json_body.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(SellsyConnectorType, CreateChecksSettings) {
+  const ConnectorType& t = SellsyConnectorType();
+  EXPECT_EQ(t.required_settings, (std::vector<std::string>{"api_url", "token_url"}));
+  EXPECT_EQ(t.required_secrets, (std::vector<std::string>{"client_id", "client_secret"}));
+  auto missing = t.create({{"api_url", "http://127.0.0.1:1/v2"}}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("token_url"), std::string::npos);
+  auto ok = t.create({{"api_url", "http://127.0.0.1:1/v2"},
+                      {"token_url", "http://127.0.0.1:1/oauth2/access-tokens"}},
+                     {{"client_id", "a"}, {"client_secret", "b"}});
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(&(*ok)->policy(), &SellsyPolicy());
+}
+
+TEST(SellsyConnectorType, StreamsAreInDependencyOrder) {
+  std::vector<std::string> names;
+  for (const auto& s : SellsyPolicy().streams) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"companies", "individuals", "contacts", "invoices",
+                                             "credit-notes", "payments"}));
+  EXPECT_EQ(SellsyPolicy().Find(EntityKind::kInvoice)->deletion, DeletionPolicy::kMarkDeleted);
+  EXPECT_EQ(SellsyPolicy().Find(EntityKind::kPayment)->deletion, DeletionPolicy::kPropagate);
+}
+
+}  // namespace
+}  // namespace relance::sync::sellsy
