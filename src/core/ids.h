@@ -27,6 +27,10 @@ inline constexpr std::string_view kDunningPlanPrefix = "dpl";
 inline constexpr std::string_view kImportPrefix = "imp";
 inline constexpr std::string_view kDunningStepPrefix = "dst";
 inline constexpr std::string_view kActionPrefix = "act";
+inline constexpr std::string_view kConnectionPrefix = "con";
+inline constexpr std::string_view kSyncRunPrefix = "syr";
+inline constexpr std::string_view kSyncChangePrefix = "syc";
+inline constexpr std::string_view kInboxPrefix = "inb";
 
 std::string NewId(std::string_view prefix, Timestamp now);
 // True when `id` has the given prefix and a well-formed body.
@@ -34,5 +38,9 @@ bool IsValidId(std::string_view id, std::string_view prefix);
 
 // `n` random bytes as lowercase hex (for API tokens, session ids).
 std::string RandomHex(size_t n_bytes);
+
+// SHA-256 of `text` as lowercase hex: what is stored of a token, so a
+// leaked database does not leak credentials.
+std::string Sha256Hex(std::string_view text);
 
 }  // namespace relance

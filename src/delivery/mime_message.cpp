@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "delivery/curl_support.h"
+#include "net/curl_support.h"
 #include "delivery/mime_encoding.h"
 
 namespace relance::delivery {
+
+using net::FailedPrecondition;
 namespace {
 
 std::string AddressList(const std::vector<std::string>& addresses) {

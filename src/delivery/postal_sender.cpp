@@ -2,11 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "delivery/curl_support.h"
-#include "delivery/http_client.h"
+#include "net/curl_support.h"
+#include "net/http_client.h"
 #include "delivery/provider_errors.h"
 
 namespace relance::delivery {
+
+using net::FailedPrecondition;
+using net::HttpRequest;
+using net::HttpResponse;
+using net::PerformHttp;
 namespace {
 
 constexpr std::string_view kService = "the postal service";

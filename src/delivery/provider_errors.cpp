@@ -1,8 +1,10 @@
 #include "delivery/provider_errors.h"
 
-#include "delivery/curl_support.h"
+#include "net/curl_support.h"
 
 namespace relance::delivery {
+
+using net::FailedPrecondition;
 
 Error ProviderHttpError(std::string_view service, long status, std::string_view detail) {
   std::string message = std::string(service);

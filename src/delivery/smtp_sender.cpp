@@ -5,10 +5,17 @@
 #include <ctime>
 #include <optional>
 
-#include "delivery/curl_support.h"
+#include "net/curl_support.h"
 #include "delivery/mime_message.h"
 
 namespace relance::delivery {
+
+using net::CurlHandle;
+using net::CurlSlist;
+using net::FailedPrecondition;
+using net::NewCurlHandle;
+using net::SlistAppend;
+using net::TransportError;
 namespace {
 
 // The message as curl pulls it, and the hook that runs before the dot.

@@ -264,4 +264,58 @@ struct ExternalRef {
   std::vector<std::string> owned_fields;
 };
 
+// One organization's link to one external system (SPEC §5). Secrets are
+// sealed (sync/secret_box.h) and never leave the server; the webhook URL
+// carries a random token of which only the SHA-256 is stored.
+struct SyncConnection {
+  RecordMeta meta;
+  std::string connector;  // "sellsy"
+  std::string name;
+  std::string settings;        // JSON object of non-secret settings (URLs)
+  std::string sealed_secrets;  // sealed JSON object (client id, secret)
+  std::string webhook_token_hash;
+  std::optional<std::string> webhook_id;  // the source's id of our registration
+  bool enabled = true;
+  // NEW (never synced), BACKFILLING, OK, ERROR (retrying), AUTH_ERROR (the
+  // credentials need fixing), DISABLED.
+  std::string status = "NEW";
+  bool backfill_requested = true;
+  std::optional<std::string> last_run_at;
+  std::optional<std::string> last_success_at;
+  std::optional<std::string> last_error;
+  std::optional<std::string> last_error_at;
+  int64_t consecutive_failures = 0;
+  std::string next_run_at;  // when a runner should take it next
+  std::optional<std::string> lease_owner;  // the runner holding it
+  std::optional<std::string> lease_until;
+  int64_t records_written = 0;
+  int64_t records_rejected = 0;
+};
+
+// One run of a connection: a backfill, an incremental pass, a catch-up.
+struct SyncRun {
+  RecordMeta meta;
+  std::string connection_id;
+  std::string kind;    // BACKFILL, INCREMENTAL, CATCH_UP, WEBHOOKS
+  std::string status = "RUNNING";  // RUNNING, SUCCEEDED, FAILED
+  std::optional<std::string> finished_at;
+  int64_t records_written = 0;
+  int64_t records_unchanged = 0;
+  int64_t records_rejected = 0;
+  std::optional<std::string> error;
+};
+
+// R-OPS-3: one change a connector made to one record (created_at is when).
+struct SyncChange {
+  RecordMeta meta;
+  std::string connection_id;
+  std::string run_id;
+  std::string entity;       // customer, contact, invoice, credit_note, payment
+  std::string record_id;    // empty when the record was rejected before it existed
+  std::string external_id;  // the source record
+  std::string operation;    // CREATED, UPDATED, DELETED, MARKED_DELETED, REJECTED
+  std::string changes;      // JSON {"field": [before, after]}, or {"error": "..."}
+  std::optional<std::string> source_changed_at;
+};
+
 }  // namespace relance::domain

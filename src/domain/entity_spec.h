@@ -111,6 +111,9 @@ const EntitySpec<DunningPlan>& DunningPlanSpec();
 const EntitySpec<ImportJob>& ImportJobSpec();
 const EntitySpec<DunningStep>& DunningStepSpec();
 const EntitySpec<Action>& ActionSpec();
+const EntitySpec<SyncConnection>& SyncConnectionSpec();
+const EntitySpec<SyncRun>& SyncRunSpec();
+const EntitySpec<SyncChange>& SyncChangeSpec();
 
 // The spec of an entity type, for generic code.
 template <typename T>
@@ -127,6 +130,9 @@ template <> inline const EntitySpec<DunningPlan>& SpecOf() { return DunningPlanS
 template <> inline const EntitySpec<ImportJob>& SpecOf() { return ImportJobSpec(); }
 template <> inline const EntitySpec<DunningStep>& SpecOf() { return DunningStepSpec(); }
 template <> inline const EntitySpec<Action>& SpecOf() { return ActionSpec(); }
+template <> inline const EntitySpec<SyncConnection>& SpecOf() { return SyncConnectionSpec(); }
+template <> inline const EntitySpec<SyncRun>& SpecOf() { return SyncRunSpec(); }
+template <> inline const EntitySpec<SyncChange>& SpecOf() { return SyncChangeSpec(); }
 
 // True when every field of the spec has the same value in `a` and `b`
 // (meta excluded): a write that would change nothing can be skipped.

@@ -304,4 +304,77 @@ const EntitySpec<ImportJob>& ImportJobSpec() {
   return spec;
 }
 
+const EntitySpec<SyncConnection>& SyncConnectionSpec() {
+  using S = SyncConnection;
+  constexpr unsigned kO = kOut;
+  constexpr unsigned kHidden = kOut | kSecret;
+  static const EntitySpec<S> spec{
+      "connections", "sync_connections", kConnectionPrefix, "connection",
+      {
+          {"connector", FieldType::kText, kReq | kCreateOnly | kFil, &S::connector, {"sellsy"}},
+          {"name", FieldType::kText, kReq | kSort, &S::name},
+          {"settings", FieldType::kText, kO, &S::settings, {}, {},
+           "JSON object of the non-secret settings (API and token URLs)"},
+          {"sealed_secrets", FieldType::kText, kHidden, &S::sealed_secrets},
+          {"webhook_token_hash", FieldType::kText, kHidden, &S::webhook_token_hash},
+          {"webhook_id", FieldType::kText, kO, &S::webhook_id, {}, {},
+           "The source's id of the webhook registered for this connection"},
+          {"enabled", FieldType::kBool, 0, &S::enabled, {}, {}, "Scheduled syncs run only when true"},
+          {"status", FieldType::kText, kO | kFil, &S::status,
+           {"NEW", "BACKFILLING", "OK", "ERROR", "AUTH_ERROR", "DISABLED"}},
+          {"backfill_requested", FieldType::kBool, kO, &S::backfill_requested},
+          {"last_run_at", FieldType::kText, kO, &S::last_run_at},
+          {"last_success_at", FieldType::kText, kO, &S::last_success_at},
+          {"last_error", FieldType::kText, kO, &S::last_error},
+          {"last_error_at", FieldType::kText, kO, &S::last_error_at},
+          {"consecutive_failures", FieldType::kInt, kO, &S::consecutive_failures},
+          {"next_run_at", FieldType::kText, kO, &S::next_run_at},
+          {"lease_owner", FieldType::kText, kHidden, &S::lease_owner},
+          {"lease_until", FieldType::kText, kO, &S::lease_until},
+          {"records_written", FieldType::kInt, kO, &S::records_written},
+          {"records_rejected", FieldType::kInt, kO, &S::records_rejected},
+      }};
+  return spec;
+}
+
+const EntitySpec<SyncRun>& SyncRunSpec() {
+  using R = SyncRun;
+  constexpr unsigned kO = kOut;
+  static const EntitySpec<R> spec{
+      "sync-runs", "sync_runs", kSyncRunPrefix, "sync run",
+      {
+          {"connection_id", FieldType::kText, kO | kFil, &R::connection_id, {}, kConnectionPrefix},
+          {"kind", FieldType::kText, kO | kFil, &R::kind,
+           {"BACKFILL", "INCREMENTAL", "CATCH_UP", "WEBHOOKS"}},
+          {"status", FieldType::kText, kO | kFil, &R::status, {"RUNNING", "SUCCEEDED", "FAILED"}},
+          {"finished_at", FieldType::kText, kO, &R::finished_at},
+          {"records_written", FieldType::kInt, kO, &R::records_written},
+          {"records_unchanged", FieldType::kInt, kO, &R::records_unchanged},
+          {"records_rejected", FieldType::kInt, kO, &R::records_rejected},
+          {"error", FieldType::kText, kO, &R::error},
+      }};
+  return spec;
+}
+
+const EntitySpec<SyncChange>& SyncChangeSpec() {
+  using C = SyncChange;
+  constexpr unsigned kO = kOut;
+  static const EntitySpec<C> spec{
+      "sync-changes", "sync_changes", kSyncChangePrefix, "sync change",
+      {
+          {"connection_id", FieldType::kText, kO | kFil, &C::connection_id, {}, kConnectionPrefix},
+          {"run_id", FieldType::kText, kO | kFil, &C::run_id, {}, kSyncRunPrefix},
+          {"entity", FieldType::kText, kO | kFil, &C::entity,
+           {"customer", "contact", "invoice", "credit_note", "payment"}},
+          {"record_id", FieldType::kText, kO | kFil, &C::record_id},
+          {"external_id", FieldType::kText, kO | kFil, &C::external_id},
+          {"operation", FieldType::kText, kO | kFil, &C::operation,
+           {"CREATED", "UPDATED", "DELETED", "MARKED_DELETED", "REJECTED"}},
+          {"changes", FieldType::kText, kO, &C::changes, {}, {},
+           "JSON object: field -> [before, after]; for a rejection, {\"error\": reason}"},
+          {"source_changed_at", FieldType::kText, kO, &C::source_changed_at},
+      }};
+  return spec;
+}
+
 }  // namespace relance::domain

@@ -17,14 +17,6 @@ constexpr std::string_view kTokenSecretPrefix = "rlt_";
 constexpr std::string_view kSessionPrefix = "rls_";
 constexpr auto kSessionLifetime = std::chrono::hours(24 * 14);
 
-std::string Sha256Hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
-
 Error BadCredentials() {
   return Error(ErrorCode::kUnauthenticated, "invalid or expired credentials");
 }

@@ -382,5 +382,8 @@ template class RecordRepository<domain::DunningPlan>;
 template class RecordRepository<domain::ImportJob>;
 template class RecordRepository<domain::DunningStep>;
 template class RecordRepository<domain::Action>;
+template class RecordRepository<domain::SyncConnection>;
+template class RecordRepository<domain::SyncRun>;
+template class RecordRepository<domain::SyncChange>;
 
 }  // namespace relance::store

@@ -200,10 +200,68 @@ CREATE INDEX actions_customer ON actions (org_id, customer_id);
 CREATE INDEX actions_status ON actions (status, due_at)
 )sql";
 
+// Sync (SPEC §5, R-OPS-3). A connection is one organization's link to one
+// external system; its secrets are sealed (sync/secret_box.h). Cursors move
+// in the transaction that writes their page; the inbox keeps webhook hints
+// until a runner has applied them; the change log says, for every record a
+// connector wrote, which sync, which source record, what changed and when.
+constexpr std::string_view kSync = R"sql(
+CREATE TABLE sync_connections (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  connector TEXT NOT NULL, name TEXT NOT NULL, settings TEXT NOT NULL, sealed_secrets TEXT NOT NULL,
+  webhook_token_hash TEXT NOT NULL, webhook_id TEXT, enabled INTEGER NOT NULL,
+  status TEXT NOT NULL, backfill_requested INTEGER NOT NULL,
+  last_run_at TEXT, last_success_at TEXT, last_error TEXT, last_error_at TEXT,
+  consecutive_failures BIGINT NOT NULL, next_run_at TEXT NOT NULL,
+  lease_owner TEXT, lease_until TEXT,
+  records_written BIGINT NOT NULL, records_rejected BIGINT NOT NULL,
+  PRIMARY KEY (org_id, id)
+);
+CREATE UNIQUE INDEX sync_connections_webhook ON sync_connections (webhook_token_hash);
+CREATE UNIQUE INDEX sync_connections_connector ON sync_connections (org_id, connector);
+CREATE INDEX sync_connections_due ON sync_connections (next_run_at);
+CREATE TABLE sync_cursors (
+  org_id TEXT NOT NULL, connection_id TEXT NOT NULL, stream TEXT NOT NULL,
+  cursor_value TEXT NOT NULL, scan_id TEXT NOT NULL, last_full_scan_at TEXT,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (org_id, connection_id, stream)
+);
+CREATE TABLE sync_inbox (
+  org_id TEXT NOT NULL, connection_id TEXT NOT NULL, id TEXT NOT NULL,
+  object_type TEXT NOT NULL, object_id TEXT NOT NULL, event TEXT NOT NULL,
+  received_at TEXT NOT NULL, attempts BIGINT NOT NULL, last_error TEXT,
+  PRIMARY KEY (org_id, connection_id, id)
+);
+CREATE TABLE sync_runs (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  connection_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, finished_at TEXT,
+  records_written BIGINT NOT NULL, records_unchanged BIGINT NOT NULL,
+  records_rejected BIGINT NOT NULL, error TEXT,
+  PRIMARY KEY (org_id, id)
+);
+CREATE INDEX sync_runs_connection ON sync_runs (org_id, connection_id, id);
+CREATE TABLE sync_changes (
+  org_id TEXT NOT NULL, id TEXT NOT NULL, version BIGINT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  connection_id TEXT NOT NULL, run_id TEXT NOT NULL, entity TEXT NOT NULL,
+  record_id TEXT NOT NULL, external_id TEXT NOT NULL, operation TEXT NOT NULL,
+  changes TEXT NOT NULL, source_changed_at TEXT,
+  PRIMARY KEY (org_id, id)
+);
+CREATE INDEX sync_changes_record ON sync_changes (org_id, entity, record_id);
+CREATE INDEX sync_changes_connection ON sync_changes (org_id, connection_id, id);
+ALTER TABLE external_refs ADD COLUMN kind TEXT;
+ALTER TABLE external_refs ADD COLUMN last_seen_scan TEXT;
+CREATE INDEX external_refs_scan ON external_refs (org_id, connector, kind, last_seen_scan)
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "initial schema", kInitial},
     {2, "dunning plans and imports", kImports},
     {3, "dunning steps, actions, disputes and pauses", kDunning},
+    {4, "sync connections, cursors, inbox, runs and change log", kSync},
 };
 
 constexpr std::string_view kCreateLedger =

@@ -1,8 +1,8 @@
-#include "delivery/curl_support.h"
+#include "net/curl_support.h"
 
 #include <mutex>
 
-namespace relance::delivery {
+namespace relance::net {
 
 void EnsureCurlGlobalInit() {
   static std::once_flag once;
@@ -49,4 +49,4 @@ Error TransportError(CURLcode code, const char* error_buffer, std::string_view w
   }
 }
 
-}  // namespace relance::delivery
+}  // namespace relance::net

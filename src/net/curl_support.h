@@ -14,7 +14,7 @@
 
 #include "core/result.h"
 
-namespace relance::delivery {
+namespace relance::net {
 
 // curl_global_init is not thread-safe and must run before any handle is
 // created; this runs it exactly once (std::call_once) and never cleans up,
@@ -49,4 +49,4 @@ inline Error FailedPrecondition(std::string message) {
   return Error(ErrorCode::kFailedPrecondition, std::move(message));
 }
 
-}  // namespace relance::delivery
+}  // namespace relance::net

@@ -13,7 +13,7 @@
 
 #include "core/result.h"
 
-namespace relance::delivery {
+namespace relance::net {
 
 // One part of a multipart/form-data body. A part with a file_name is sent
 // as a file (Content-Disposition filename=...).
@@ -49,4 +49,4 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request, std::string_view wh
 // application/x-www-form-urlencoded encoding of one value.
 std::string FormUrlEncode(std::string_view value);
 
-}  // namespace relance::delivery
+}  // namespace relance::net

@@ -1,11 +1,11 @@
-#include "delivery/http_client.h"
+#include "net/http_client.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "delivery/curl_support.h"
+#include "net/curl_support.h"
 
-namespace relance::delivery {
+namespace relance::net {
 namespace {
 
 size_t AppendBody(char* data, size_t size, size_t count, void* user) {
@@ -120,4 +120,4 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request, std::string_view wh
   return response;
 }
 
-}  // namespace relance::delivery
+}  // namespace relance::net

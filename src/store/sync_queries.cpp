@@ -1,0 +1,284 @@
+#include "store/sync_queries.h"
+
+#include <algorithm>
+#include <span>
+
+namespace relance::store {
+namespace {
+
+constexpr size_t kChunk = 500;
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+// Runs `fn(chunk)` over `ids` in slices small enough for any backend's
+// parameter limit.
+template <typename Fn>
+Result<void> ForChunks(const std::vector<std::string>& ids, Fn fn) {
+  for (size_t i = 0; i < ids.size(); i += kChunk) {
+    std::span<const std::string> chunk(ids.data() + i, std::min(kChunk, ids.size() - i));
+    RETURN_IF_ERROR(fn(chunk));
+  }
+  return Ok();
+}
+
+SqlValue OptText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : Null(); }
+
+}  // namespace
+
+Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
+                                                const std::string& connector,
+                                                const std::string& entity,
+                                                const std::vector<std::string>& external_ids) {
+  std::map<std::string, RefRow> out;
+  RETURN_IF_ERROR(ForChunks(external_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+    std::vector<SqlValue> params = {org_id, connector, entity};
+    for (const auto& id : chunk) params.emplace_back(id);
+    ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query("SELECT external_id, record_id, external_version FROM external_refs WHERE org_id "
+                "= ? AND connector = ? AND entity = ? AND external_id IN (" +
+                    Placeholders(chunk.size()) + ")",
+                params));
+    for (const auto& row : rows) {
+      out[row.Text(0)] = RefRow{row.Text(1), row.IsNull(2) ? "" : row.Text(2)};
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<void> WriteRef(Connection& c, const std::string& org_id, const std::string& connector,
+                      const RefWrite& ref) {
+  SqlValue params[] = {org_id,
+                       ref.entity,
+                       ref.record_id,
+                       connector,
+                       ref.external_id,
+                       ref.external_version,
+                       ref.synced_at,
+                       connector,
+                       ref.owned_fields,
+                       ref.kind,
+                       ref.scan_id.empty() ? Null() : SqlValue(ref.scan_id)};
+  RETURN_IF_ERROR(c.Exec(
+      "INSERT INTO external_refs (org_id, entity, record_id, connector, external_id, "
+      "external_version, last_synced_at, last_change_origin, owned_fields, kind, last_seen_scan) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, entity, connector, "
+      "external_id) DO UPDATE SET record_id = excluded.record_id, external_version = "
+      "excluded.external_version, last_synced_at = excluded.last_synced_at, last_change_origin = "
+      "excluded.last_change_origin, owned_fields = excluded.owned_fields, kind = excluded.kind, "
+      "last_seen_scan = COALESCE(excluded.last_seen_scan, external_refs.last_seen_scan)",
+      params));
+  return Ok();
+}
+
+Result<void> DeleteRef(Connection& c, const std::string& org_id, const std::string& connector,
+                       const std::string& entity, const std::string& external_id) {
+  SqlValue params[] = {org_id, connector, entity, external_id};
+  RETURN_IF_ERROR(c.Exec("DELETE FROM external_refs WHERE org_id = ? AND connector = ? AND entity "
+                         "= ? AND external_id = ?",
+                         params));
+  return Ok();
+}
+
+Result<void> MarkRefsSeen(Connection& c, const std::string& org_id, const std::string& connector,
+                          const std::string& entity, const std::vector<std::string>& external_ids,
+                          const std::string& scan_id) {
+  return ForChunks(external_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+    std::vector<SqlValue> params = {scan_id, org_id, connector, entity};
+    for (const auto& id : chunk) params.emplace_back(id);
+    RETURN_IF_ERROR(c.Exec("UPDATE external_refs SET last_seen_scan = ? WHERE org_id = ? AND "
+                           "connector = ? AND entity = ? AND external_id IN (" +
+                               Placeholders(chunk.size()) + ")",
+                           params));
+    return Ok();
+  });
+}
+
+Result<std::vector<std::string>> RefsNotSeen(Connection& c, const std::string& org_id,
+                                             const std::string& connector, const std::string& kind,
+                                             const std::string& scan_id) {
+  SqlValue params[] = {org_id, connector, kind, scan_id};
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT external_id FROM external_refs WHERE org_id = ? AND connector "
+                           "= ? AND kind = ? AND (last_seen_scan IS NULL OR last_seen_scan <> ?) "
+                           "ORDER BY external_id",
+                           params));
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(row.Text(0));
+  return out;
+}
+
+Result<std::map<std::string, CursorRow>> LoadCursors(Connection& c, const std::string& org_id,
+                                                     const std::string& connection_id) {
+  SqlValue params[] = {org_id, connection_id};
+  ASSIGN_OR_RETURN(auto rows,
+                   c.Query("SELECT stream, cursor_value, scan_id, last_full_scan_at FROM "
+                           "sync_cursors WHERE org_id = ? AND connection_id = ?",
+                           params));
+  std::map<std::string, CursorRow> out;
+  for (const auto& row : rows) {
+    CursorRow r{row.Text(1), row.Text(2), std::nullopt};
+    if (!row.IsNull(3)) r.last_full_scan_at = row.Text(3);
+    out[row.Text(0)] = std::move(r);
+  }
+  return out;
+}
+
+Result<void> SaveCursor(Connection& c, const std::string& org_id, const std::string& connection_id,
+                        const std::string& stream, const CursorRow& row, const std::string& now) {
+  SqlValue params[] = {org_id,      connection_id, stream, row.cursor, row.scan_id,
+                       OptText(row.last_full_scan_at), now};
+  RETURN_IF_ERROR(c.Exec(
+      "INSERT INTO sync_cursors (org_id, connection_id, stream, cursor_value, scan_id, "
+      "last_full_scan_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, "
+      "connection_id, stream) DO UPDATE SET cursor_value = excluded.cursor_value, scan_id = "
+      "excluded.scan_id, last_full_scan_at = excluded.last_full_scan_at, updated_at = "
+      "excluded.updated_at",
+      params));
+  return Ok();
+}
+
+Result<void> ResetCursors(Connection& c, const std::string& org_id,
+                          const std::string& connection_id) {
+  SqlValue params[] = {org_id, connection_id};
+  RETURN_IF_ERROR(
+      c.Exec("DELETE FROM sync_cursors WHERE org_id = ? AND connection_id = ?", params));
+  return Ok();
+}
+
+Result<void> InsertInbox(Connection& c, const std::string& org_id,
+                         const std::string& connection_id, const InboxRow& row,
+                         const std::string& received_at) {
+  SqlValue params[] = {org_id,    connection_id, row.id, row.object_type, row.object_id,
+                       row.event, received_at};
+  RETURN_IF_ERROR(c.Exec("INSERT INTO sync_inbox (org_id, connection_id, id, object_type, "
+                         "object_id, event, received_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                         params));
+  return Ok();
+}
+
+Result<std::vector<InboxRow>> PeekInbox(Connection& c, const std::string& org_id,
+                                        const std::string& connection_id, int limit) {
+  SqlValue params[] = {org_id, connection_id, int64_t{limit}};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, object_type, object_id, event, attempts FROM "
+                                      "sync_inbox WHERE org_id = ? AND connection_id = ? ORDER "
+                                      "BY id LIMIT ?",
+                                      params));
+  std::vector<InboxRow> out;
+  for (const auto& row : rows) {
+    out.push_back({row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Int(4)});
+  }
+  return out;
+}
+
+Result<void> DeleteInbox(Connection& c, const std::string& org_id,
+                         const std::string& connection_id, const std::vector<std::string>& ids) {
+  return ForChunks(ids, [&](std::span<const std::string> chunk) -> Result<void> {
+    std::vector<SqlValue> params = {org_id, connection_id};
+    for (const auto& id : chunk) params.emplace_back(id);
+    RETURN_IF_ERROR(c.Exec("DELETE FROM sync_inbox WHERE org_id = ? AND connection_id = ? AND "
+                           "id IN (" + Placeholders(chunk.size()) + ")",
+                           params));
+    return Ok();
+  });
+}
+
+Result<void> MarkInboxFailed(Connection& c, const std::string& org_id,
+                             const std::string& connection_id, const std::string& id,
+                             const std::string& error) {
+  SqlValue params[] = {error, org_id, connection_id, id};
+  RETURN_IF_ERROR(c.Exec("UPDATE sync_inbox SET attempts = attempts + 1, last_error = ? WHERE "
+                         "org_id = ? AND connection_id = ? AND id = ?",
+                         params));
+  return Ok();
+}
+
+Result<int64_t> InboxBacklog(Connection& c, const std::string& org_id,
+                             const std::string& connection_id) {
+  SqlValue params[] = {org_id, connection_id};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM sync_inbox WHERE org_id = ? AND "
+                                      "connection_id = ?",
+                                      params));
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> FindConnectionByWebhook(
+    Connection& c, const std::string& token_hash) {
+  SqlValue params[] = {token_hash};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT org_id, id FROM sync_connections WHERE "
+                                      "webhook_token_hash = ?",
+                                      params));
+  if (rows.empty()) return std::optional<std::pair<std::string, std::string>>();
+  return std::optional(std::make_pair(rows[0].Text(0), rows[0].Text(1)));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> DueConnections(Connection& c,
+                                                                       const std::string& now,
+                                                                       int limit) {
+  SqlValue params[] = {now, now, int64_t{limit}};
+  ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("SELECT s.org_id, s.id FROM sync_connections s WHERE s.enabled = 1 AND (s.lease_until "
+              "IS NULL OR s.lease_until < ?) AND (s.next_run_at <= ? OR EXISTS (SELECT 1 FROM "
+              "sync_inbox i WHERE i.org_id = s.org_id AND i.connection_id = s.id)) ORDER BY "
+              "s.next_run_at LIMIT ?",
+              params));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : rows) out.emplace_back(row.Text(0), row.Text(1));
+  return out;
+}
+
+Result<bool> ClaimConnection(Connection& c, const std::string& org_id, const std::string& id,
+                             const std::string& owner, const std::string& now,
+                             const std::string& lease_until) {
+  // One conditional update: of two runners racing, exactly one changes the row.
+  SqlValue params[] = {owner, lease_until, org_id, id, now, owner};
+  ASSIGN_OR_RETURN(int64_t changed,
+                   c.Exec("UPDATE sync_connections SET lease_owner = ?, lease_until = ?, version "
+                          "= version + 1 WHERE org_id = ? AND id = ? AND (lease_until IS NULL OR "
+                          "lease_until < ? OR lease_owner = ?)",
+                          params));
+  return changed == 1;
+}
+
+Result<void> ReleaseConnection(Connection& c, const std::string& org_id, const std::string& id,
+                               const std::string& owner) {
+  SqlValue params[] = {org_id, id, owner};
+  RETURN_IF_ERROR(c.Exec("UPDATE sync_connections SET lease_owner = NULL, lease_until = NULL, "
+                         "version = version + 1 WHERE org_id = ? AND id = ? AND lease_owner = ?",
+                         params));
+  return Ok();
+}
+
+Result<void> WakeConnection(Connection& c, const std::string& org_id, const std::string& id,
+                            const std::string& now) {
+  SqlValue params[] = {now, org_id, id, now};
+  RETURN_IF_ERROR(c.Exec("UPDATE sync_connections SET next_run_at = ?, version = version + 1 "
+                         "WHERE org_id = ? AND id = ? AND next_run_at > ?",
+                         params));
+  return Ok();
+}
+
+}  // namespace relance::store
+
+namespace relance::store {
+
+Result<int64_t> SumAllocations(Connection& c, const std::string& org_id, std::string_view column,
+                               const std::string& id) {
+  if (column != "invoice_id" && column != "source_id") {
+    return Internal("SumAllocations: unknown column " + std::string(column));
+  }
+  SqlValue params[] = {org_id, id};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COALESCE(SUM(amount), 0) FROM allocations WHERE "
+                                      "org_id = ? AND " + std::string(column) + " = ?",
+                                      params));
+  return rows.empty() ? 0 : rows[0].Int(0);
+}
+
+}  // namespace relance::store

@@ -1,0 +1,545 @@
+#include "sync/record_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+#include "core/ids.h"
+#include "domain/entity_spec.h"
+#include "services/record_rules.h"
+#include "store/record_repository.h"
+#include "store/external_refs.h"
+#include "store/sync_queries.h"
+
+namespace relance::sync {
+namespace {
+
+using domain::Allocation;
+using domain::Contact;
+using domain::Customer;
+using domain::FieldValue;
+using domain::Invoice;
+using domain::Payment;
+using domain::SyncChange;
+using store::Condition;
+using store::Connection;
+
+nlohmann::json ToJson(const FieldValue& v) {
+  return std::visit(
+      [](const auto& x) -> nlohmann::json {
+        using V = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<V, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<V, Date>) {
+          return x.ToString();
+        } else {
+          return x;
+        }
+      },
+      v);
+}
+
+// {"field": [before, after]} for every field that differs; `before` null
+// on creation lists the fields the source set.
+template <typename T>
+std::string Diff(const T* before, const T& after) {
+  nlohmann::json out = nlohmann::json::object();
+  const T blank{};
+  for (const auto& f : domain::SpecOf<T>().fields) {
+    if (f.Has(domain::kSecret)) continue;
+    FieldValue b = f.Get(before ? *before : blank);
+    FieldValue a = f.Get(after);
+    if (a != b) out[std::string(f.name)] = {before ? ToJson(b) : nullptr, ToJson(a)};
+  }
+  return out.dump();
+}
+
+std::string ErrorJson(const Error& e) {
+  nlohmann::json out = {{"error", e.message()}};
+  for (const auto& d : e.details()) out["fields"][d.field] = d.message;
+  return out.dump();
+}
+
+// The spec entity under which external references are kept ("invoice" for
+// credit notes too: they share the invoices table and its ownership check).
+std::string RefEntity(EntityKind kind) {
+  switch (kind) {
+    case EntityKind::kCustomer: return "customer";
+    case EntityKind::kContact: return "contact";
+    case EntityKind::kInvoice:
+    case EntityKind::kCreditNote: return "invoice";
+    case EntityKind::kPayment: return "payment";
+  }
+  return "unknown";
+}
+
+std::string JoinFields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += (out.empty() ? "" : ",") + f;
+  return out;
+}
+
+// The fields every sync writes besides the owned ones: the link to the
+// source record and to the records it belongs to.
+template <typename T>
+std::vector<std::string> LinkFields() {
+  if constexpr (std::is_same_v<T, Customer>) return {"external_id", "parent_id"};
+  if constexpr (std::is_same_v<T, Contact>) return {"external_id", "customer_id"};
+  if constexpr (std::is_same_v<T, Invoice>) return {"external_id", "customer_id", "kind"};
+  if constexpr (std::is_same_v<T, Payment>) return {"external_id", "customer_id"};
+  return {};
+}
+
+// One page being written: the references it needs, the change log rows.
+class PageWriter {
+ public:
+  PageWriter(Connection& c, services::Context ctx, const ConnectorPolicy& policy,
+             const WriterScope& scope, const domain::Organization& org)
+      : c_(c), ctx_(ctx), policy_(policy), scope_(scope), org_(org) {
+    now_ = FormatTimestamp(ctx.clock.Now());
+  }
+
+  Result<void> LoadRefs(const std::vector<SourceRecord>& records) {
+    std::map<std::string, std::vector<std::string>> wanted;
+    for (const auto& r : records) {
+      wanted[RefEntity(r.kind)].push_back(r.external_id);
+      std::visit(
+          [&](const auto& d) {
+            using D = std::decay_t<decltype(d)>;
+            if constexpr (std::is_same_v<D, SourceCustomer>) {
+              if (d.parent_external_id) wanted["customer"].push_back(*d.parent_external_id);
+            } else {
+              if (!d.customer_external_id.empty()) {
+                wanted["customer"].push_back(d.customer_external_id);
+              }
+            }
+            if constexpr (std::is_same_v<D, SourceInvoice> || std::is_same_v<D, SourcePayment>) {
+              for (const auto& a : d.allocations) wanted["invoice"].push_back(a.invoice_external_id);
+            }
+          },
+          r.data);
+    }
+    for (auto& [entity, ids] : wanted) {
+      ASSIGN_OR_RETURN(refs_[entity],
+                       store::FindRefs(c_, scope_.org_id, policy_.connector, entity, ids));
+    }
+    return Ok();
+  }
+
+  // Writes one record in its own savepoint; a refusal is logged, not returned.
+  Result<void> WriteOne(SourceRecord& rec, WriteStats& stats) {
+    const EntityPolicy* pol = policy_.Find(rec.kind);
+    if (pol == nullptr) return Ok();  // the connector does not sync this kind
+    for (const auto& t : pol->transforms) t.apply(rec);
+    if (!rec.deleted && OutOfScope(rec, *pol)) return Ok();
+    auto ref = FindRef(RefEntity(rec.kind), rec.external_id);
+    if (!rec.deleted && ref && ref->external_version == rec.version) {
+      ++stats.unchanged;
+      seen_[RefEntity(rec.kind)].push_back(rec.external_id);
+      return Ok();
+    }
+    if (rec.deleted && !ref) return Ok();
+    RETURN_IF_ERROR(c_.Exec("SAVEPOINT sync_record"));
+    size_t changes_before = changes_.size();
+    auto registered = registered_;
+    Result<void> r = rec.deleted ? Delete(rec, *pol, *ref, stats) : Upsert(rec, *pol, ref, stats);
+    if (r.ok()) {
+      RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
+      return Ok();
+    }
+    if (!IsRecordError(r.error())) return r;
+    RETURN_IF_ERROR(c_.Exec("ROLLBACK TO SAVEPOINT sync_record"));
+    RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
+    changes_.resize(changes_before);
+    registered_ = std::move(registered);
+    ++stats.rejected;
+    // Still in the source: a full scan must not take it for deleted.
+    if (ref) seen_[RefEntity(rec.kind)].push_back(rec.external_id);
+    Log(rec, ref ? ref->record_id : "", "REJECTED", ErrorJson(r.error()));
+    return Ok();
+  }
+
+  Result<void> Finish() {
+    for (const auto& [entity, ids] : seen_) {
+      RETURN_IF_ERROR(
+          store::MarkRefsSeen(c_, scope_.org_id, policy_.connector, entity, ids, scope_.scan_id));
+    }
+    store::RecordRepository<SyncChange> repo(domain::SyncChangeSpec());
+    store::BulkWriter<SyncChange> writer(repo);
+    for (const auto& ch : changes_) RETURN_IF_ERROR(writer.Add(c_, ch));
+    return writer.Flush(c_);
+  }
+
+ private:
+  // Errors that are about the record (validation, references, balances):
+  // the record is refused and the page goes on. Anything else (the
+  // database) stops the page.
+  static bool IsRecordError(const Error& e) {
+    return e.code() == ErrorCode::kInvalidArgument || e.code() == ErrorCode::kAlreadyExists ||
+           e.code() == ErrorCode::kFailedPrecondition || e.code() == ErrorCode::kConflict ||
+           e.code() == ErrorCode::kNotFound;
+  }
+
+  // R-SELLSY-2 and the like: documents dated before the policy's first day.
+  static bool OutOfScope(const SourceRecord& rec, const EntityPolicy& pol) {
+    if (!pol.dated_from) return false;
+    if (const auto* inv = std::get_if<SourceInvoice>(&rec.data)) {
+      return inv->record.issue_date < *pol.dated_from;
+    }
+    if (const auto* pay = std::get_if<SourcePayment>(&rec.data)) {
+      return pay->record.date < *pol.dated_from;
+    }
+    return false;
+  }
+
+  std::optional<store::RefRow> FindRef(const std::string& entity, const std::string& ext) const {
+    if (auto it = registered_.find({entity, ext}); it != registered_.end()) {
+      return store::RefRow{it->second, ""};
+    }
+    auto e = refs_.find(entity);
+    if (e == refs_.end()) return std::nullopt;
+    auto it = e->second.find(ext);
+    if (it == e->second.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<std::string> Resolve(const std::string& entity, const std::string& ext,
+                              std::string_view field) const {
+    auto ref = FindRef(entity, ext);
+    if (!ref) {
+      return FieldInvalid(std::string(field), "refers to " + entity + " " + ext +
+                                                  ", which this connection has not synced");
+    }
+    return ref->record_id;
+  }
+
+  void Log(const SourceRecord& rec, const std::string& record_id, std::string operation,
+           std::string changes) {
+    SyncChange ch;
+    ch.meta = {NewId(kSyncChangePrefix, ctx_.clock.Now()), scope_.org_id, 1, now_, now_};
+    ch.connection_id = scope_.connection_id;
+    ch.run_id = scope_.run_id;
+    ch.entity = std::string(EntityName(rec.kind));
+    ch.record_id = record_id;
+    ch.external_id = rec.external_id;
+    ch.operation = std::move(operation);
+    ch.changes = std::move(changes);
+    ch.source_changed_at = rec.source_changed_at;
+    changes_.push_back(std::move(ch));
+  }
+
+  Result<void> SaveRef(const SourceRecord& rec, const EntityPolicy& pol,
+                       const std::string& record_id) {
+    store::RefWrite w{RefEntity(rec.kind),
+                      std::string(EntityName(rec.kind)),
+                      record_id,
+                      rec.external_id,
+                      rec.version,
+                      now_,
+                      JoinFields(pol.owned_fields),
+                      scope_.scan_id};
+    RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, w));
+    registered_[{RefEntity(rec.kind), rec.external_id}] = record_id;
+    return Ok();
+  }
+
+  // Turns the source's references into Relance ids on the mapped record.
+  Result<void> Link(Customer& r, const SourceCustomer& d) {
+    r.parent_id.reset();
+    if (d.parent_external_id) {
+      ASSIGN_OR_RETURN(std::string id, Resolve("customer", *d.parent_external_id, "parent_id"));
+      r.parent_id = std::move(id);
+    }
+    return Ok();
+  }
+  Result<void> Link(Contact& r, const SourceContact& d) {
+    ASSIGN_OR_RETURN(r.customer_id, Resolve("customer", d.customer_external_id, "customer_id"));
+    return Ok();
+  }
+  Result<void> Link(Invoice& r, const SourceInvoice& d) {
+    ASSIGN_OR_RETURN(r.customer_id, Resolve("customer", d.customer_external_id, "customer_id"));
+    return Ok();
+  }
+  Result<void> Link(Payment& r, const SourcePayment& d) {
+    r.customer_id.reset();
+    if (!d.customer_external_id.empty()) {
+      ASSIGN_OR_RETURN(std::string id, Resolve("customer", d.customer_external_id, "customer_id"));
+      r.customer_id = std::move(id);
+    }
+    return Ok();
+  }
+
+  Result<void> Upsert(SourceRecord& rec, const EntityPolicy& pol,
+                      const std::optional<store::RefRow>& ref, WriteStats& stats) {
+    return std::visit(
+        [&](auto& d) -> Result<void> {
+          auto& mapped = d.record;
+          using T = std::decay_t<decltype(mapped)>;
+          mapped.external_id = rec.external_id;
+          RETURN_IF_ERROR(Link(mapped, d));
+          store::RecordRepository<T> repo(domain::SpecOf<T>());
+          std::optional<T> existing;
+          if (ref) {
+            ASSIGN_OR_RETURN(existing, repo.Find(c_, scope_.org_id, ref->record_id));
+          }
+          std::string record_id;
+          if (!existing) {
+            ASSIGN_OR_RETURN(record_id, Create(repo, rec, mapped));
+            ++stats.created;
+          } else {
+            ASSIGN_OR_RETURN(bool changed, Update(repo, rec, pol, mapped, *existing));
+            record_id = existing->meta.id;
+            changed ? ++stats.updated : ++stats.unchanged;
+          }
+          RETURN_IF_ERROR(AfterUpsert(rec, d, record_id));
+          return SaveRef(rec, pol, record_id);
+        },
+        rec.data);
+  }
+
+  template <typename T>
+  Result<std::string> Create(const store::RecordRepository<T>& repo, const SourceRecord& rec,
+                             T& r) {
+    r.meta = {NewId(services::NewIdPrefix(r), ctx_.clock.Now()), scope_.org_id, 1, now_, now_};
+    if constexpr (std::is_same_v<T, Contact>) {
+      // R-SELLSY-4: a customer whose main contact is already set (perhaps
+      // by a user) keeps it; the source's main contact counts only for
+      // customers that have none.
+      if (r.is_main) {
+        store::RecordRepository<Contact> contacts(domain::ContactSpec());
+        ASSIGN_OR_RETURN(int64_t mains,
+                         contacts.Count(c_, scope_.org_id,
+                                        {{"customer_id", Condition::Op::kEq, r.customer_id},
+                                         {"is_main", Condition::Op::kEq, int64_t{1}}}));
+        r.is_main = mains == 0;
+      }
+    }
+    if constexpr (std::is_same_v<T, Payment>) r.unallocated_amount = r.amount;
+    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, r, nullptr));
+    RETURN_IF_ERROR(repo.Insert(c_, r));
+    RETURN_IF_ERROR(services::AfterWrite(c_, ctx_, r));
+    Log(rec, r.meta.id, "CREATED", Diff<T>(nullptr, r));
+    return r.meta.id;
+  }
+
+  // Writes the owned and link fields only; false when nothing changed.
+  template <typename T>
+  Result<bool> Update(const store::RecordRepository<T>& repo, const SourceRecord& rec,
+                      const EntityPolicy& pol, const T& mapped, const T& existing) {
+    const auto& spec = domain::SpecOf<T>();
+    T updated = existing;
+    auto copy = [&](const std::string& name) -> Result<void> {
+      const auto* f = spec.Find(name);
+      if (f == nullptr) return Ok();
+      return f->Set(updated, f->Get(mapped));
+    };
+    for (const auto& name : pol.owned_fields) RETURN_IF_ERROR(copy(name));
+    for (const auto& name : LinkFields<T>()) RETURN_IF_ERROR(copy(name));
+    if (domain::SameFieldValues(updated, existing)) return false;
+    updated.meta.version = existing.meta.version + 1;
+    updated.meta.updated_at = now_;
+    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, updated, &existing));
+    RETURN_IF_ERROR(repo.Update(c_, updated));
+    RETURN_IF_ERROR(services::AfterWrite(c_, ctx_, updated));
+    Log(rec, updated.meta.id, "UPDATED", Diff<T>(&existing, updated));
+    return true;
+  }
+
+  template <typename D>
+  Result<void> AfterUpsert(const SourceRecord&, const D& d, const std::string& record_id) {
+    if constexpr (std::is_same_v<D, SourcePayment>) {
+      return ReplaceAllocations("PAYMENT", record_id, d.allocations);
+    } else if constexpr (std::is_same_v<D, SourceInvoice>) {
+      if (d.record.kind == "CREDIT_NOTE") {
+        return ReplaceAllocations("CREDIT_NOTE", record_id, d.allocations);
+      }
+    }
+    return Ok();
+  }
+
+  // Makes the source's allocations the stored ones, then recomputes the
+  // balances they touch from the allocation rows themselves, so balances
+  // cannot drift whatever order the source's changes arrive in.
+  Result<void> ReplaceAllocations(const std::string& source_type, const std::string& source_id,
+                                  const std::vector<SourceAllocation>& wanted) {
+    std::map<std::string, int64_t> desired;
+    for (const auto& a : wanted) {
+      auto ref = FindRef("invoice", a.invoice_external_id);
+      if (!ref) continue;  // outside the policy's filters (before 2018, a draft)
+      desired[ref->record_id] += a.amount;
+    }
+    store::RecordRepository<Allocation> allocations(domain::AllocationSpec());
+    ASSIGN_OR_RETURN(auto current, allocations.FindAll(c_, scope_.org_id,
+                                                       {{"source_id", Condition::Op::kEq,
+                                                         source_id}}));
+    std::set<std::string> touched;
+    for (const auto& a : current) {
+      auto it = desired.find(a.invoice_id);
+      if (it != desired.end() && it->second == a.amount) {
+        desired.erase(it);
+        continue;
+      }
+      RETURN_IF_ERROR(allocations.Delete(c_, scope_.org_id, a.meta.id));
+      touched.insert(a.invoice_id);
+    }
+    for (const auto& [invoice_id, amount] : desired) {
+      if (amount <= 0) continue;
+      Allocation a;
+      a.meta = {NewId(kAllocationPrefix, ctx_.clock.Now()), scope_.org_id, 1, now_, now_};
+      a.source_type = source_type;
+      a.source_id = source_id;
+      a.invoice_id = invoice_id;
+      a.amount = amount;
+      RETURN_IF_ERROR(allocations.Insert(c_, a));
+      touched.insert(invoice_id);
+    }
+    for (const auto& id : touched) RETURN_IF_ERROR(RecomputeInvoice(id));
+    return RecomputeSource(source_type, source_id);
+  }
+
+  Result<void> RecomputeInvoice(const std::string& invoice_id) {
+    store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+    ASSIGN_OR_RETURN(Invoice inv, invoices.Get(c_, scope_.org_id, invoice_id));
+    ASSIGN_OR_RETURN(int64_t received,
+                     store::SumAllocations(c_, scope_.org_id, "invoice_id", invoice_id));
+    int64_t outstanding = inv.gross_amount - received;
+    if (outstanding < 0) {
+      return FieldInvalid("allocations", "would allocate " + std::to_string(received) +
+                                             " to invoice " + inv.number + ", above its total " +
+                                             std::to_string(inv.gross_amount));
+    }
+    if (outstanding == inv.outstanding_amount) return Ok();
+    inv.outstanding_amount = outstanding;
+    inv.meta.version += 1;
+    inv.meta.updated_at = now_;
+    return invoices.Update(c_, inv);
+  }
+
+  Result<void> RecomputeSource(const std::string& source_type, const std::string& source_id) {
+    ASSIGN_OR_RETURN(int64_t given, store::SumAllocations(c_, scope_.org_id, "source_id", source_id));
+    auto check = [&](int64_t total, const std::string& what) -> Result<void> {
+      if (given > total) {
+        return FieldInvalid("allocations", "allocate " + std::to_string(given) + " from " + what +
+                                               ", above its amount " + std::to_string(total));
+      }
+      return Ok();
+    };
+    if (source_type == "PAYMENT") {
+      store::RecordRepository<Payment> payments(domain::PaymentSpec());
+      ASSIGN_OR_RETURN(Payment p, payments.Get(c_, scope_.org_id, source_id));
+      RETURN_IF_ERROR(check(p.amount, "payment " + p.meta.id));
+      if (p.unallocated_amount == p.amount - given) return Ok();
+      p.unallocated_amount = p.amount - given;
+      p.meta.version += 1;
+      p.meta.updated_at = now_;
+      return payments.Update(c_, p);
+    }
+    store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+    ASSIGN_OR_RETURN(Invoice credit, invoices.Get(c_, scope_.org_id, source_id));
+    RETURN_IF_ERROR(check(credit.gross_amount, "credit note " + credit.number));
+    if (credit.outstanding_amount == credit.gross_amount - given) return Ok();
+    credit.outstanding_amount = credit.gross_amount - given;
+    credit.meta.version += 1;
+    credit.meta.updated_at = now_;
+    return invoices.Update(c_, credit);
+  }
+
+  Result<void> Delete(const SourceRecord& rec, const EntityPolicy& pol, const store::RefRow& ref,
+                      WriteStats& stats) {
+    const std::string entity = RefEntity(rec.kind);
+    auto drop_ref = [&] {
+      registered_.erase({entity, rec.external_id});
+      if (auto e = refs_.find(entity); e != refs_.end()) e->second.erase(rec.external_id);
+      return store::DeleteRef(c_, scope_.org_id, policy_.connector, entity, rec.external_id);
+    };
+    if (pol.deletion == DeletionPolicy::kIgnore) return Ok();
+    if (pol.deletion == DeletionPolicy::kMarkDeleted && entity == "invoice") {
+      store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+      ASSIGN_OR_RETURN(auto inv, invoices.Find(c_, scope_.org_id, ref.record_id));
+      if (!inv) return drop_ref();
+      if (inv->is_void && ref.external_version == "deleted") return Ok();
+      Invoice updated = *inv;
+      updated.is_void = true;
+      if (!domain::SameFieldValues(updated, *inv)) {
+        updated.meta.version += 1;
+        updated.meta.updated_at = now_;
+        RETURN_IF_ERROR(invoices.Update(c_, updated));
+        Log(rec, inv->meta.id, "MARKED_DELETED", Diff<Invoice>(&*inv, updated));
+        ++stats.deleted;
+      }
+      SourceRecord gone = rec;
+      gone.version = "deleted";
+      return SaveRef(gone, pol, inv->meta.id);
+    }
+    // Propagate.
+    if (entity == "payment") {
+      RETURN_IF_ERROR(ReplaceAllocations("PAYMENT", ref.record_id, {}));
+      store::RecordRepository<Payment> payments(domain::PaymentSpec());
+      RETURN_IF_ERROR(IgnoreNotFound(payments.Delete(c_, scope_.org_id, ref.record_id)));
+    } else if (entity == "customer") {
+      store::RecordRepository<Contact> contacts(domain::ContactSpec());
+      ASSIGN_OR_RETURN(auto own, contacts.FindAll(c_, scope_.org_id,
+                                                  {{"customer_id", Condition::Op::kEq,
+                                                    ref.record_id}}));
+      store::RecordRepository<Customer> customers(domain::CustomerSpec());
+      auto deleted = customers.Delete(c_, scope_.org_id, ref.record_id);
+      if (!deleted.ok() && deleted.error().code() != ErrorCode::kNotFound) {
+        return Error(ErrorCode::kFailedPrecondition,
+                     "the source deleted this customer, but Relance keeps it: it still has "
+                     "invoices or payments here (" + deleted.error().message() + ")");
+      }
+      for (const auto& ct : own) {
+        RETURN_IF_ERROR(store::DeleteExternalRefsOf(c_, scope_.org_id, "contact", ct.meta.id));
+      }
+    } else if (entity == "contact") {
+      store::RecordRepository<Contact> contacts(domain::ContactSpec());
+      RETURN_IF_ERROR(IgnoreNotFound(contacts.Delete(c_, scope_.org_id, ref.record_id)));
+    } else {
+      store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+      if (rec.kind == EntityKind::kCreditNote) {
+        RETURN_IF_ERROR(ReplaceAllocations("CREDIT_NOTE", ref.record_id, {}));
+      }
+      RETURN_IF_ERROR(IgnoreNotFound(invoices.Delete(c_, scope_.org_id, ref.record_id)));
+    }
+    Log(rec, ref.record_id, "DELETED", "{}");
+    ++stats.deleted;
+    return drop_ref();
+  }
+
+  static Result<void> IgnoreNotFound(Result<void> r) {
+    if (!r.ok() && r.error().code() == ErrorCode::kNotFound) return Ok();
+    return r;
+  }
+
+  Connection& c_;
+  services::Context ctx_;
+  const ConnectorPolicy& policy_;
+  const WriterScope& scope_;
+  const domain::Organization& org_;
+  std::string now_;
+  std::map<std::string, std::map<std::string, store::RefRow>> refs_;
+  // References written by this page (entity, external id) -> record id.
+  std::map<std::pair<std::string, std::string>, std::string> registered_;
+  std::map<std::string, std::vector<std::string>> seen_;
+  std::vector<SyncChange> changes_;
+};
+
+}  // namespace
+
+RecordWriter::RecordWriter(services::Context ctx, const ConnectorPolicy& policy,
+                           WriterScope scope)
+    : ctx_(ctx), policy_(policy), scope_(std::move(scope)) {}
+
+Result<WriteStats> RecordWriter::Write(store::Connection& c, std::vector<SourceRecord>& records) {
+  store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
+  ASSIGN_OR_RETURN(domain::Organization org, orgs.Get(c, scope_.org_id, scope_.org_id));
+  PageWriter page(c, ctx_, policy_, scope_, org);
+  RETURN_IF_ERROR(page.LoadRefs(records));
+  WriteStats stats;
+  for (auto& rec : records) RETURN_IF_ERROR(page.WriteOne(rec, stats));
+  RETURN_IF_ERROR(page.Finish());
+  return stats;
+}
+
+}  // namespace relance::sync

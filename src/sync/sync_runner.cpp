@@ -1,0 +1,135 @@
+#include "sync/sync_runner.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "domain/entity_spec.h"
+#include "store/record_repository.h"
+#include "store/sync_queries.h"
+
+namespace relance::sync {
+namespace {
+
+std::string DefaultOwner() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace
+
+SyncRunner::SyncRunner(services::Context ctx, const ConnectionService& connections,
+                       RunnerOptions options)
+    : ctx_(ctx), connections_(connections), options_(std::move(options)) {
+  if (options_.owner.empty()) options_.owner = DefaultOwner();
+}
+
+SyncRunner::~SyncRunner() { Stop(); }
+
+Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::string& id,
+                                      std::optional<bool> full) {
+  auto lease_until = [&] {
+    return FormatTimestamp(ctx_.clock.Now() +
+                           std::chrono::duration_cast<std::chrono::microseconds>(options_.lease));
+  };
+  bool claimed = false;
+  RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) -> Result<void> {
+    ASSIGN_OR_RETURN(claimed, store::ClaimConnection(c, org_id, id, options_.owner,
+                                                     FormatTimestamp(ctx_.clock.Now()),
+                                                     lease_until()));
+    return Ok();
+  }));
+  if (!claimed) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "connection " + id + " is being synced by another runner; try again later");
+  }
+  auto release = [&] {
+    auto r = store::InTransaction(ctx_.db, [&](store::Connection& c) {
+      return store::ReleaseConnection(c, org_id, id, options_.owner);
+    });
+    if (!r.ok()) spdlog::warn("sync: could not release connection {}: {}", id, r.error().message());
+  };
+  Result<RunOutcome> outcome = [&]() -> Result<RunOutcome> {
+    domain::SyncConnection conn;
+    std::map<std::string, store::CursorRow> cursors;
+    {
+      ASSIGN_OR_RETURN(auto c, ctx_.db.Acquire());
+      store::RecordRepository<domain::SyncConnection> repo(domain::SyncConnectionSpec());
+      ASSIGN_OR_RETURN(conn, repo.Get(*c, org_id, id));
+      ASSIGN_OR_RETURN(cursors, store::LoadCursors(*c, org_id, id));
+    }
+    bool run_full = conn.backfill_requested || conn.status == "NEW";
+    if (auto scan = cursors.find(""); scan != cursors.end() && scan->second.last_full_scan_at) {
+      auto last = ParseTimestamp(*scan->second.last_full_scan_at);
+      if (last.ok() && ctx_.clock.Now() - *last > options_.full_every) run_full = true;
+    }
+    if (full) run_full = *full;
+    auto connector = connections_.Open(conn);
+    if (!connector.ok()) {
+      RETURN_IF_ERROR(RecordRunOutcome(ctx_, conn, nullptr, connector.error(), nullptr));
+      return connector.error();
+    }
+    SyncEngine engine(ctx_, [&]() -> Result<void> {
+      bool still = false;
+      RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) -> Result<void> {
+        ASSIGN_OR_RETURN(still, store::ClaimConnection(c, org_id, id, options_.owner,
+                                                       FormatTimestamp(ctx_.clock.Now()),
+                                                       lease_until()));
+        return Ok();
+      }));
+      if (!still) return Unavailable("the lease on connection " + id + " was lost");
+      return Ok();
+    });
+    return engine.Run(conn, **connector, run_full);
+  }();
+  release();
+  return outcome;
+}
+
+Result<int> SyncRunner::RunDue() {
+  std::vector<std::pair<std::string, std::string>> due;
+  {
+    ASSIGN_OR_RETURN(auto c, ctx_.db.Acquire());
+    ASSIGN_OR_RETURN(due, store::DueConnections(*c, FormatTimestamp(ctx_.clock.Now()), 50));
+  }
+  int ran = 0;
+  for (const auto& [org_id, id] : due) {
+    auto r = RunOne(org_id, id);
+    if (r.ok()) {
+      ++ran;
+      spdlog::info("sync: connection {} ran ({} written, {} unchanged, {} rejected, {} hints)", id,
+                   r->stats.written(), r->stats.unchanged, r->stats.rejected, r->hints_applied);
+    } else if (r.error().code() != ErrorCode::kFailedPrecondition) {
+      ++ran;
+      spdlog::warn("sync: connection {} failed: {}", id, r.error().message());
+    }
+  }
+  return ran;
+}
+
+void SyncRunner::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SyncRunner::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncRunner::Loop() {
+  for (;;) {
+    auto r = RunDue();
+    if (!r.ok()) spdlog::warn("sync: {}", r.error().message());
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, options_.poll, [this] { return stop_; })) return;
+  }
+}
+
+}  // namespace relance::sync

@@ -1,0 +1,329 @@
+// The sync engine over a real database, on both backends, fed by an
+// in-memory source (fake_source.h): idempotent upserts, owned and
+// create-only fields (R-SELLSY-4, R-SELLSY-8), the change log (R-OPS-3),
+// snapshot-diff deletions, allocations and balances, webhook hints with
+// references fetched first, a failure mid-backfill resumed without loss,
+// sealed secrets and one runner per connection.
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "domain/entity_spec.h"
+#include "services/auth_service.h"
+#include "services/record_service.h"
+#include "store/migrations/migrations.h"
+#include "store/record_repository.h"
+#include "store/sync_queries.h"
+#include "store/test_databases.h"
+#include "sync/connection_service.h"
+#include "sync/fake_source.h"
+#include "sync/sync_runner.h"
+
+namespace relance::sync {
+namespace {
+
+using test::FakeContact;
+using test::FakeCustomer;
+using test::FakeInvoice;
+using test::FakePayment;
+
+class SyncEngineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = test::TestDatabase::Open(GetParam());
+    if (!db_) return;
+    ASSERT_TRUE(store::ApplyMigrations(db_->db()).ok());
+    ctx_ = std::make_unique<services::Context>(services::Context{db_->db(), clock_});
+    services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
+    auto org = auth.CreateOrganization({"Acme"});
+    ASSERT_TRUE(org.ok());
+    auto user = auth.CreateUser(org->meta.id, {"admin@acme.test", "Admin", "ADMIN",
+                                               "correct horse battery", std::nullopt});
+    ASSERT_TRUE(user.ok());
+    who_ = {org->meta.id, user->meta.id, "ADMIN"};
+    type_ = test::FakeConnectorType(source_);
+    registry_.Add(type_);
+    box_ = std::make_unique<SecretBox>(*SecretBox::FromHex(std::string(64, 'a')));
+    service_ = std::make_unique<ConnectionService>(*ctx_, registry_, *box_);
+    auto created = service_->Create(who_, {"fake", "Fake ERP", {}, {{"api_key", "good-key"}}});
+    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    connection_ = created->connection;
+    webhook_path_ = created->webhook_path;
+    runner_ = std::make_unique<SyncRunner>(*ctx_, *service_, RunnerOptions{});
+
+    source_.Put("customers", FakeCustomer("C1", "Alpha"));
+    source_.Put("customers", FakeCustomer("C2", "Beta"));
+    source_.Put("customers", FakeCustomer("C3", "Gamma"));
+    source_.Put("contacts", FakeContact("K1", "C1", "ada@alpha.test", true));
+    source_.Put("contacts", FakeContact("K2", "C1", "bob@alpha.test", false));
+    source_.Put("invoices", FakeInvoice("I1", "C1", "F-1", 10000));
+    source_.Put("invoices", FakeInvoice("I2", "C2", "F-2", 5000));
+    source_.Put("payments", FakePayment("P1", "C1", 4000, {{"I1", 4000}}));
+  }
+
+  Result<RunOutcome> Run(std::optional<bool> full = std::nullopt) {
+    return runner_->RunOne(who_.org_id, connection_.meta.id, full);
+  }
+
+  template <typename T>
+  std::vector<T> All() {
+    auto c = db_->db().Acquire();
+    store::RecordRepository<T> repo(domain::SpecOf<T>());
+    auto all = repo.FindAll(**c, who_.org_id, {});
+    EXPECT_TRUE(all.ok());
+    return all.ok() ? *all : std::vector<T>{};
+  }
+
+  template <typename T>
+  T ByExternal(const std::string& ext) {
+    for (const auto& r : All<T>()) {
+      if (r.external_id == ext) return r;
+    }
+    ADD_FAILURE() << "no record with external id " << ext;
+    return T{};
+  }
+
+  domain::SyncConnection Connection() {
+    auto s = service_->Status(who_, connection_.meta.id);
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? s->connection : domain::SyncConnection{};
+  }
+
+  FakeClock clock_{*ParseTimestamp("2026-02-10T10:00:00Z")};
+  std::unique_ptr<test::TestDatabase> db_;
+  std::unique_ptr<services::Context> ctx_;
+  services::Principal who_;
+  test::FakeSource source_;
+  ConnectorType type_;
+  ConnectorRegistry registry_;
+  std::unique_ptr<SecretBox> box_;
+  std::unique_ptr<ConnectionService> service_;
+  std::unique_ptr<SyncRunner> runner_;
+  domain::SyncConnection connection_;
+  std::string webhook_path_;
+};
+
+TEST_P(SyncEngineTest, BackfillWritesEverythingOnceAndASecondRunNothing) {
+  if (!db_) return;
+  auto first = Run();
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_TRUE(first->full);
+  EXPECT_TRUE(first->scan_completed);
+  EXPECT_EQ(first->stats.created, 8);
+  EXPECT_EQ(All<domain::Customer>().size(), 3u);
+  EXPECT_EQ(All<domain::Contact>().size(), 2u);
+  auto i1 = ByExternal<domain::Invoice>("I1");
+  EXPECT_EQ(i1.outstanding_amount, 6000);  // 10000 - the 4000 allocated
+  EXPECT_EQ(ByExternal<domain::Payment>("P1").unallocated_amount, 0);
+  EXPECT_EQ(Connection().status, "OK");
+  EXPECT_FALSE(Connection().backfill_requested);
+
+  auto again = Run(true);
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(again->stats.written(), 0);
+  EXPECT_EQ(again->stats.unchanged, 8);
+  EXPECT_EQ(All<domain::Customer>().size(), 3u);
+  EXPECT_EQ(All<domain::Allocation>().size(), 1u);
+}
+
+TEST_P(SyncEngineTest, ROps3EveryChangeIsInTheChangeLog) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  source_.Put("customers", FakeCustomer("C2", "Beta SAS", 2));
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->stats.updated, 1);
+  auto beta = ByExternal<domain::Customer>("C2");
+  EXPECT_EQ(beta.name, "Beta SAS");
+  bool found = false;
+  for (const auto& ch : All<domain::SyncChange>()) {
+    if (ch.operation == "UPDATED" && ch.record_id == beta.meta.id) {
+      found = true;
+      EXPECT_EQ(ch.external_id, "C2");
+      EXPECT_EQ(ch.connection_id, connection_.meta.id);
+      EXPECT_EQ(ch.run_id, r->run_id);
+      EXPECT_NE(ch.changes.find("\"name\":[\"Beta\",\"Beta SAS\"]"), std::string::npos) << ch.changes;
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(All<domain::SyncChange>().size(), 9u);  // 8 creations, 1 update
+}
+
+TEST_P(SyncEngineTest, RSellsy8OwnedFieldsAreReadOnlyForUsers) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  auto alpha = ByExternal<domain::Customer>("C1");
+  services::RecordService<domain::Customer> customers(*ctx_);
+  auto refused = customers.Update(who_, alpha.meta.id, {{"payment_delay_days", int64_t{45}}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kConflict);
+  EXPECT_NE(refused.error().message().find("fake"), std::string::npos);
+  // Fields the connector does not own stay the user's.
+  EXPECT_TRUE(customers.Update(who_, alpha.meta.id, {{"vat_number", std::string("FR123")}}).ok());
+  source_.Put("customers", FakeCustomer("C1", "Alpha Group", 2));
+  ASSERT_TRUE(Run().ok());
+  auto after = ByExternal<domain::Customer>("C1");
+  EXPECT_EQ(after.name, "Alpha Group");
+  EXPECT_EQ(after.vat_number, "FR123");
+}
+
+TEST_P(SyncEngineTest, RSellsy4UserChangesToMainContactAndPositionSurvive) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  services::RecordService<domain::Contact> contacts(*ctx_);
+  auto bob = ByExternal<domain::Contact>("K2");
+  ASSERT_TRUE(contacts.Update(who_, bob.meta.id, {{"is_main", true}, {"position", std::string("PAYER")}}).ok());
+  // The source changes both contacts (new versions) and still calls K1 the main one.
+  source_.Put("contacts", FakeContact("K1", "C1", "ada@alpha.test", true, 2));
+  source_.Put("contacts", FakeContact("K2", "C1", "bob@alpha.fr", false, 2));
+  ASSERT_TRUE(Run().ok());
+  bob = ByExternal<domain::Contact>("K2");
+  EXPECT_EQ(bob.email, "bob@alpha.fr");  // owned: follows the source
+  EXPECT_TRUE(bob.is_main);              // the user's choice stays
+  EXPECT_EQ(bob.position, "PAYER");
+  EXPECT_FALSE(ByExternal<domain::Contact>("K1").is_main);
+}
+
+TEST_P(SyncEngineTest, AFullScanAppliesEachDeletionPolicy) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  source_.Remove("customers", "C3");       // propagate: deleted
+  source_.Remove("invoices", "I2");        // mark deleted: void
+  source_.Remove("payments", "P1");        // propagate, money back on I1
+  source_.Remove("contacts", "K2");
+  auto r = Run(true);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->scan_completed);
+  EXPECT_EQ(All<domain::Customer>().size(), 2u);
+  EXPECT_EQ(All<domain::Contact>().size(), 1u);
+  EXPECT_TRUE(ByExternal<domain::Invoice>("I2").is_void);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 10000);
+  EXPECT_TRUE(All<domain::Payment>().empty());
+  EXPECT_TRUE(All<domain::Allocation>().empty());
+  // An incremental run does not take absence for deletion.
+  source_.Remove("customers", "C2");
+  ASSERT_TRUE(Run(false).ok());
+  EXPECT_EQ(All<domain::Customer>().size(), 2u);
+}
+
+TEST_P(SyncEngineTest, AllocationsFollowTheSource) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  source_.Put("invoices", FakeInvoice("I3", "C1", "F-3", 3000));
+  source_.Put("payments", FakePayment("P1", "C1", 4000, {{"I1", 1000}, {"I3", 3000}}, 2));
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 9000);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I3").outstanding_amount, 0);
+  EXPECT_EQ(All<domain::Allocation>().size(), 2u);
+  // An allocation above the invoice is refused, logged, and changes nothing.
+  source_.Put("payments", FakePayment("P1", "C1", 40000, {{"I3", 40000}}, 3));
+  auto r = Run();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stats.rejected, 1);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I3").outstanding_amount, 0);
+  EXPECT_EQ(ByExternal<domain::Payment>("P1").amount, 4000);
+  bool logged = false;
+  for (const auto& ch : All<domain::SyncChange>()) {
+    if (ch.operation == "REJECTED" && ch.external_id == "P1") {
+      logged = true;
+      EXPECT_NE(ch.changes.find("above its total"), std::string::npos) << ch.changes;
+    }
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST_P(SyncEngineTest, AFailureMidBackfillResumesWithoutLossOrDuplicates) {
+  if (!db_) return;
+  source_.fail_at_call = 4;  // the customers' second page, the contacts...
+  auto failed = Run();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
+  auto conn = Connection();
+  EXPECT_EQ(conn.status, "ERROR");
+  EXPECT_NE(conn.last_error->find("injected"), std::string::npos);
+  EXPECT_EQ(conn.consecutive_failures, 1);
+  EXPECT_TRUE(conn.backfill_requested);
+  size_t partial = All<domain::Customer>().size() + All<domain::Contact>().size();
+  EXPECT_GT(partial, 0u);
+  auto resumed = Run();
+  ASSERT_TRUE(resumed.ok()) << resumed.error().ToString();
+  EXPECT_TRUE(resumed->scan_completed);
+  EXPECT_EQ(All<domain::Customer>().size(), 3u);
+  EXPECT_EQ(All<domain::Contact>().size(), 2u);
+  EXPECT_EQ(All<domain::Invoice>().size(), 2u);
+  EXPECT_EQ(Connection().status, "OK");
+  EXPECT_EQ(Connection().consecutive_failures, 0);
+}
+
+TEST_P(SyncEngineTest, WebhookHintsAreAppliedWithTheirReferencesFirst) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  // A new customer and its invoice; only the invoice is notified.
+  source_.Put("customers", FakeCustomer("C9", "Omega"));
+  source_.Put("invoices", FakeInvoice("I9", "C9", "F-9", 700));
+  std::string token = webhook_path_.substr(webhook_path_.rfind('/') + 1);
+  auto n = service_->ReceiveWebhook("fake", token, "text/plain", "invoice:I9\ninvoice:I9");
+  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(service_->Status(who_, connection_.meta.id)->backlog, 2);
+  auto r = Run(false);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->hints_applied, 2);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I9").gross_amount, 700);
+  EXPECT_EQ(ByExternal<domain::Customer>("C9").name, "Omega");
+  EXPECT_EQ(service_->Status(who_, connection_.meta.id)->backlog, 0);
+}
+
+TEST_P(SyncEngineTest, BadWebhooksAreRefusedAndStoreNothing) {
+  if (!db_) return;
+  auto unknown = service_->ReceiveWebhook("fake", "not-a-token", "text/plain", "invoice:I1");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+  std::string token = webhook_path_.substr(webhook_path_.rfind('/') + 1);
+  auto other = service_->ReceiveWebhook("sellsy", token, "text/plain", "invoice:I1");
+  EXPECT_FALSE(other.ok());
+  auto malformed = service_->ReceiveWebhook("fake", token, "text/plain", "garbage");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service_->Status(who_, connection_.meta.id)->backlog, 0);
+}
+
+TEST_P(SyncEngineTest, SecretsAreSealedAndBadCredentialsSayWhatToFix) {
+  if (!db_) return;
+  EXPECT_EQ(connection_.sealed_secrets.find("good-key"), std::string::npos);
+  EXPECT_TRUE(service_->TestCredentials(who_, connection_.meta.id).ok());
+  auto other_key = SecretBox::FromHex(std::string(64, 'b'));
+  ASSERT_TRUE(other_key.ok());
+  EXPECT_FALSE(other_key->Open(connection_.sealed_secrets).ok());
+  ASSERT_TRUE(service_->Update(who_, connection_.meta.id, std::nullopt, std::nullopt, {},
+                               {{"api_key", "revoked"}})
+                  .ok());
+  auto r = Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(Connection().status, "AUTH_ERROR");
+  auto missing = service_->Create(who_, {"fake", "Second", {}, {}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().details().at(0).field, "secrets.api_key");
+}
+
+TEST_P(SyncEngineTest, OneRunnerAtATimePerConnection) {
+  if (!db_) return;
+  SyncRunner other(*ctx_, *service_, RunnerOptions{.owner = "other-runner"});
+  {
+    auto c = db_->db().Acquire();
+    ASSERT_TRUE(store::ClaimConnection(**c, who_.org_id, connection_.meta.id, "other-runner",
+                                       FormatTimestamp(clock_.Now()), "2999-01-01T00:00:00Z")
+                    .value());
+  }
+  auto r = Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(All<domain::Customer>().empty());
+  ASSERT_TRUE(other.RunOne(who_.org_id, connection_.meta.id).ok());
+  EXPECT_EQ(All<domain::Customer>().size(), 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SyncEngineTest, ::testing::Values("sqlite", "postgres"),
+                         test::BackendName());
+
+}  // namespace
+}  // namespace relance::sync
