@@ -281,6 +281,19 @@ TEST(SellsyMapping, CancelledInvoiceIsVoid) {
   EXPECT_TRUE(InvoiceOf(**r).record.is_void);
 }
 
+TEST(SellsyMapping, CancelledDraftWithoutNumberWasNeverIssued) {
+  json j = Invoice();
+  j["status"] = "cancelled";
+  j["number"] = nullptr;
+  Result<std::optional<SourceRecord>> r = MapInvoice(j);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_TRUE((*r)->deleted);
+  j["status"] = "due";
+  r = MapInvoice(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("number is missing"), std::string::npos);
+}
+
 TEST(SellsyMapping, RSellsy2DocumentsBefore2018AreNotFetched) {
   json j = Invoice();
   j["date"] = "2017-12-31";

@@ -193,7 +193,7 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
       continue;
     }
     const net::HttpResponse& r = *resp;
-    WaitForQuota(r);
+    if (r.status != 429) WaitForQuota(r);  // a 429 waits for Retry-After below
     if (r.status == 401) {
       token_.clear();
       if (refreshed) {

@@ -239,7 +239,11 @@ Result<std::optional<SourceRecord>> MapDocument(const json& doc, bool credit_not
   x.kind = credit_note ? "CREDIT_NOTE" : "INVOICE";
   x.external_id = ext;
   ASSIGN_OR_RETURN(std::optional<std::string> number, OptText(doc, "number", s));
-  if (!number) return Invalid(s, "number is missing (a validated document has one)");
+  if (!number) {
+    // A draft cancelled before it was validated was never issued.
+    if (status == "cancelled") return std::optional<SourceRecord>(DeletedRecord(kind, ext));
+    return Invalid(s, "number is missing (a validated document has one)");
+  }
   x.number = *number;
   x.issue_date = date;
   x.due_date = date;
