@@ -287,6 +287,7 @@ Result<int> ConnectionService::ReceiveWebhook(const std::string& connector,
     }
     return Ok();
   }));
+  if (on_hints_ && !hints.empty()) on_hints_();
   return static_cast<int>(hints.size());
 }
 

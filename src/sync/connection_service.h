@@ -10,6 +10,7 @@
 // Thread-safe; holds references to what the app owns.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -88,6 +89,10 @@ class ConnectionService {
   Result<int> ReceiveWebhook(const std::string& connector, const std::string& token,
                              std::string_view content_type, std::string_view body) const;
 
+  // Called after hints are stored (serve wakes its SyncRunner there). Set
+  // before the service is shared between threads.
+  void OnHintsStored(std::function<void()> listener) { on_hints_ = std::move(listener); }
+
  private:
   Result<domain::SyncConnection> Load(const services::Principal& p, const std::string& id) const;
   Result<ConnectionStatus> StatusOf(const domain::SyncConnection& c) const;
@@ -96,6 +101,7 @@ class ConnectionService {
   services::Context ctx_;
   const ConnectorRegistry& registry_;
   const SecretBox& box_;
+  std::function<void()> on_hints_;
 };
 
 }  // namespace relance::sync

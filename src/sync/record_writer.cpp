@@ -237,7 +237,8 @@ class PageWriter {
                       rec.external_id,
                       rec.version,
                       now_,
-                      JoinFields(pol.owned_fields),
+                      // The link to the source is the connector's too.
+                      JoinFields(pol.owned_fields) + ",external_id",
                       scope_.scan_id};
     RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, w));
     registered_[{RefEntity(rec.kind), rec.external_id}] = record_id;

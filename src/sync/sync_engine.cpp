@@ -55,7 +55,8 @@ class RunState {
       : ctx_(ctx), conn_(conn), connector_(connector), policy_(connector.policy()),
         heartbeat_(heartbeat) {}
 
-  Result<void> Begin(bool full, SyncRun& run) {
+  Result<void> Begin(RunMode mode, SyncRun& run) {
+    bool full = mode == RunMode::kFull;
     ASSIGN_OR_RETURN(auto pooled, ctx_.db.Acquire());
     ASSIGN_OR_RETURN(cursors_, store::LoadCursors(*pooled, conn_.meta.org_id, conn_.meta.id));
     auto scan = cursors_.find(std::string(kScanRow));
@@ -78,7 +79,7 @@ class RunState {
     } else {
       scan_id_ = scan == cursors_.end() ? run.meta.id : scan->second.scan_id;
     }
-    run.kind = full_ ? "BACKFILL" : "INCREMENTAL";
+    run.kind = full_ ? "BACKFILL" : mode == RunMode::kInboxOnly ? "WEBHOOKS" : "INCREMENTAL";
     scope_ = {conn_.meta.org_id, conn_.meta.id, run.meta.id, scan_id_};
     return Ok();
   }
@@ -137,6 +138,7 @@ class RunState {
         }));
         row = next;
         RETURN_IF_ERROR(Beat());
+        RETURN_IF_ERROR(DrainInbox());
         if (!page.more) break;
       }
     }
@@ -270,20 +272,21 @@ SyncEngine::SyncEngine(services::Context ctx, std::function<Result<void>()> hear
     : ctx_(ctx), heartbeat_(std::move(heartbeat)) {}
 
 Result<RunOutcome> SyncEngine::Run(const SyncConnection& connection, Connector& connector,
-                                   bool full) {
+                                   RunMode mode) {
   store::RecordRepository<SyncRun> runs(domain::SyncRunSpec());
   SyncRun run;
   std::string now = Now(ctx_);
   run.meta = {NewId(kSyncRunPrefix, ctx_.clock.Now()), connection.meta.org_id, 1, now, now};
   run.connection_id = connection.meta.id;
   RunState state(ctx_, connection, connector, heartbeat_);
-  Result<void> outcome = state.Begin(full, run);
+  Result<void> outcome = state.Begin(mode, run);
+  bool walk = mode != RunMode::kInboxOnly || state.full();
   RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) {
     return runs.Insert(c, run);
   }));
   if (outcome.ok()) outcome = state.DrainInbox();
-  if (outcome.ok()) outcome = state.WalkStreams();
-  if (outcome.ok()) outcome = state.ApplySnapshotDiff();
+  if (outcome.ok() && walk) outcome = state.WalkStreams();
+  if (outcome.ok() && walk) outcome = state.ApplySnapshotDiff();
 
   run.status = outcome.ok() ? "SUCCEEDED" : "FAILED";
   run.finished_at = Now(ctx_);
@@ -325,7 +328,10 @@ Result<void> RecordRunOutcome(const services::Context& ctx, const SyncConnection
         s.last_success_at = now;
         s.consecutive_failures = 0;
         if (run != nullptr && run->kind == "BACKFILL") s.backfill_requested = false;
-        s.next_run_at = Later(ctx, policy ? CatchUpInterval(*policy) : std::chrono::minutes(15));
+        // A run of webhook hints alone leaves the streams' schedule as it was.
+        if (run == nullptr || run->kind != "WEBHOOKS") {
+          s.next_run_at = Later(ctx, policy ? CatchUpInterval(*policy) : std::chrono::minutes(15));
+        }
       } else {
         bool auth = error->code() == ErrorCode::kUnauthenticated ||
                     error->code() == ErrorCode::kPermissionDenied;

@@ -35,6 +35,12 @@ struct RunOutcome {
   int64_t hints_applied = 0;
 };
 
+enum class RunMode {
+  kFull,         // every stream from the start, then the snapshot diff
+  kIncremental,  // the inbox, then every stream from its cursor
+  kInboxOnly,    // only the webhook hints (between scheduled runs)
+};
+
 class SyncEngine {
  public:
   // `heartbeat` is called between pages (the scheduler renews its lease
@@ -44,8 +50,10 @@ class SyncEngine {
   // Runs `connection` with `connector`. The run and the connection's status
   // (last success / error, counters, next run) are recorded whatever the
   // outcome; the error of a failed run is returned after that.
+  // The inbox is also drained between the pages of a stream, so webhooks
+  // stay real-time during a long backfill.
   Result<RunOutcome> Run(const domain::SyncConnection& connection, Connector& connector,
-                         bool full);
+                         RunMode mode);
 
  private:
   services::Context ctx_;

@@ -63,7 +63,13 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
       auto last = ParseTimestamp(*scan->second.last_full_scan_at);
       if (last.ok() && ctx_.clock.Now() - *last > options_.full_every) run_full = true;
     }
-    if (full) run_full = *full;
+    if (full.value_or(false)) run_full = true;
+    RunMode mode = RunMode::kInboxOnly;
+    if (run_full) {
+      mode = RunMode::kFull;
+    } else if (full.has_value() || conn.next_run_at <= FormatTimestamp(ctx_.clock.Now())) {
+      mode = RunMode::kIncremental;
+    }
     auto connector = connections_.Open(conn);
     if (!connector.ok()) {
       RETURN_IF_ERROR(RecordRunOutcome(ctx_, conn, nullptr, connector.error(), nullptr));
@@ -80,7 +86,7 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
       if (!still) return Unavailable("the lease on connection " + id + " was lost");
       return Ok();
     });
-    return engine.Run(conn, **connector, run_full);
+    return engine.Run(conn, **connector, mode);
   }();
   release();
   return outcome;
@@ -123,12 +129,22 @@ void SyncRunner::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void SyncRunner::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
 void SyncRunner::Loop() {
   for (;;) {
     auto r = RunDue();
     if (!r.ok()) spdlog::warn("sync: {}", r.error().message());
     std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, options_.poll, [this] { return stop_; })) return;
+    wake_.wait_for(lock, options_.poll, [this] { return stop_ || woken_; });
+    if (stop_) return;
+    woken_ = false;
   }
 }
 

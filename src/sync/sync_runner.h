@@ -4,7 +4,9 @@
 // conditional update so that one runner at a time syncs a connection
 // whatever the number of processes, renews it between pages, and runs the
 // engine — a full run for a requested backfill, a new connection, or when
-// the last full scan is older than `full_every`.
+// the last full scan is older than `full_every`; an incremental run when
+// the connection's next run time has passed; otherwise, when webhook hints
+// wait, a run of the hints alone.
 //
 // Start/Stop own one background thread; RunDue and RunOne may be called
 // from any one thread.
@@ -39,11 +41,15 @@ class SyncRunner {
   // failure is recorded on it (status, last error, backoff), not returned.
   Result<int> RunDue();
   // One connection now; kFailedPrecondition when another runner holds it.
+  // `full`: true forces a full run; false at least an incremental one (a
+  // full one when a backfill is due); unset lets the schedule decide.
   Result<RunOutcome> RunOne(const std::string& org_id, const std::string& connection_id,
                             std::optional<bool> full = std::nullopt);
 
   void Start();
   void Stop();
+  // Ends the background thread's wait now (a webhook hint arrived).
+  void Wake();
 
  private:
   void Loop();
@@ -55,6 +61,7 @@ class SyncRunner {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
+  bool woken_ = false;
 };
 
 }  // namespace relance::sync

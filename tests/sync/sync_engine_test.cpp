@@ -60,7 +60,7 @@ class SyncEngineTest : public ::testing::TestWithParam<std::string> {
     source_.Put("payments", FakePayment("P1", "C1", 4000, {{"I1", 4000}}));
   }
 
-  Result<RunOutcome> Run(std::optional<bool> full = std::nullopt) {
+  Result<RunOutcome> Run(std::optional<bool> full = false) {
     return runner_->RunOne(who_.org_id, connection_.meta.id, full);
   }
 
@@ -265,9 +265,11 @@ TEST_P(SyncEngineTest, WebhookHintsAreAppliedWithTheirReferencesFirst) {
   ASSERT_TRUE(n.ok()) << n.error().ToString();
   EXPECT_EQ(*n, 2);
   EXPECT_EQ(service_->Status(who_, connection_.meta.id)->backlog, 2);
-  auto r = Run(false);
+  source_.Put("customers", FakeCustomer("C2", "Beta renamed", 2));  // not notified
+  auto r = Run(std::nullopt);  // between scheduled runs: the hints alone
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->hints_applied, 2);
+  EXPECT_EQ(ByExternal<domain::Customer>("C2").name, "Beta");
   EXPECT_EQ(ByExternal<domain::Invoice>("I9").gross_amount, 700);
   EXPECT_EQ(ByExternal<domain::Customer>("C9").name, "Omega");
   EXPECT_EQ(service_->Status(who_, connection_.meta.id)->backlog, 0);
