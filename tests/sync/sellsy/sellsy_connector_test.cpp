@@ -285,6 +285,42 @@ TEST_F(SellsyConnectorTest, IndividualsAndContactsStreams) {
   EXPECT_EQ(contacts.records["contact:contact/5004"].version, indiv->version);
 }
 
+// Sellsy has no /contacts/{id}/individuals: a connector that has not read
+// the individuals still attaches their contacts.
+TEST_F(SellsyConnectorTest, ContactsOfIndividualsAreFoundWithoutTheIndividualsStream) {
+  ASSERT_EQ(emulator_->Post("/_control/links", {{"party", {{"type", "individual"}, {"id", 1501}}},
+                                                {"contact_id", 5003}}),
+            201);
+  Walk contacts = WalkStream("contacts");
+  const SourceRecord* main = Find(contacts.records, "contact:contact/5004");
+  ASSERT_NE(main, nullptr);
+  EXPECT_EQ(std::get<SourceContact>(main->data).customer_external_id, "individual/1501");
+  EXPECT_TRUE(std::get<SourceContact>(main->data).record.is_main);
+  const SourceRecord* other = Find(contacts.records, "contact:contact/5003");
+  ASSERT_NE(other, nullptr);
+  ASSERT_FALSE(other->deleted);
+  EXPECT_EQ(std::get<SourceContact>(other->data).customer_external_id, "individual/1501");
+  EXPECT_EQ(std::get<SourceContact>(other->data).record.position, "SALES");
+
+  SellsyConnector fresh(Options());
+  Result<std::vector<SourceRecord>> r = fresh.Refetch({"third_party_contact", "5003", "created"});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(std::get<SourceContact>((*r)[0].data).customer_external_id, "individual/1501");
+}
+
+TEST_F(SellsyConnectorTest, LongQuotaWaitsFailAtOnce) {
+  ASSERT_EQ(Control("PUT", "/_control/quotas",
+                    {{"second", nullptr}, {"minute", nullptr}, {"day", 1}, {"month", nullptr}}),
+            200);
+  ASSERT_TRUE(connector_->FetchOne(EntityKind::kInvoice, "invoice/3001").ok());
+  Result<std::vector<SourceRecord>> r = connector_->FetchOne(EntityKind::kInvoice, "invoice/3001");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message().find("retry after"), std::string::npos) << r.error().message();
+  EXPECT_TRUE(sleeps_.empty());  // no waiting for a day window
+}
+
 // R-SELLSY-2, -9: documents from 2018 only, drafts not imported, on receipt.
 TEST_F(SellsyConnectorTest, InvoicesStream) {
   ASSERT_EQ(Control("PATCH", "/_control/objects/invoices/3005", {{"status", "cancelled"}}), 200);

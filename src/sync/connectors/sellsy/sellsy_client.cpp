@@ -53,6 +53,9 @@ std::string ErrorText(const net::HttpResponse& r) {
 
 bool IsJsonContainer(const json& j) { return j.is_object() || j.is_array(); }
 
+// A 429 asking to wait longer than this fails the call at once.
+constexpr long kMaxRetryAfterSeconds = 60;
+
 }  // namespace
 
 std::string EncodeQuery(const Query& query) {
@@ -216,8 +219,13 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
     if (r.status == 404) return NotFound("Sellsy has no " + std::string(path) + ": " + ErrorText(r));
     if (r.status == 429) {
       std::optional<long> after = HeaderNumber(r, "retry-after");
-      options_.sleep(after ? std::chrono::milliseconds(std::min(*after, 120L) * 1000)
-                           : Backoff(attempt));
+      if (after && *after > kMaxRetryAfterSeconds) {
+        // A minute, day or month window: not worth blocking the runner.
+        return Unavailable("Sellsy " + method + " " + url +
+                           ": the request quota is exhausted (429), retry after " +
+                           std::to_string(*after) + " s");
+      }
+      options_.sleep(after ? std::chrono::milliseconds(*after * 1000) : Backoff(attempt));
       last = "the request quota is exhausted (429)";
       backoff = false;  // already waited
       continue;

@@ -43,10 +43,14 @@ std::string Later(const std::string& current, const std::optional<std::string>& 
   return FormatTimestamp(*t);
 }
 
+// max - the overlap, in whole seconds, as RFC 3339 with an offset
+// ("2026-12-02T00:09:56+00:00", the form Sellsy documents).
 std::string SinceAfter(const std::string& max) {
   Result<Timestamp> t = ParseTimestamp(max);
   if (!t.ok()) return "";
-  return FormatTimestamp(*t - kCursorOverlap);
+  std::string text = FormatTimestamp(
+      std::chrono::floor<std::chrono::seconds>(*t - kCursorOverlap));
+  return text.substr(0, 19) + "+00:00";
 }
 
 Result<int64_t> HintId(const ChangeHint& hint) {
@@ -379,7 +383,62 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
   return out;
 }
 
+Result<void> SellsyConnector::IndexIndividuals() {
+  constexpr auto kIndexTtl = std::chrono::minutes(10);
+  auto now = std::chrono::steady_clock::now();
+  if (indexed_at_ && now - *indexed_at_ < kIndexTtl) return Ok();
+  ASSIGN_OR_RETURN(std::vector<json> all,
+                   client_.All("/individuals/search",
+                               {{"order", "id"}, {"field[]", "id"}, {"field[]", "type"},
+                                {"field[]", "main_contact_id"}},
+                               json::object()));
+  individuals_.clear();
+  for (const json& item : all) {
+    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(item, PartyKind::kIndividual));
+    individuals_.push_back(p);
+    if (p.main_contact_id) individuals_of_contact_[*p.main_contact_id][p.id] = p;
+  }
+  indexed_at_ = now;
+  return Ok();
+}
+
+Result<bool> SellsyConnector::ContactLinkedToAny(int64_t contact_id,
+                                                 const std::vector<LinkedParty>& individuals) {
+  json ids = json::array();
+  for (const auto& p : individuals) ids.push_back(p.id);
+  ASSIGN_OR_RETURN(SellsyPage page,
+                   client_.Page("/contacts/search", {{"field[]", "id"}}, "",
+                                json{{"id", json::array({contact_id})}, {"individuals", ids}}));
+  return !page.data.empty();
+}
+
+Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsOf(int64_t contact_id) {
+  RETURN_IF_ERROR(IndexIndividuals());
+  std::vector<LinkedParty> found;
+  for (size_t start = 0; start < individuals_.size(); start += SellsyClient::kPageLimit) {
+    size_t end = std::min(individuals_.size(), start + SellsyClient::kPageLimit);
+    std::vector<std::vector<LinkedParty>> todo = {
+        std::vector<LinkedParty>(individuals_.begin() + start, individuals_.begin() + end)};
+    while (!todo.empty()) {
+      std::vector<LinkedParty> batch = std::move(todo.back());
+      todo.pop_back();
+      ASSIGN_OR_RETURN(bool linked, ContactLinkedToAny(contact_id, batch));
+      if (!linked) continue;
+      if (batch.size() == 1) {
+        found.push_back(batch[0]);
+        continue;
+      }
+      size_t half = batch.size() / 2;
+      todo.emplace_back(batch.begin(), batch.begin() + half);
+      todo.emplace_back(batch.begin() + half, batch.end());
+    }
+  }
+  for (const auto& p : found) individuals_of_contact_[contact_id][p.id] = p;
+  return found;
+}
+
 Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t contact_id) {
+  RETURN_IF_ERROR(IndexIndividuals());
   ASSIGN_OR_RETURN(std::vector<json> companies,
                    client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
                                {{"field[]", "id"}, {"field[]", "type"},
@@ -405,11 +464,16 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const j
   ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(id));
   if (parties.empty()) {
     // No company: linked to individuals only, or to nothing. Sellsy has no
-    // /contacts/{id}/individuals; the individuals stream yields those.
+    // /contacts/{id}/individuals: search for them.
     ASSIGN_OR_RETURN(std::vector<json> linked,
                      client_.All("/contacts/search", {{"field[]", "id"}},
                                  json{{"id", json::array({id})}, {"is_linked", true}}));
-    if (!linked.empty()) return std::optional<SourceRecord>();
+    if (!linked.empty()) {
+      ASSIGN_OR_RETURN(parties, FindIndividualsOf(id));
+      // Linked to something we cannot find (yet): say nothing rather than
+      // report it deleted.
+      if (parties.empty()) return std::optional<SourceRecord>();
+    }
   }
   ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, parties));
   return std::optional<SourceRecord>(std::move(r));

@@ -21,7 +21,9 @@
 // the last page of a walk that started from "".
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,18 +75,31 @@ class SellsyConnector : public Connector {
   // The contacts of one party (GET /{companies|individuals}/{id}/contacts),
   // each attached per R-SELLSY-3.
   Result<std::vector<SourceRecord>> ContactsOf(const LinkedParty& party);
-  // Every customer party a contact is linked to: its companies from
-  // GET /contacts/{id}/companies, and the individuals seen so far.
+  // Every party a contact is linked to: its companies from
+  // GET /contacts/{id}/companies, and the individuals known to link it
+  // (main_contact_id of every individual, GET /individuals/{id}/contacts).
   Result<std::vector<LinkedParty>> PartiesOfContact(int64_t contact_id);
-  // One contact mapped; nullopt when it is linked only to individuals this
-  // connector has not seen yet (the individuals stream yields it).
+  // One contact mapped; with no company, its individuals are searched
+  // (FindIndividualsOf). nullopt when it is linked to a party that cannot
+  // be found: nothing is said rather than a false deletion.
   Result<std::optional<SourceRecord>> MapContactWithLinks(const nlohmann::json& contact);
   Result<std::vector<SourceRecord>> RefetchContact(int64_t id);
   Result<std::vector<SourceRecord>> RefetchDocument(bool credit_note, int64_t id);
   Result<std::vector<SourceRecord>> RefetchPayment(int64_t id);
   Result<std::optional<SourceRecord>> MapCreditNoteWithLinks(const nlohmann::json& credit_note);
 
+  // Fills individuals_of_contact_ from every individual's main_contact_id
+  // (one search walk, 100 a page), at most once per kIndexTtl.
+  Result<void> IndexIndividuals();
+  // The individuals a contact is linked to without being their main
+  // contact (rare): contacts searched by batches of individual ids, then
+  // halved down to the individual.
+  Result<std::vector<LinkedParty>> FindIndividualsOf(int64_t contact_id);
+  Result<bool> ContactLinkedToAny(int64_t contact_id, const std::vector<LinkedParty>& individuals);
+
   SellsyClient client_;
+  std::vector<LinkedParty> individuals_;  // as of the last index
+  std::optional<std::chrono::steady_clock::time_point> indexed_at_;
   // Contact id -> the individuals it is linked to (Sellsy has no
   // /contacts/{id}/individuals), filled while reading individuals.
   std::map<int64_t, std::map<int64_t, LinkedParty>> individuals_of_contact_;
