@@ -508,6 +508,15 @@ TEST_F(SellsyConnectorTest, TokenExpiryMidWalkFetchesANewToken) {
   EXPECT_EQ(connector_->client().tokens_fetched(), 3);
 }
 
+TEST_F(SellsyConnectorTest, TokenRefusedAfterRefreshIsUnauthenticated) {
+  Fault({{"path", "/v2/invoices"}, {"mode", "expire_token"}, {"count", 5}});
+  Result<FetchPage> r = connector_->Fetch("invoices", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(r.error().message().find("freshly issued"), std::string::npos) << r.error().message();
+  EXPECT_EQ(connector_->client().tokens_fetched(), 2);
+}
+
 TEST_F(SellsyConnectorTest, RateLimitedRequestsWaitAndRetry) {
   Fault({{"path", "/v2/invoices"}, {"mode", "rate_limit"}, {"count", 2}});
   Walk w = WalkStream("invoices");

@@ -104,7 +104,6 @@ ConnectorPolicy BuildPolicy() {
                               if (auto* i = std::get_if<SourceInvoice>(&r.data)) {
                                 if (i->record.payable_on_receipt) {
                                   i->record.due_date = i->record.issue_date;
-                                  i->record.printed_due_date = i->record.issue_date;
                                 }
                               }
                             }};
@@ -241,28 +240,24 @@ Result<FetchPage> SellsyConnector::Fetch(std::string_view stream, const std::str
   return InvalidArgument("Sellsy has no stream \"" + std::string(stream) + "\"");
 }
 
-namespace {
-// The page's end: the next cursor and the flags.
-void EndPage(FetchPage& out, bool last, bool updated_at_stream, const std::string& since,
-             const std::string& offset, const std::string& max, bool full,
-             std::string (*text)(const std::string&, const std::string&, const std::string&,
-                                 bool)) {
-  if (!last) {
+// The page's end: the next cursor and the flags (see the header).
+void SellsyConnector::EndPage(FetchPage& out, const SellsyPage& page, const Cursor& cursor,
+                              bool updated_at_stream, const std::string& max) {
+  if (!page.last) {
     out.more = true;
-    out.next_cursor = text(since, offset, max, full);
+    out.next_cursor = CursorText(Cursor{cursor.since, page.next_offset, max, cursor.full});
     return;
   }
   out.more = false;
-  SetScanComplete(out, full);
+  SetScanComplete(out, cursor.full);
   if (!updated_at_stream) {
-    out.next_cursor = "";
+    out.next_cursor = "";  // a snapshot stream walks everything again
   } else if (!max.empty()) {
-    out.next_cursor = text(SinceAfter(max), "", "", false);
+    out.next_cursor = CursorText(Cursor{SinceAfter(max), "", "", false});
   } else {
-    out.next_cursor = since.empty() ? "" : text(since, "", "", false);
+    out.next_cursor = cursor.since.empty() ? "" : CursorText(Cursor{cursor.since, "", "", false});
   }
 }
-}  // namespace
 
 Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cursor) {
   json filters = json::object();
@@ -283,10 +278,7 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
     ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOf(party));
     for (auto& contact : contacts) out.records.push_back(std::move(contact));
   }
-  EndPage(out, page.last, true, cursor.since, page.next_offset, max, cursor.full,
-          [](const std::string& s, const std::string& o, const std::string& m, bool f) {
-            return CursorText(Cursor{s, o, m, f});
-          });
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
   return out;
 }
 
@@ -305,10 +297,7 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
                          : std::nullopt);
     if (r) out.records.push_back(std::move(*r));
   }
-  EndPage(out, page.last, true, cursor.since, page.next_offset, max, cursor.full,
-          [](const std::string& s, const std::string& o, const std::string& m, bool f) {
-            return CursorText(Cursor{s, o, m, f});
-          });
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
   return out;
 }
 
@@ -329,10 +318,7 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
     }
     if (r) out.records.push_back(std::move(*r));
   }
-  EndPage(out, page.last, false, "", page.next_offset, "", cursor.full,
-          [](const std::string& s, const std::string& o, const std::string& m, bool f) {
-            return CursorText(Cursor{s, o, m, f});
-          });
+  EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
 }
 
@@ -344,10 +330,7 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
     ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(item));
     if (r) out.records.push_back(std::move(*r));
   }
-  EndPage(out, page.last, false, "", page.next_offset, "", cursor.full,
-          [](const std::string& s, const std::string& o, const std::string& m, bool f) {
-            return CursorText(Cursor{s, o, m, f});
-          });
+  EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
 }
 
@@ -393,6 +376,7 @@ Result<void> SellsyConnector::IndexIndividuals() {
                                 {"field[]", "main_contact_id"}},
                                json::object()));
   individuals_.clear();
+  individuals_of_contact_.clear();  // links found later are searched again on demand
   for (const json& item : all) {
     ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(item, PartyKind::kIndividual));
     individuals_.push_back(p);

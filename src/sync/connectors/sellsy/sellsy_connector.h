@@ -63,6 +63,8 @@ class SellsyConnector : public Connector {
   };
   static Result<Cursor> ParseCursor(std::string_view stream, const std::string& text);
   static std::string CursorText(const Cursor& c);
+  static void EndPage(FetchPage& out, const SellsyPage& page, const Cursor& cursor,
+                      bool updated_at_stream, const std::string& max);
 
   Result<FetchPage> FetchParties(PartyKind kind, const Cursor& cursor);
   Result<FetchPage> FetchContacts(const Cursor& cursor);
