@@ -7,7 +7,7 @@ TEST_BUILD_DIR ?= build-test
 PORT ?= 8080
 DB ?= var/relance.db
 
-.PHONY: run test deps web-deps build build-test bench bench-import bench-plan clean
+.PHONY: run test deps web-deps build build-test bench bench-import bench-plan bench-sync clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -52,6 +52,12 @@ bench-plan: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
 	bash bench/plan.sh build-bench
+
+# The sync benchmark (a Sellsy backfill from the emulator, webhook latency).
+bench-sync: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRELANCE_TESTS=OFF
+	cmake --build build-bench -j $(JOBS)
+	bash bench/sync.sh build-bench
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) build-bench

@@ -118,6 +118,9 @@ struct Invoice {
   bool disputed = false;
   bool on_hold = false;
   std::optional<Date> promise_to_pay_until;  // a promise to pay, pending up to this day
+  // The stored copy of a remote pdf_url (a local path), fetched by the
+  // connection that brought the invoice; attached to e-mails and letters.
+  std::optional<std::string> pdf_file;
 };
 
 // R-CORE-6

@@ -131,6 +131,8 @@ const EntitySpec<Invoice>& InvoiceSpec() {
           {"on_hold", FieldType::kBool, kFil, &I::on_hold, {}, {}, "Dunning on hold (R-DUN-5)"},
           {"promise_to_pay_until", FieldType::kDate, 0, &I::promise_to_pay_until, {}, {},
            "A promise to pay, pending up to this day: dunning stops (R-DUN-5)"},
+          {"pdf_file", FieldType::kText, kOut, &I::pdf_file, {}, {},
+           "Set when a stored copy of the remote pdf_url exists (fetched by the connection)"},
       }};
   return spec;
 }

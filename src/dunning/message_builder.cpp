@@ -219,8 +219,9 @@ Result<BuiltMessage> BuildMessage(store::Connection& c, const domain::Organizati
       m.cannot_send = "the organization has no sender e-mail address (settings: email)";
     }
     for (const auto& inv : covered) {
-      if (!inv.pdf_url) continue;
-      if (auto pdf = ReadPdf(*inv.pdf_url)) {
+      const auto& document = inv.pdf_file ? inv.pdf_file : inv.pdf_url;
+      if (!document) continue;
+      if (auto pdf = ReadPdf(*document)) {
         m.attachments.push_back({inv.number + ".pdf", "application/pdf", std::move(*pdf)});
       }
     }

@@ -282,3 +282,19 @@ Result<int64_t> SumAllocations(Connection& c, const std::string& org_id, std::st
 }
 
 }  // namespace relance::store
+
+namespace relance::store {
+
+Result<std::vector<std::pair<std::string, std::string>>> InvoicesMissingDocument(
+    Connection& c, const std::string& org_id, const std::string& origin, int limit) {
+  SqlValue params[] = {org_id, origin, int64_t{limit}};
+  ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, pdf_url FROM invoices WHERE org_id = ? AND "
+                                      "origin = ? AND pdf_file IS NULL AND pdf_url IS NOT NULL "
+                                      "ORDER BY id LIMIT ?",
+                                      params));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : rows) out.emplace_back(row.Text(0), row.Text(1));
+  return out;
+}
+
+}  // namespace relance::store

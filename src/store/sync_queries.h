@@ -112,3 +112,12 @@ Result<int64_t> SumAllocations(Connection& c, const std::string& org_id, std::st
                                const std::string& id);
 
 }  // namespace relance::store
+
+namespace relance::store {
+
+// Invoices and credit notes of `origin` (a connector) with a remote
+// pdf_url and no stored copy yet: (id, pdf_url), at most `limit`.
+Result<std::vector<std::pair<std::string, std::string>>> InvoicesMissingDocument(
+    Connection& c, const std::string& org_id, const std::string& origin, int limit);
+
+}  // namespace relance::store

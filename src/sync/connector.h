@@ -71,6 +71,13 @@ class Connector {
   // the registration, for UnregisterWebhook.
   virtual Result<std::string> RegisterWebhook(const std::string& url) = 0;
   virtual Result<void> UnregisterWebhook(const std::string& webhook_id) = 0;
+
+  // The bytes of a document the source links to (an invoice's PDF), with
+  // whatever authentication the source needs.
+  virtual Result<std::string> FetchDocument(const std::string& url) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "this connector cannot fetch documents (" + url + ")");
+  }
 };
 
 // Non-secret settings (URLs, options) and secrets (client secret, tokens)

@@ -337,6 +337,10 @@ class PageWriter {
     };
     for (const auto& name : pol.owned_fields) RETURN_IF_ERROR(copy(name));
     for (const auto& name : LinkFields<T>()) RETURN_IF_ERROR(copy(name));
+    if constexpr (std::is_same_v<T, Invoice>) {
+      // Another document: the stored copy is stale (fetched again, sync_engine.h).
+      if (updated.pdf_url != existing.pdf_url) updated.pdf_file.reset();
+    }
     if (domain::SameFieldValues(updated, existing)) return false;
     updated.meta.version = existing.meta.version + 1;
     updated.meta.updated_at = now_;

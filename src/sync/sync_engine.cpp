@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -266,10 +268,59 @@ class RunState {
   std::set<std::string> unresolvable_;
 };
 
+
+// Fetches the remote PDFs that have no stored copy. A document the source
+// refuses (gone, not a PDF) is marked with an empty path and not asked for
+// again; an unreachable source stops the phase until the next run.
+Result<int64_t> StoreDocuments(const services::Context& ctx, const SyncConnection& conn,
+                               Connector& connector, const EngineOptions& options) {
+  std::vector<std::pair<std::string, std::string>> missing;
+  {
+    ASSIGN_OR_RETURN(auto pooled, ctx.db.Acquire());
+    ASSIGN_OR_RETURN(missing, store::InvoicesMissingDocument(*pooled, conn.meta.org_id,
+                                                             conn.connector,
+                                                             options.documents_per_run));
+  }
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(options.documents_dir) / conn.meta.org_id;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("cannot create the documents folder " + dir.string() + ": " + ec.message());
+  store::RecordRepository<domain::Invoice> invoices(domain::InvoiceSpec());
+  int64_t stored = 0;
+  for (const auto& [invoice_id, url] : missing) {
+    auto bytes = connector.FetchDocument(url);
+    if (!bytes.ok() && bytes.error().code() == ErrorCode::kUnavailable) return bytes.error();
+    std::string path;
+    if (bytes.ok() && bytes->rfind("%PDF-", 0) == 0) {
+      path = (dir / (invoice_id + ".pdf")).string();
+      std::string tmp = path + ".tmp";
+      {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+        if (!out) return Internal("cannot write " + tmp);
+      }
+      fs::rename(tmp, path, ec);
+      if (ec) return Internal("cannot store " + path + ": " + ec.message());
+    }
+    RETURN_IF_ERROR(store::InTransaction(ctx.db, [&](store::Connection& c) -> Result<void> {
+      ASSIGN_OR_RETURN(auto inv, invoices.Find(c, conn.meta.org_id, invoice_id));
+      if (!inv || inv->pdf_url != url) return Ok();  // changed meanwhile: next run
+      inv->pdf_file = path;
+      inv->meta.version += 1;
+      inv->meta.updated_at = Now(ctx);
+      return invoices.Update(c, *inv);
+    }));
+    if (!path.empty()) ++stored;
+  }
+  return stored;
+}
+
 }  // namespace
 
-SyncEngine::SyncEngine(services::Context ctx, std::function<Result<void>()> heartbeat)
-    : ctx_(ctx), heartbeat_(std::move(heartbeat)) {}
+SyncEngine::SyncEngine(services::Context ctx, std::function<Result<void>()> heartbeat,
+                       EngineOptions options)
+    : ctx_(ctx), heartbeat_(std::move(heartbeat)), options_(std::move(options)) {}
 
 Result<RunOutcome> SyncEngine::Run(const SyncConnection& connection, Connector& connector,
                                    RunMode mode) {
@@ -287,6 +338,12 @@ Result<RunOutcome> SyncEngine::Run(const SyncConnection& connection, Connector& 
   if (outcome.ok()) outcome = state.DrainInbox();
   if (outcome.ok() && walk) outcome = state.WalkStreams();
   if (outcome.ok() && walk) outcome = state.ApplySnapshotDiff();
+  int64_t documents = 0;
+  if (outcome.ok() && walk && !options_.documents_dir.empty()) {
+    auto stored = StoreDocuments(ctx_, connection, connector, options_);
+    if (stored.ok()) documents = *stored;
+    else outcome = stored.error();
+  }
 
   run.status = outcome.ok() ? "SUCCEEDED" : "FAILED";
   run.finished_at = Now(ctx_);
@@ -304,7 +361,7 @@ Result<RunOutcome> SyncEngine::Run(const SyncConnection& connection, Connector& 
   RETURN_IF_ERROR(RecordRunOutcome(ctx_, connection, &run, error, &connector.policy()));
   if (error) return *error;
   return RunOutcome{run.meta.id, state.full(), state.stats(), state.scan_completed(),
-                    state.hints()};
+                    state.hints(), documents};
 }
 
 // Writes the run's outcome on the connection: status, last success or

@@ -10,6 +10,10 @@
 // (ChangeDetection::kSnapshotDiff). A full run cut short resumes where it
 // stopped on the next run, under the same scan id.
 //
+// After the streams, invoices whose remote PDF has no stored copy get one
+// (a bounded number per run; the rest on the next runs): the dunning
+// e-mails attach the stored copy.
+//
 // References the engine does not know yet (an invoice delivered by webhook
 // before its customer) are fetched from the connector first.
 //
@@ -27,12 +31,20 @@
 
 namespace relance::sync {
 
+struct EngineOptions {
+  // Where the PDFs the source links to are stored (<dir>/<org>/<invoice>.pdf);
+  // empty: documents are not fetched.
+  std::string documents_dir;
+  int documents_per_run = 200;
+};
+
 struct RunOutcome {
   std::string run_id;
   bool full = false;
   WriteStats stats;
   bool scan_completed = false;  // a full walk ended and deletions were applied
   int64_t hints_applied = 0;
+  int64_t documents_stored = 0;
 };
 
 enum class RunMode {
@@ -45,7 +57,8 @@ class SyncEngine {
  public:
   // `heartbeat` is called between pages (the scheduler renews its lease
   // there); an error from it stops the run.
-  SyncEngine(services::Context ctx, std::function<Result<void>()> heartbeat = {});
+  SyncEngine(services::Context ctx, std::function<Result<void>()> heartbeat = {},
+             EngineOptions options = {});
 
   // Runs `connection` with `connector`. The run and the connection's status
   // (last success / error, counters, next run) are recorded whatever the
@@ -58,6 +71,7 @@ class SyncEngine {
  private:
   services::Context ctx_;
   std::function<Result<void>()> heartbeat_;
+  EngineOptions options_;
 };
 
 // Writes a run's outcome on the connection: status (OK, ERROR, AUTH_ERROR

@@ -85,7 +85,7 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
       }));
       if (!still) return Unavailable("the lease on connection " + id + " was lost");
       return Ok();
-    });
+    }, EngineOptions{options_.documents_dir});
     return engine.Run(conn, **connector, mode);
   }();
   release();

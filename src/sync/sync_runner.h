@@ -30,6 +30,7 @@ struct RunnerOptions {
   std::chrono::seconds lease{120};
   std::chrono::hours full_every{24};
   std::string owner;  // empty: host and process id
+  std::string documents_dir;  // EngineOptions::documents_dir
 };
 
 class SyncRunner {

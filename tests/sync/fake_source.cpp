@@ -52,6 +52,14 @@ class FakeConnector : public sync::Connector {
   Result<std::string> RegisterWebhook(const std::string& url) override { return "wh-" + url; }
   Result<void> UnregisterWebhook(const std::string&) override { return Ok(); }
 
+  Result<std::string> FetchDocument(const std::string& url) override {
+    RETURN_IF_ERROR(Tick());
+    ++s_.document_calls;
+    auto it = s_.documents.find(url);
+    if (it == s_.documents.end()) return NotFound("no document at " + url);
+    return it->second;
+  }
+
  private:
   Result<void> Tick() {
     if (++s_.calls == s_.fail_at_call) return Unavailable("the fake source is down (injected)");
@@ -155,7 +163,8 @@ const sync::ConnectorPolicy& FakePolicy() {
         {EntityKind::kContact, sync::Direction::kPull, {"email", "first_name", "last_name"},
          {"position", "is_main"}, DeletionPolicy::kPropagate, std::nullopt, d, {}},
         {EntityKind::kInvoice, sync::Direction::kPull,
-         {"number", "issue_date", "printed_due_date", "gross_amount", "net_amount", "is_void"}, {},
+         {"number", "issue_date", "printed_due_date", "gross_amount", "net_amount", "is_void", "pdf_url"},
+         {},
          DeletionPolicy::kMarkDeleted, *Date::Parse("2018-01-01"), d, {}},
         {EntityKind::kPayment, sync::Direction::kPull, {"amount", "date"}, {},
          DeletionPolicy::kPropagate, *Date::Parse("2018-01-01"), d, {}},

@@ -22,6 +22,9 @@ struct FakeSource {
   int calls = 0;
   int fail_at_call = -1;  // the call number (from 1) that fails with kUnavailable
   int fetch_one_calls = 0;
+  // url -> bytes of the documents the source serves; others are 404.
+  std::map<std::string, std::string> documents;
+  int document_calls = 0;
 
   void Put(const std::string& stream, sync::SourceRecord r);
   void Remove(const std::string& stream, const std::string& external_id);

@@ -6,6 +6,9 @@
 // sealed secrets and one runner per connection.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "core/clock.h"
 #include "domain/entity_spec.h"
 #include "services/auth_service.h"
@@ -309,7 +312,9 @@ TEST_P(SyncEngineTest, SecretsAreSealedAndBadCredentialsSayWhatToFix) {
 
 TEST_P(SyncEngineTest, OneRunnerAtATimePerConnection) {
   if (!db_) return;
-  SyncRunner other(*ctx_, *service_, RunnerOptions{.owner = "other-runner"});
+  RunnerOptions other_options;
+  other_options.owner = "other-runner";
+  SyncRunner other(*ctx_, *service_, other_options);
   {
     auto c = db_->db().Acquire();
     ASSERT_TRUE(store::ClaimConnection(**c, who_.org_id, connection_.meta.id, "other-runner",
@@ -322,6 +327,42 @@ TEST_P(SyncEngineTest, OneRunnerAtATimePerConnection) {
   EXPECT_TRUE(All<domain::Customer>().empty());
   ASSERT_TRUE(other.RunOne(who_.org_id, connection_.meta.id).ok());
   EXPECT_EQ(All<domain::Customer>().size(), 3u);
+}
+
+TEST_P(SyncEngineTest, RemotePdfsAreFetchedAndStoredOnce) {
+  if (!db_) return;
+  std::string dir = ::testing::TempDir() + "relance-docs-" + GetParam();
+  std::filesystem::remove_all(dir);
+  RunnerOptions options;
+  options.documents_dir = dir;
+  SyncRunner runner(*ctx_, *service_, options);
+  auto with_pdf = [](sync::SourceRecord r, const std::string& url) {
+    std::get<SourceInvoice>(r.data).record.pdf_url = url;
+    return r;
+  };
+  source_.Put("invoices", with_pdf(FakeInvoice("I1", "C1", "F-1", 10000), "https://fake/I1.pdf"));
+  source_.Put("invoices", with_pdf(FakeInvoice("I2", "C2", "F-2", 5000), "https://fake/gone.pdf"));
+  source_.documents["https://fake/I1.pdf"] = "%PDF-1.4 invoice F-1";
+  auto r = runner.RunOne(who_.org_id, connection_.meta.id, false);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->documents_stored, 1);
+  auto i1 = ByExternal<domain::Invoice>("I1");
+  ASSERT_TRUE(i1.pdf_file.has_value());
+  std::ifstream in(*i1.pdf_file, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, "%PDF-1.4 invoice F-1");
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").pdf_file, "");  // refused: not asked again
+  int calls = source_.document_calls;
+  ASSERT_TRUE(runner.RunOne(who_.org_id, connection_.meta.id, false).ok());
+  EXPECT_EQ(source_.document_calls, calls);
+  // A new document in the source: the stored copy is replaced.
+  source_.Put("invoices", with_pdf(FakeInvoice("I1", "C1", "F-1", 10000, 2), "https://fake/I1-v2.pdf"));
+  source_.documents["https://fake/I1-v2.pdf"] = "%PDF-1.4 invoice F-1 corrected";
+  ASSERT_TRUE(runner.RunOne(who_.org_id, connection_.meta.id, false).ok());
+  std::ifstream again(*ByExternal<domain::Invoice>("I1").pdf_file, std::ios::binary);
+  std::string corrected((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(corrected, "%PDF-1.4 invoice F-1 corrected");
+  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncEngineTest, ::testing::Values("sqlite", "postgres"),

@@ -252,6 +252,7 @@ CREATE TABLE sync_changes (
 );
 CREATE INDEX sync_changes_record ON sync_changes (org_id, entity, record_id);
 CREATE INDEX sync_changes_connection ON sync_changes (org_id, connection_id, id);
+ALTER TABLE invoices ADD COLUMN pdf_file TEXT;
 ALTER TABLE external_refs ADD COLUMN kind TEXT;
 ALTER TABLE external_refs ADD COLUMN last_seen_scan TEXT;
 CREATE INDEX external_refs_scan ON external_refs (org_id, connector, kind, last_seen_scan)
