@@ -133,6 +133,14 @@ class PageWriter {
     if (pol == nullptr) return Ok();  // the connector does not sync this kind
     for (const auto& t : pol->transforms) t.apply(rec);
     if (!rec.deleted && OutOfScope(rec, *pol)) return Ok();
+    if (auto* pay = std::get_if<SourcePayment>(&rec.data); pay && !rec.deleted) {
+      // R-SELLSY-6: a payment counts only through its allocations to
+      // invoices this connection has (the others are outside its filters).
+      std::erase_if(pay->allocations, [&](const SourceAllocation& a) {
+        return !FindRef("invoice", a.invoice_external_id);
+      });
+      if (pay->allocations.empty()) rec.deleted = true;
+    }
     auto ref = FindRef(RefEntity(rec.kind), rec.external_id);
     if (!rec.deleted && ref && ref->external_version == rec.version) {
       ++stats.unchanged;

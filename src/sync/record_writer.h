@@ -16,7 +16,8 @@
 //
 // References to records not written yet must have been resolved by the
 // caller (sync_engine.cpp fetches them first); an allocation to an invoice
-// the engine does not know (out of the policy's date filter) is dropped.
+// the engine does not know (out of the policy's date filter) is dropped,
+// and a payment left with none is not kept (R-SELLSY-6).
 //
 // Not thread-safe: one writer per runner.
 #pragma once
