@@ -10,8 +10,10 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <iostream>
 #include <set>
 
+#include "core/money.h"
 #include "delivery/emulator.h"
 
 namespace relance::sync::sellsy {
@@ -23,16 +25,6 @@ using test::StartEmulator;
 
 constexpr char kClientId[] = "relance-test-client";
 constexpr char kClientSecret[] = "relance-test-secret";
-
-template <typename Page>
-std::optional<bool> ScanCompleteOf(const Page& page) {
-  if constexpr (requires { page.scan_complete; }) {
-    return page.scan_complete;
-  } else {
-    (void)page;
-    return std::nullopt;
-  }
-}
 
 const char* kSeed = R"({
  "companies": [
@@ -131,7 +123,7 @@ class SellsyConnectorTest : public ::testing::Test {
     std::map<std::string, SourceRecord> records;  // by kind name + external id
     int pages = 0;
     std::string last_cursor;
-    std::optional<bool> scan_complete;
+    bool scan_complete = false;
     std::vector<bool> complete_flags;
   };
   Walk WalkStream(const std::string& stream, std::string cursor = "") {
@@ -144,10 +136,10 @@ class SellsyConnectorTest : public ::testing::Test {
       for (auto& r : page->records) {
         w.records[std::string(EntityName(r.kind)) + ":" + r.external_id] = r;
       }
-      w.complete_flags.push_back(ScanCompleteOf(*page).value_or(false));
+      w.complete_flags.push_back(page->scan_complete);
       cursor = page->next_cursor;
       if (!page->more) {
-        w.scan_complete = ScanCompleteOf(*page);
+        w.scan_complete = page->scan_complete;
         break;
       }
     }
@@ -189,7 +181,7 @@ TEST_F(SellsyConnectorTest, BadCredentialsAreUnauthenticated) {
 TEST_F(SellsyConnectorTest, CompaniesStreamYieldsCustomersAndTheirContacts) {
   Walk w = WalkStream("companies");
   ASSERT_EQ(w.pages, 1);
-  EXPECT_EQ(w.scan_complete.value_or(true), true);
+  EXPECT_TRUE(w.scan_complete);
   const SourceRecord* acme = Find(w.records, "customer:company/1001");
   ASSERT_NE(acme, nullptr);
   const domain::Customer& c = std::get<SourceCustomer>(acme->data).record;
@@ -246,7 +238,7 @@ TEST_F(SellsyConnectorTest, CompaniesCursorFetchesOnlyChanges) {
   ASSERT_EQ(Control("PUT", "/_control/clock", {{"offset_seconds", 0}}), 200);
   ASSERT_EQ(Control("PATCH", "/_control/objects/companies/1002", {{"name", "Beta SAS"}}), 200);
   Walk second = WalkStream("companies", first.last_cursor);
-  EXPECT_EQ(second.scan_complete.value_or(false), false);  // not a full walk
+  EXPECT_FALSE(second.scan_complete);  // not a full walk
   std::set<std::string> customers;
   for (const auto& [key, r] : second.records) {
     if (r.kind == EntityKind::kCustomer) customers.insert(r.external_id);
@@ -273,7 +265,7 @@ TEST_F(SellsyConnectorTest, IndividualsAndContactsStreams) {
   EXPECT_TRUE(std::get<SourceContact>(indiv->data).record.is_main);  // its first contact
 
   Walk contacts = WalkStream("contacts");
-  EXPECT_EQ(contacts.scan_complete.value_or(true), true);
+  EXPECT_TRUE(contacts.scan_complete);
   ASSERT_NE(Find(contacts.records, "contact:contact/5001"), nullptr);
   EXPECT_EQ(std::get<SourceContact>(contacts.records["contact:contact/5001"].data).customer_external_id,
             "company/1001");
@@ -302,6 +294,13 @@ TEST_F(SellsyConnectorTest, ContactsOfIndividualsAreFoundWithoutTheIndividualsSt
   EXPECT_EQ(std::get<SourceContact>(other->data).customer_external_id, "individual/1501");
   EXPECT_EQ(std::get<SourceContact>(other->data).record.position, "SALES");
 
+  connector_ = std::make_unique<SellsyConnector>(Options());  // nothing cached
+  Walk individuals = WalkStream("individuals");
+  const SourceRecord* via_page = Find(individuals.records, "contact:contact/5003");
+  ASSERT_NE(via_page, nullptr);
+  EXPECT_EQ(std::get<SourceContact>(via_page->data).customer_external_id, "individual/1501");
+  EXPECT_EQ(via_page->version, other->version);
+
   SellsyConnector fresh(Options());
   Result<std::vector<SourceRecord>> r = fresh.Refetch({"third_party_contact", "5003", "created"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -325,7 +324,7 @@ TEST_F(SellsyConnectorTest, LongQuotaWaitsFailAtOnce) {
 TEST_F(SellsyConnectorTest, InvoicesStream) {
   ASSERT_EQ(Control("PATCH", "/_control/objects/invoices/3005", {{"status", "cancelled"}}), 200);
   Walk w = WalkStream("invoices");
-  EXPECT_EQ(w.scan_complete.value_or(true), true);
+  EXPECT_TRUE(w.scan_complete);
   EXPECT_EQ(w.last_cursor, "");
   EXPECT_EQ(Find(w.records, "invoice:invoice/3003"), nullptr);  // 2017
   const SourceRecord* draft = Find(w.records, "invoice:invoice/3004");
@@ -365,7 +364,7 @@ TEST_F(SellsyConnectorTest, CreditNotesAndPaymentsStreams) {
   EXPECT_EQ(n.allocations[0].amount, 1200);
 
   Walk pay = WalkStream("payments");
-  EXPECT_EQ(pay.scan_complete.value_or(true), true);
+  EXPECT_TRUE(pay.scan_complete);
   const SourceRecord* p = Find(pay.records, "payment:payment/8001");
   ASSERT_NE(p, nullptr);
   const SourcePayment& sp = std::get<SourcePayment>(p->data);
@@ -384,6 +383,34 @@ TEST_F(SellsyConnectorTest, CreditNotesAndPaymentsStreams) {
   EXPECT_EQ(Find(pay.records, "payment:payment/8003"), nullptr);  // 2017
 }
 
+// The gap of the README: a credit note on several invoices is split from
+// each invoice's totals and payments.
+TEST_F(SellsyConnectorTest, CreditNoteOnSeveralInvoicesIsInferred) {
+  httplib::Client c("127.0.0.1", emulator_->port);
+  auto created = c.Post("/_control/objects/credit-notes",
+                        R"({"id": 4002, "related": [{"type": "company", "id": 1001}],
+                            "date": "2024-05-01", "status": "stored",
+                            "rows": [{"type": "single", "unit_amount": "20.00", "quantity": "1",
+                                      "tax_id": 1}]})",
+                        "application/json");
+  ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
+  ASSERT_EQ(emulator_->Post("/_control/allocations",
+                            {{"invoice_id", 3002}, {"credit_note_id", 4002}, {"amount", "5.00"}}),
+            201);
+  ASSERT_EQ(emulator_->Post("/_control/allocations",
+                            {{"invoice_id", 3005}, {"credit_note_id", 4002}, {"amount", "4.00"}}),
+            201);
+  Result<std::vector<SourceRecord>> r = connector_->Refetch({"creditnote", "4002", "updated"});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  const auto& allocations = std::get<SourceInvoice>((*r)[0].data).allocations;
+  ASSERT_EQ(allocations.size(), 2u);
+  EXPECT_EQ(allocations[0].invoice_external_id, "invoice/3002");
+  EXPECT_EQ(allocations[0].amount, 500);
+  EXPECT_EQ(allocations[1].invoice_external_id, "invoice/3005");
+  EXPECT_EQ(allocations[1].amount, 400);
+}
+
 // Several pages: seek offsets passed back, one walk, every id once.
 TEST_F(SellsyConnectorTest, InvoicesWalkSeveralPages) {
   ASSERT_EQ(emulator_->Post("/_control/generate",
@@ -394,7 +421,7 @@ TEST_F(SellsyConnectorTest, InvoicesWalkSeveralPages) {
             200);
   Walk w = WalkStream("invoices");
   EXPECT_GE(w.pages, 3);
-  EXPECT_EQ(w.scan_complete.value_or(true), true);
+  EXPECT_TRUE(w.scan_complete);
   for (size_t i = 0; i + 1 < w.complete_flags.size(); ++i) EXPECT_FALSE(w.complete_flags[i]);
   json data = emulator_->Get("/_control/data?only=invoices");
   size_t expected = 0;
@@ -402,6 +429,146 @@ TEST_F(SellsyConnectorTest, InvoicesWalkSeveralPages) {
     if (inv["date"].get<std::string>() >= "2018-01-01") ++expected;
   }
   EXPECT_EQ(w.records.size(), expected);
+}
+
+int64_t Cents(const json& text) {
+  Result<int64_t> v = ParseDecimalToMinor(text.get<std::string>(), Currency::Parse("EUR").value());
+  EXPECT_TRUE(v.ok()) << text;
+  return v.ok() ? *v : -1;
+}
+
+// A generated account (suppliers, drafts, cancelled, pre-2018 data, credit
+// notes, payments on account) walked stream by stream, checked against the
+// emulator's own view of the data.
+TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
+  ASSERT_EQ(Control("POST", "/_control/reset", json::object()), 204);
+  ASSERT_EQ(emulator_->Post("/_control/generate",
+                            {{"companies", 300}, {"individuals", 40}, {"contacts", 500},
+                             {"invoices", 700}, {"credit_notes", 120}, {"payments", 400},
+                             {"seed", 11}}),
+            200);
+  std::map<std::string, SourceRecord> all;
+  for (const auto& stream : SellsyPolicy().streams) {
+    Walk w = WalkStream(stream.name);
+    EXPECT_TRUE(w.scan_complete) << stream.name;
+    for (auto& [key, r] : w.records) all[key] = r;
+  }
+  json data = emulator_->Get("/_control/data");
+  std::map<std::pair<std::string, int64_t>, std::string> party_type;
+  for (const char* kind : {"companies", "individuals"}) {
+    for (const auto& p : data[kind]) {
+      std::string prefix = std::string(kind) == "companies" ? "company" : "individual";
+      party_type[{prefix, p["id"].get<int64_t>()}] = p["type"];
+      const SourceRecord* r = Find(all, "customer:" + prefix + "/" + std::to_string(p["id"].get<int64_t>()));
+      ASSERT_NE(r, nullptr) << p.dump();
+      EXPECT_EQ(r->deleted, p["type"] == "supplier") << p.dump();
+    }
+  }
+  // R-SELLSY-3 on every contact.
+  std::map<int64_t, std::vector<json>> links;
+  for (const auto& l : data["contact_links"]) links[l["contact_id"].get<int64_t>()].push_back(l);
+  int attached = 0;
+  for (const auto& c : data["contacts"]) {
+    int64_t id = c["id"].get<int64_t>();
+    std::string expected;
+    bool expected_main = false;
+    int64_t best = 0;
+    for (const auto& l : links[id]) {
+      std::string type = l["party"]["type"];
+      int64_t pid = l["party"]["id"].get<int64_t>();
+      if (party_type[{type, pid}] == "supplier") continue;
+      bool main = false;
+      for (const auto& role : l["roles"]) main = main || role == "main";
+      if (expected.empty() || (main && !expected_main) || (main == expected_main && pid < best)) {
+        expected = type + "/" + std::to_string(pid);
+        expected_main = main;
+        best = pid;
+      }
+    }
+    const SourceRecord* r = Find(all, "contact:contact/" + std::to_string(id));
+    if (expected.empty()) {
+      EXPECT_TRUE(r == nullptr || r->deleted) << id;
+      continue;
+    }
+    ASSERT_NE(r, nullptr) << id;
+    ASSERT_FALSE(r->deleted) << id;
+    const SourceContact& sc = std::get<SourceContact>(r->data);
+    EXPECT_EQ(sc.customer_external_id, expected) << id;
+    EXPECT_EQ(sc.record.is_main, expected_main) << id;
+    EXPECT_EQ(sc.record.position, expected_main ? "ACCOUNTING" : "SALES") << id;
+    ++attached;
+  }
+  EXPECT_GT(attached, 100);
+  // Invoices and credit notes: from 2018, not drafts; exact amounts.
+  std::map<std::string, int64_t> allocated;  // "credit-note/4001>invoice/3001" -> cents
+  for (const auto& a : data["allocations"]) {
+    std::string source = a["source"]["type"].get<std::string>() + "/" +
+                         std::to_string(a["source"]["id"].get<int64_t>());
+    allocated[source + ">invoice/" + std::to_string(a["invoice_id"].get<int64_t>())] += Cents(a["amount"]);
+  }
+  int documents = 0, exact_credit_notes = 0, inferred_credit_notes = 0;
+  for (const char* kind : {"invoices", "credit-notes"}) {
+    bool credit = std::string(kind) == "credit-notes";
+    for (const auto& d : data[kind]) {
+      std::string ext = (credit ? "credit-note/" : "invoice/") + std::to_string(d["id"].get<int64_t>());
+      const SourceRecord* r = Find(all, std::string(credit ? "credit_note:" : "invoice:") + ext);
+      if (d["date"].get<std::string>() < "2018-01-01") {
+        EXPECT_TRUE(r == nullptr) << ext;
+        continue;
+      }
+      if (d["status"] == "draft" || d["number"].is_null()) {
+        EXPECT_TRUE(r == nullptr || r->deleted) << ext;
+        continue;
+      }
+      ASSERT_NE(r, nullptr) << ext;
+      ASSERT_FALSE(r->deleted) << ext;
+      const SourceInvoice& si = std::get<SourceInvoice>(r->data);
+      EXPECT_EQ(si.record.gross_amount, Cents(d["amounts"]["total_incl_tax"])) << ext;
+      EXPECT_EQ(si.record.net_amount, Cents(d["amounts"]["total_excl_tax"])) << ext;
+      EXPECT_EQ(si.record.is_void, d["status"] == "cancelled") << ext;
+      ++documents;
+      if (!credit) continue;
+      int64_t sum = 0;
+      bool exact = true;
+      for (const auto& a : si.allocations) {
+        sum += a.amount;
+        exact = exact && allocated["credit-note/" + ext.substr(12) + ">" + a.invoice_external_id] == a.amount;
+      }
+      if (!si.record.is_void) {
+        EXPECT_EQ(sum, Cents(d["amounts"]["total_incl_tax"]) -
+                           Cents(d["amounts"]["total_remaining_due_incl_tax"])) << ext;
+      }
+      (exact ? exact_credit_notes : inferred_credit_notes)++;
+    }
+  }
+  EXPECT_GT(documents, 300);
+  EXPECT_GT(exact_credit_notes, 10);
+  // R-SELLSY-6: payments allocated to invoices, from 2018, exact links.
+  int payments = 0;
+  for (const auto& p : data["payments"]) {
+    std::string ext = "payment/" + std::to_string(p["id"].get<int64_t>());
+    const SourceRecord* r = Find(all, "payment:" + ext);
+    if (p["paid_at"].get<std::string>() < "2018-01-01") {
+      EXPECT_EQ(r, nullptr) << ext;
+      continue;
+    }
+    ASSERT_NE(r, nullptr) << ext;
+    bool expected = !p["related_objects"].empty() &&
+                    (p["status"] == "confirmed" || p["status"] == "pending");
+    EXPECT_EQ(r->deleted, !expected) << ext;
+    if (!expected) continue;
+    const SourcePayment& sp = std::get<SourcePayment>(r->data);
+    EXPECT_EQ(sp.record.amount, Cents(p["amounts"]["total"])) << ext;
+    for (const auto& a : sp.allocations) {
+      EXPECT_EQ(allocated[ext + ">" + a.invoice_external_id], a.amount) << ext;
+    }
+    ++payments;
+  }
+  EXPECT_GT(payments, 100);
+  std::cout << "[ info     ] " << all.size() << " records, " << documents << " documents ("
+            << exact_credit_notes << " credit notes split exactly, " << inferred_credit_notes
+            << " inferred), " << payments << " payments, "
+            << connector_->client().requests() << " requests\n";
 }
 
 TEST_F(SellsyConnectorTest, RefetchFollowsHints) {

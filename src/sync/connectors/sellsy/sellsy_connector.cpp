@@ -8,19 +8,10 @@ namespace {
 
 using nlohmann::json;
 
-// FetchPage::scan_complete is being added to the contract; set it when the
-// field exists so this compiles before and after.
-template <typename Page>
-void SetScanComplete(Page& page, bool value) {
-  if constexpr (requires { page.scan_complete; }) {
-    page.scan_complete = value;
-  } else {
-    (void)page;
-    (void)value;
-  }
-}
-
 constexpr std::chrono::seconds kCursorOverlap{2};
+// How long the companies of a contact read during a walk are reused (a
+// contact listed by the companies stream, then by the contacts stream).
+constexpr std::chrono::seconds kCompaniesCacheTtl{60};
 
 const Query& PartyEmbeds() {
   static const Query q = {{"embed[]", "invoicing_address"}, {"embed[]", "smart_tags"}};
@@ -249,7 +240,7 @@ void SellsyConnector::EndPage(FetchPage& out, const SellsyPage& page, const Curs
     return;
   }
   out.more = false;
-  SetScanComplete(out, cursor.full);
+  out.scan_complete = cursor.full;
   if (!updated_at_stream) {
     out.next_cursor = "";  // a snapshot stream walks everything again
   } else if (!max.empty()) {
@@ -268,6 +259,7 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
                                                  filters));
   FetchPage out;
   std::string max = cursor.max;
+  std::vector<LinkedParty> parties;
   for (const json& item : page.data) {
     ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
     max = Later(max, item.contains("updated_at") && item["updated_at"].is_string()
@@ -275,9 +267,10 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
                          : std::nullopt);
     out.records.push_back(std::move(r));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
-    ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOf(party));
-    for (auto& contact : contacts) out.records.push_back(std::move(contact));
+    parties.push_back(party);
   }
+  ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOfPage(kind, parties));
+  for (auto& contact : contacts) out.records.push_back(std::move(contact));
   EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
   return out;
 }
@@ -366,6 +359,51 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
   return out;
 }
 
+Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
+    PartyKind kind, const std::vector<LinkedParty>& parties) {
+  if (parties.empty()) return std::vector<SourceRecord>{};
+  json ids = json::array();
+  for (const auto& p : parties) ids.push_back(p.id);
+  ASSIGN_OR_RETURN(std::vector<json> contacts,
+                   client_.All("/contacts/search", {{"order", "id"}},
+                               json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
+  if (kind == PartyKind::kIndividual) {
+    // Which individual of the page each contact belongs to: the one it is
+    // the main contact of, else a search among the page's individuals.
+    RETURN_IF_ERROR(IndexIndividuals());
+    for (auto& [contact_id, links] : individuals_of_contact_) {
+      for (const auto& p : parties) links.erase(p.id);
+    }
+    for (const json& c : contacts) {
+      if (!c.contains("id") || !c["id"].is_number_integer()) continue;
+      const int64_t cid = c["id"].get<int64_t>();
+      bool main_somewhere = false;
+      for (const auto& p : parties) {
+        if (p.main_contact_id && *p.main_contact_id == cid) {
+          individuals_of_contact_[cid][p.id] = p;
+          main_somewhere = true;
+        }
+      }
+      if (!main_somewhere) {
+        ASSIGN_OR_RETURN(std::vector<LinkedParty> found, FindIndividualsAmong(cid, parties));
+        (void)found;
+      }
+    }
+  }
+  std::vector<SourceRecord> out;
+  for (const json& c : contacts) {
+    if (!c.contains("id") || !c["id"].is_number_integer()) {
+      ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, {}));  // the error naming it
+      out.push_back(std::move(r));
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<LinkedParty> linked, PartiesOfContact(c["id"].get<int64_t>()));
+    ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, linked));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<void> SellsyConnector::IndexIndividuals() {
   constexpr auto kIndexTtl = std::chrono::minutes(10);
   auto now = std::chrono::steady_clock::now();
@@ -398,11 +436,16 @@ Result<bool> SellsyConnector::ContactLinkedToAny(int64_t contact_id,
 
 Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsOf(int64_t contact_id) {
   RETURN_IF_ERROR(IndexIndividuals());
+  return FindIndividualsAmong(contact_id, individuals_);
+}
+
+Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsAmong(
+    int64_t contact_id, const std::vector<LinkedParty>& candidates) {
   std::vector<LinkedParty> found;
-  for (size_t start = 0; start < individuals_.size(); start += SellsyClient::kPageLimit) {
-    size_t end = std::min(individuals_.size(), start + SellsyClient::kPageLimit);
+  for (size_t start = 0; start < candidates.size(); start += SellsyClient::kPageLimit) {
+    size_t end = std::min(candidates.size(), start + SellsyClient::kPageLimit);
     std::vector<std::vector<LinkedParty>> todo = {
-        std::vector<LinkedParty>(individuals_.begin() + start, individuals_.begin() + end)};
+        std::vector<LinkedParty>(candidates.begin() + start, candidates.begin() + end)};
     while (!todo.empty()) {
       std::vector<LinkedParty> batch = std::move(todo.back());
       todo.pop_back();
@@ -423,14 +466,22 @@ Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsOf(int64_t cont
 
 Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t contact_id) {
   RETURN_IF_ERROR(IndexIndividuals());
-  ASSIGN_OR_RETURN(std::vector<json> companies,
-                   client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
-                               {{"field[]", "id"}, {"field[]", "type"},
-                                {"field[]", "main_contact_id"}}));
+  const auto now = std::chrono::steady_clock::now();
   std::vector<LinkedParty> out;
-  for (const json& company : companies) {
-    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
-    out.push_back(p);
+  auto cached = companies_of_contact_.find(contact_id);
+  if (cached != companies_of_contact_.end() && now - cached->second.first < kCompaniesCacheTtl) {
+    out = cached->second.second;
+  } else {
+    ASSIGN_OR_RETURN(std::vector<json> companies,
+                     client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
+                                 {{"field[]", "id"}, {"field[]", "type"},
+                                  {"field[]", "main_contact_id"}}));
+    for (const json& company : companies) {
+      ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
+      out.push_back(p);
+    }
+    if (companies_of_contact_.size() > 100000) companies_of_contact_.clear();
+    companies_of_contact_[contact_id] = {now, out};
   }
   auto it = individuals_of_contact_.find(contact_id);
   if (it != individuals_of_contact_.end()) {
@@ -564,6 +615,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchPayment(int64_t id) {
 }
 
 Result<std::vector<SourceRecord>> SellsyConnector::Refetch(const ChangeHint& hint) {
+  companies_of_contact_.clear();  // a hint asks for the current state
   const std::string& t = hint.object_type;
   const std::vector<std::string>& known = WebhookEntities();
   if (std::find(known.begin(), known.end(), t) == known.end()) return std::vector<SourceRecord>{};
@@ -579,6 +631,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::Refetch(const ChangeHint& hin
 
 Result<std::vector<SourceRecord>> SellsyConnector::FetchOne(EntityKind kind,
                                                             const std::string& external_id) {
+  companies_of_contact_.clear();
   std::optional<ParsedExternalId> p = ParseExternalId(external_id);
   auto mismatch = [&]() {
     return InvalidArgument("\"" + external_id + "\" is not a Sellsy " +

@@ -77,6 +77,11 @@ class SellsyConnector : public Connector {
   // The contacts of one party (GET /{companies|individuals}/{id}/contacts),
   // each attached per R-SELLSY-3.
   Result<std::vector<SourceRecord>> ContactsOf(const LinkedParty& party);
+  // The contacts of a page of parties in one search (contacts filtered by
+  // companies[] or individuals[]), each attached per R-SELLSY-3: cheaper
+  // than one ContactsOf per party.
+  Result<std::vector<SourceRecord>> ContactsOfPage(PartyKind kind,
+                                                   const std::vector<LinkedParty>& parties);
   // Every party a contact is linked to: its companies from
   // GET /contacts/{id}/companies, and the individuals known to link it
   // (main_contact_id of every individual, GET /individuals/{id}/contacts).
@@ -97,11 +102,17 @@ class SellsyConnector : public Connector {
   // contact (rare): contacts searched by batches of individual ids, then
   // halved down to the individual.
   Result<std::vector<LinkedParty>> FindIndividualsOf(int64_t contact_id);
+  Result<std::vector<LinkedParty>> FindIndividualsAmong(int64_t contact_id,
+                                                        const std::vector<LinkedParty>& candidates);
   Result<bool> ContactLinkedToAny(int64_t contact_id, const std::vector<LinkedParty>& individuals);
 
   SellsyClient client_;
   std::vector<LinkedParty> individuals_;  // as of the last index
   std::optional<std::chrono::steady_clock::time_point> indexed_at_;
+  // Contact id -> its companies and when they were read (streams only;
+  // Refetch and FetchOne start afresh).
+  std::map<int64_t, std::pair<std::chrono::steady_clock::time_point, std::vector<LinkedParty>>>
+      companies_of_contact_;
   // Contact id -> the individuals it is linked to (Sellsy has no
   // /contacts/{id}/individuals), filled while reading individuals.
   std::map<int64_t, std::map<int64_t, LinkedParty>> individuals_of_contact_;
