@@ -164,6 +164,23 @@ TEST_F(SellsyConnectorTest, TestCredentialsWorks) {
   EXPECT_TRUE(r.ok()) << r.error().ToString();
 }
 
+TEST_F(SellsyConnectorTest, BadCursorsAndStreamsAreInvalid) {
+  for (const char* cursor : {"not json", "[1]", R"({"since": "yesterday"})", R"({"offset": 5})"}) {
+    Result<FetchPage> r = connector_->Fetch("companies", cursor);
+    ASSERT_FALSE(r.ok()) << cursor;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << cursor;
+    EXPECT_NE(r.error().message().find("companies"), std::string::npos) << r.error().message();
+  }
+  Result<FetchPage> lenient = connector_->Fetch("companies", R"({"full": "x", "other": 1})");
+  EXPECT_TRUE(lenient.ok());
+  Result<FetchPage> unknown = connector_->Fetch("estimates", "");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code(), ErrorCode::kInvalidArgument);
+  Result<std::vector<SourceRecord>> bad_hint = connector_->Refetch({"client", "12x", "updated"});
+  ASSERT_FALSE(bad_hint.ok());
+  EXPECT_EQ(bad_hint.error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(SellsyConnectorTest, BadCredentialsAreUnauthenticated) {
   SellsyConnector bad(Options("wrong-secret"));
   Result<void> r = bad.TestCredentials();

@@ -4,6 +4,7 @@
 #include "sync/connectors/sellsy/sellsy_mapping.h"
 
 #include <gtest/gtest.h>
+#include <functional>
 
 #include "sync/connectors/sellsy/sellsy_connector.h"
 
@@ -488,6 +489,60 @@ TEST(SellsyMapping, MalformedPaymentIsInvalid) {
   r = MapPayment(j);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("paid_at"), std::string::npos);
+}
+
+// Every field of every fixture replaced by values of other JSON types:
+// errors or records, never an exception (none may cross our code).
+void EachMutation(const json& base, const std::function<void(const json&)>& check) {
+  const std::vector<json> replacements = {nullptr, 5, -1, 1.5, "x", "", json::array(),
+                                          json::object(), true};
+  std::vector<json::json_pointer> pointers;
+  std::function<void(const json&, const json::json_pointer&)> collect =
+      [&](const json& node, const json::json_pointer& at) {
+        if (node.is_object()) {
+          for (const auto& [key, child] : node.items()) collect(child, at / key);
+        } else if (node.is_array()) {
+          for (size_t i = 0; i < node.size(); ++i) collect(node[i], at / i);
+        }
+        if (!at.empty()) pointers.push_back(at);
+      };
+  collect(base, json::json_pointer());
+  for (const auto& pointer : pointers) {
+    for (const auto& r : replacements) {
+      json mutated = base;
+      mutated[pointer] = r;
+      check(mutated);
+    }
+  }
+  for (const auto& r : replacements) check(r);
+}
+
+TEST(SellsyMapping, WrongTypesAnywhereNeverThrow) {
+  EachMutation(Company(), [](const json& j) {
+    EXPECT_NO_THROW((void)MapParty(j, PartyKind::kCompany)) << j.dump();
+    EXPECT_NO_THROW((void)LinkedPartyOf(j, PartyKind::kIndividual)) << j.dump();
+  });
+  EachMutation(Contact(5), [](const json& j) {
+    EXPECT_NO_THROW((void)MapContact(j, {{PartyKind::kCompany, 1, 5, true}})) << j.dump();
+  });
+  EachMutation(Invoice(), [](const json& j) { EXPECT_NO_THROW((void)MapInvoice(j)) << j.dump(); });
+  EachMutation(CreditNote("60.00", "10.00"), [](const json& j) {
+    EXPECT_NO_THROW((void)MapCreditNote(j, {})) << j.dump();
+    EXPECT_NO_THROW((void)CreditNoteAllocations(
+        j, {LinkedInvoice(1, "1.00", "0.00"), LinkedInvoice(2, "1.00", "0.00")}, {}))
+        << j.dump();
+  });
+  EachMutation(LinkedInvoice(3001, "100.00", "20.00"), [](const json& j) {
+    EXPECT_NO_THROW((void)CreditNoteAllocations(CreditNote("60.00", "10.00"), {j, j}, {}))
+        << j.dump();
+  });
+  EachMutation(Payment(), [](const json& j) { EXPECT_NO_THROW((void)MapPayment(j)) << j.dump(); });
+  EachMutation(json::parse(R"({"event":"updated","relatedtype":"client","relatedid":"1"})"),
+               [](const json& j) {
+                 std::string body = "notif=" + net::FormUrlEncode(j.dump());
+                 EXPECT_NO_THROW((void)ParseWebhook("application/x-www-form-urlencoded", body))
+                     << body;
+               });
 }
 
 // ---------------------------------------------------------------- ids

@@ -25,18 +25,25 @@ std::optional<long> HeaderNumber(const net::HttpResponse& r, std::string_view na
   return std::stol(*v);
 }
 
+// Never throws: invalid UTF-8 (from settings) is replaced, not an exception.
+std::string SafeDump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Sellsy's error body (research §4) or an OAuth error, in one phrase.
 std::string ErrorText(const net::HttpResponse& r) {
   json body = json::parse(r.body, nullptr, false);
   if (body.is_object()) {
     if (body.contains("error") && body["error"].is_object()) {
       const json& e = body["error"];
-      std::string out = e.value("message", std::string());
+      std::string out = e.contains("message") && e["message"].is_string()
+                            ? e["message"].get<std::string>()
+                            : std::string();
       if (e.contains("context") && e["context"].is_string()) {
         out += " (" + e["context"].get<std::string>() + ")";
       }
       if (e.contains("details") && e["details"].is_object() && !e["details"].empty()) {
-        out += " " + e["details"].dump();
+        out += " " + SafeDump(e["details"]);
       }
       if (!out.empty()) return out;
     }
@@ -119,10 +126,9 @@ Result<void> SellsyClient::FetchToken() {
   req.url = options_.token_url;
   req.timeout_ms = options_.timeout_ms;
   req.headers = {"Content-Type: application/json", "Accept: application/json"};
-  req.body = json{{"grant_type", "client_credentials"},
-                  {"client_id", options_.client_id},
-                  {"client_secret", options_.client_secret}}
-                 .dump();
+  req.body = SafeDump(json{{"grant_type", "client_credentials"},
+                           {"client_id", options_.client_id},
+                           {"client_secret", options_.client_secret}});
   ++requests_;
   const std::string where = "the Sellsy token endpoint " + options_.token_url;
   Result<net::HttpResponse> resp = options_.perform(req, where);
@@ -156,6 +162,7 @@ Result<void> SellsyClient::FetchToken() {
   if (body.contains("expires_in") && body["expires_in"].is_number_integer()) {
     ttl = body["expires_in"].get<int64_t>();
   }
+  if (ttl <= 0) ttl = 60;
   // Renew a little before the end: a minute, or a tenth of a short lifetime.
   int64_t margin = std::min<int64_t>(60, ttl / 10);
   token_ = body["access_token"].get<std::string>();
@@ -186,7 +193,7 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
     req.headers = {"Authorization: Bearer " + token_, "Accept: application/json"};
     if (body) {
       req.headers.push_back("Content-Type: application/json");
-      req.body = body->dump();
+      req.body = SafeDump(*body);
     }
     ++requests_;
     ++attempt;

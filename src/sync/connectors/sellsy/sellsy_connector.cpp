@@ -198,7 +198,7 @@ Result<SellsyConnector::Cursor> SellsyConnector::ParseCursor(std::string_view st
     return InvalidArgument("Sellsy cursor of stream " + std::string(stream) + ": since \"" +
                            c.since + "\" is not an RFC 3339 instant");
   }
-  c.full = j.value("full", false);
+  c.full = j.contains("full") && j["full"].is_boolean() && j["full"].get<bool>();
   return c;
 }
 
@@ -208,7 +208,7 @@ std::string SellsyConnector::CursorText(const Cursor& c) {
   if (!c.offset.empty()) j["offset"] = c.offset;
   if (!c.max.empty()) j["max"] = c.max;
   if (c.full) j["full"] = true;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // ---------------------------------------------------------------------------
@@ -523,11 +523,12 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
   const auto& inv = std::get<SourceInvoice>(bare->data).record;
   if (inv.is_void) return bare;
   const json* amounts = cn.contains("amounts") ? &cn["amounts"] : nullptr;
-  if (amounts != nullptr && amounts->value("total_incl_tax", json()) ==
-                                amounts->value("total_remaining_due_incl_tax", json())) {
+  if (amounts != nullptr && amounts->is_object() && amounts->contains("total_incl_tax") &&
+      amounts->contains("total_remaining_due_incl_tax") &&
+      (*amounts)["total_incl_tax"] == (*amounts)["total_remaining_due_incl_tax"]) {
     return bare;  // nothing allocated
   }
-  const int64_t id = cn["id"].get<int64_t>();
+  const int64_t id = ParseExternalId(bare->external_id)->id;
   ASSIGN_OR_RETURN(std::vector<json> invoices,
                    client_.All("/credit-notes/" + std::to_string(id) + "/invoices", {}));
   std::map<int64_t, std::vector<json>> payments;

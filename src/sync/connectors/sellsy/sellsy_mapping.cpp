@@ -24,7 +24,7 @@ Error Invalid(const Subject& s, const std::string& what) {
 
 std::string Quote(const json& v) {
   if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
-  return v.dump();
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // A Sellsy id: an integer (or a string of digits, as in webhooks).
@@ -345,7 +345,7 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
 std::string ComputeVersion(const SourceRecord& record) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx",
-                static_cast<unsigned long long>(Fnv1a(Canonical(record).dump())));
+                static_cast<unsigned long long>(Fnv1a(Canonical(record).dump(-1, ' ', false, json::error_handler_t::replace))));
   return buf;
 }
 
@@ -561,7 +561,7 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   if (objects != nullptr && !objects->is_null()) {
     if (!objects->is_array()) return Invalid(s, "related_objects is not an array");
     for (const auto& o : *objects) {
-      if (!o.is_object() || o.value("type", std::string()) != "invoice") continue;
+      if (!o.is_object() || !o.contains("type") || o["type"] != "invoice") continue;
       std::optional<int64_t> inv = o.contains("id") ? IdValue(o["id"]) : std::nullopt;
       if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
       if (!o.contains("amount_linked") || o["amount_linked"].is_null()) continue;
@@ -590,7 +590,9 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
 
   const json* related = Path(payment, "related");
   if (related != nullptr && related->is_object()) {
-    std::string type = related->value("type", std::string());
+    std::string type = related->contains("type") && (*related)["type"].is_string()
+                           ? (*related)["type"].get<std::string>()
+                           : std::string();
     std::optional<int64_t> pid = related->contains("id") ? IdValue((*related)["id"]) : std::nullopt;
     if ((type == "company" || type == "individual") && pid) {
       out.customer_external_id =
