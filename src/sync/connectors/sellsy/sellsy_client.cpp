@@ -4,6 +4,8 @@
 #include <cctype>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 namespace relance::sync::sellsy {
 namespace {
 
@@ -165,6 +167,7 @@ Result<void> SellsyClient::FetchToken() {
   if (ttl <= 0) ttl = 60;
   // Renew a little before the end: a minute, or a tenth of a short lifetime.
   int64_t margin = std::min<int64_t>(60, ttl / 10);
+  spdlog::debug("Sellsy: new access token from {}, valid {} s", options_.token_url, ttl);
   token_ = body["access_token"].get<std::string>();
   token_valid_until_ = options_.now() + std::chrono::seconds(ttl - margin);
   ++tokens_fetched_;
@@ -181,6 +184,11 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
   bool refreshed = false; // a new token was fetched after a 401
   int attempt = 0;
   while (attempt < options_.max_attempts) {
+    if (!last.empty()) {
+      // Never the token or the secret: the URL and what went wrong.
+      spdlog::warn("Sellsy {} {}: {} (attempt {}/{}, retrying)", method, url, last, attempt,
+                   options_.max_attempts);
+    }
     if (backoff) options_.sleep(Backoff(attempt - 1));
     backoff = true;
     Result<void> token = EnsureToken();
@@ -215,6 +223,7 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
       // does not use up an attempt.
       refreshed = true;
       backoff = false;
+      last.clear();
       --attempt;
       continue;
     }
