@@ -10,21 +10,29 @@
 //   credit-notes credit notes and allocations   snapshot
 //   payments     payments allocated to invoices snapshot
 //
+// The companies and individuals streams read each page's contacts with one
+// contacts search (filter companies[] / individuals[]) and attach each
+// contact per R-SELLSY-3 from all its links (GET /contacts/{id}/companies,
+// and the individuals whose main_contact_id it is; Sellsy has no
+// /contacts/{id}/individuals, so other individual links are searched by
+// halving batches of individual ids).
+//
 // Cursors are JSON text, opaque to the engine:
-//   {"since": "<RFC 3339>", "offset": "<Sellsy seek offset>", "max": "<RFC 3339>"}
+//   {"since": "<RFC 3339>", "offset": "<Sellsy seek offset>", "max": "<RFC 3339>",
+//    "full": true}
 // "" starts a full walk; `since` (updated-at streams only) restricts the
 // walk to records changed from then on; `offset` resumes inside a walk;
 // `max` is the highest updated_at seen in the walk so far. At the end of a
 // walk, an updated-at stream's next cursor is {"since": max - 2 s} (the
 // overlap only re-sends records, which versions dedupe); a snapshot stream's
 // is "" (the next call walks everything again). `scan_complete` is set on
-// the last page of a walk that started from "".
+// the last page of a walk that started from "" ("full" marks such a walk).
 #pragma once
 
 #include <chrono>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
