@@ -8,9 +8,9 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <iostream>
 #include <set>
 
 #include "core/money.h"
@@ -82,8 +82,8 @@ const char* kSeed = R"({
 class SellsyConnectorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    emulator_ = new Emulator(StartEmulator("sellsy/sellsy_emulator.py",
-                                           {"--port", "0", "--rate-limit", "0"}));
+    emulator_ = new Emulator(
+        StartEmulator("sellsy/sellsy_emulator.py", {"--port", "0", "--rate-limit", "0"}));
   }
   static void TearDownTestSuite() {
     delete emulator_;
@@ -284,13 +284,15 @@ TEST_F(SellsyConnectorTest, IndividualsAndContactsStreams) {
   Walk contacts = WalkStream("contacts");
   EXPECT_TRUE(contacts.scan_complete);
   ASSERT_NE(Find(contacts.records, "contact:contact/5001"), nullptr);
-  EXPECT_EQ(std::get<SourceContact>(contacts.records["contact:contact/5001"].data).customer_external_id,
-            "company/1001");
+  EXPECT_EQ(
+      std::get<SourceContact>(contacts.records["contact:contact/5001"].data).customer_external_id,
+      "company/1001");
   ASSERT_NE(Find(contacts.records, "contact:contact/5003"), nullptr);
   EXPECT_TRUE(contacts.records["contact:contact/5003"].deleted);  // linked to nothing
   ASSERT_NE(Find(contacts.records, "contact:contact/5004"), nullptr);
-  EXPECT_EQ(std::get<SourceContact>(contacts.records["contact:contact/5004"].data).customer_external_id,
-            "individual/1501");
+  EXPECT_EQ(
+      std::get<SourceContact>(contacts.records["contact:contact/5004"].data).customer_external_id,
+      "individual/1501");
   EXPECT_EQ(contacts.records["contact:contact/5004"].version, indiv->version);
 }
 
@@ -430,11 +432,15 @@ TEST_F(SellsyConnectorTest, CreditNoteOnSeveralInvoicesIsInferred) {
 
 // Several pages: seek offsets passed back, one walk, every id once.
 TEST_F(SellsyConnectorTest, InvoicesWalkSeveralPages) {
-  ASSERT_EQ(emulator_->Post("/_control/generate",
-                            {{"companies", 5}, {"individuals", 0}, {"contacts", 0},
-                             {"invoices", 250}, {"credit_notes", 0}, {"payments", 0},
-                             {"seed", 7}, {"start_date", "2019-01-01"},
-                             {"end_date", "2024-01-01"}}),
+  ASSERT_EQ(emulator_->Post("/_control/generate", {{"companies", 5},
+                                                   {"individuals", 0},
+                                                   {"contacts", 0},
+                                                   {"invoices", 250},
+                                                   {"credit_notes", 0},
+                                                   {"payments", 0},
+                                                   {"seed", 7},
+                                                   {"start_date", "2019-01-01"},
+                                                   {"end_date", "2024-01-01"}}),
             200);
   Walk w = WalkStream("invoices");
   EXPECT_GE(w.pages, 3);
@@ -459,10 +465,13 @@ int64_t Cents(const json& text) {
 // emulator's own view of the data.
 TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
   ASSERT_EQ(Control("POST", "/_control/reset", json::object()), 204);
-  ASSERT_EQ(emulator_->Post("/_control/generate",
-                            {{"companies", 300}, {"individuals", 40}, {"contacts", 500},
-                             {"invoices", 700}, {"credit_notes", 120}, {"payments", 400},
-                             {"seed", 11}}),
+  ASSERT_EQ(emulator_->Post("/_control/generate", {{"companies", 300},
+                                                   {"individuals", 40},
+                                                   {"contacts", 500},
+                                                   {"invoices", 700},
+                                                   {"credit_notes", 120},
+                                                   {"payments", 400},
+                                                   {"seed", 11}}),
             200);
   std::map<std::string, SourceRecord> all;
   for (const auto& stream : SellsyPolicy().streams) {
@@ -476,7 +485,8 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
     for (const auto& p : data[kind]) {
       std::string prefix = std::string(kind) == "companies" ? "company" : "individual";
       party_type[{prefix, p["id"].get<int64_t>()}] = p["type"];
-      const SourceRecord* r = Find(all, "customer:" + prefix + "/" + std::to_string(p["id"].get<int64_t>()));
+      const SourceRecord* r =
+          Find(all, "customer:" + prefix + "/" + std::to_string(p["id"].get<int64_t>()));
       ASSERT_NE(r, nullptr) << p.dump();
       EXPECT_EQ(r->deleted, p["type"] == "supplier") << p.dump();
     }
@@ -521,13 +531,15 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
   for (const auto& a : data["allocations"]) {
     std::string source = a["source"]["type"].get<std::string>() + "/" +
                          std::to_string(a["source"]["id"].get<int64_t>());
-    allocated[source + ">invoice/" + std::to_string(a["invoice_id"].get<int64_t>())] += Cents(a["amount"]);
+    allocated[source + ">invoice/" + std::to_string(a["invoice_id"].get<int64_t>())] +=
+        Cents(a["amount"]);
   }
   int documents = 0, exact_credit_notes = 0, inferred_credit_notes = 0;
   for (const char* kind : {"invoices", "credit-notes"}) {
     bool credit = std::string(kind) == "credit-notes";
     for (const auto& d : data[kind]) {
-      std::string ext = (credit ? "credit-note/" : "invoice/") + std::to_string(d["id"].get<int64_t>());
+      std::string ext =
+          (credit ? "credit-note/" : "invoice/") + std::to_string(d["id"].get<int64_t>());
       const SourceRecord* r = Find(all, std::string(credit ? "credit_note:" : "invoice:") + ext);
       if (d["date"].get<std::string>() < "2018-01-01") {
         EXPECT_TRUE(r == nullptr) << ext;
@@ -549,11 +561,13 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
       bool exact = true;
       for (const auto& a : si.allocations) {
         sum += a.amount;
-        exact = exact && allocated["credit-note/" + ext.substr(12) + ">" + a.invoice_external_id] == a.amount;
+        exact = exact && allocated["credit-note/" + ext.substr(12) + ">" + a.invoice_external_id] ==
+                             a.amount;
       }
       if (!si.record.is_void) {
         EXPECT_EQ(sum, Cents(d["amounts"]["total_incl_tax"]) -
-                           Cents(d["amounts"]["total_remaining_due_incl_tax"])) << ext;
+                           Cents(d["amounts"]["total_remaining_due_incl_tax"]))
+            << ext;
       }
       (exact ? exact_credit_notes : inferred_credit_notes)++;
     }
@@ -570,8 +584,8 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
       continue;
     }
     ASSERT_NE(r, nullptr) << ext;
-    bool expected = !p["related_objects"].empty() &&
-                    (p["status"] == "confirmed" || p["status"] == "pending");
+    bool expected =
+        !p["related_objects"].empty() && (p["status"] == "confirmed" || p["status"] == "pending");
     EXPECT_EQ(r->deleted, !expected) << ext;
     if (!expected) continue;
     const SourcePayment& sp = std::get<SourcePayment>(r->data);
@@ -584,8 +598,8 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
   EXPECT_GT(payments, 100);
   std::cout << "[ info     ] " << all.size() << " records, " << documents << " documents ("
             << exact_credit_notes << " credit notes split exactly, " << inferred_credit_notes
-            << " inferred), " << payments << " payments, "
-            << connector_->client().requests() << " requests\n";
+            << " inferred), " << payments << " payments, " << connector_->client().requests()
+            << " requests\n";
 }
 
 TEST_F(SellsyConnectorTest, RefetchFollowsHints) {
@@ -607,9 +621,10 @@ TEST_F(SellsyConnectorTest, RefetchFollowsHints) {
   EXPECT_EQ(std::get<SourceContact>((*contact)[0].data).customer_external_id, "company/1001");
 
   // The main role moves to Bob: third_party_contact names the contact.
-  int moved = Control("PUT", "/_control/links", {{"party", {{"type", "company"}, {"id", 1001}}},
-                                                {"contact_id", 5002},
-                                                {"roles", json::array({"main"})}});
+  int moved = Control("PUT", "/_control/links",
+                      {{"party", {{"type", "company"}, {"id", 1001}}},
+                       {"contact_id", 5002},
+                       {"roles", json::array({"main"})}});
   ASSERT_TRUE(moved == 200 || moved == 204) << moved;
   Result<std::vector<SourceRecord>> main =
       connector_->Refetch({"third_party_contact", "5002", "main"});
@@ -644,10 +659,12 @@ TEST_F(SellsyConnectorTest, RefetchFollowsHints) {
 }
 
 TEST_F(SellsyConnectorTest, FetchOneAndListExternalIds) {
-  Result<std::vector<SourceRecord>> one = connector_->FetchOne(EntityKind::kInvoice, "invoice/3001");
+  Result<std::vector<SourceRecord>> one =
+      connector_->FetchOne(EntityKind::kInvoice, "invoice/3001");
   ASSERT_TRUE(one.ok()) << one.error().ToString();
   ASSERT_EQ(one->size(), 1u);
-  Result<std::vector<SourceRecord>> old = connector_->FetchOne(EntityKind::kInvoice, "invoice/3003");
+  Result<std::vector<SourceRecord>> old =
+      connector_->FetchOne(EntityKind::kInvoice, "invoice/3003");
   ASSERT_TRUE(old.ok());
   EXPECT_TRUE(old->empty());
   Result<std::vector<SourceRecord>> supplier =
@@ -671,8 +688,8 @@ TEST_F(SellsyConnectorTest, FetchOneAndListExternalIds) {
   };
   EXPECT_EQ(ids(EntityKind::kCustomer),
             (std::set<std::string>{"company/1001", "company/1002", "individual/1501"}));
-  EXPECT_EQ(ids(EntityKind::kContact),
-            (std::set<std::string>{"contact/5001", "contact/5002", "contact/5004", "contact/5005"}));
+  EXPECT_EQ(ids(EntityKind::kContact), (std::set<std::string>{"contact/5001", "contact/5002",
+                                                              "contact/5004", "contact/5005"}));
   EXPECT_EQ(ids(EntityKind::kInvoice),
             (std::set<std::string>{"invoice/3001", "invoice/3002", "invoice/3005"}));
   EXPECT_EQ(ids(EntityKind::kCreditNote), (std::set<std::string>{"credit-note/4001"}));
@@ -774,9 +791,8 @@ TEST_F(SellsyConnectorTest, WebhookRegistration) {
     if (e["is_enabled"] == true) events.insert(e["id"].get<std::string>());
   }
   for (const char* e : {"client.created", "client.updated", "client.deleted", "individual.updated",
-                        "people.updated", "third_party_contact.main",
-                        "third_party_contact.deleted", "invoice.updated", "creditnote.updated",
-                        "payment.deleted"}) {
+                        "people.updated", "third_party_contact.main", "third_party_contact.deleted",
+                        "invoice.updated", "creditnote.updated", "payment.deleted"}) {
     EXPECT_TRUE(events.count(e)) << e;
   }
   ASSERT_TRUE(connector_->UnregisterWebhook(*id).ok());

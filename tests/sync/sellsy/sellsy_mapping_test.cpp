@@ -4,6 +4,7 @@
 #include "sync/connectors/sellsy/sellsy_mapping.h"
 
 #include <gtest/gtest.h>
+
 #include <functional>
 
 #include "sync/connectors/sellsy/sellsy_connector.h"
@@ -92,7 +93,10 @@ TEST(SellsyMapping, SupplierIsNotACustomerAndLeaves) {
 }
 
 TEST(SellsyMapping, IndividualNameIsFirstAndLastName) {
-  json j = {{"id", 77}, {"type", "client"}, {"first_name", "Jeanne"}, {"last_name", "Martin"},
+  json j = {{"id", 77},
+            {"type", "client"},
+            {"first_name", "Jeanne"},
+            {"last_name", "Martin"},
             {"updated_at", "2022-01-01T00:00:00+01:00"}};
   Result<SourceRecord> r = MapParty(j, PartyKind::kIndividual);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -494,7 +498,7 @@ TEST(SellsyMapping, MalformedPaymentIsInvalid) {
 // Every field of every fixture replaced by values of other JSON types:
 // errors or records, never an exception (none may cross our code).
 void EachMutation(const json& base, const std::function<void(const json&)>& check) {
-  const std::vector<json> replacements = {nullptr, 5, -1, 1.5, "x", "", json::array(),
+  const std::vector<json> replacements = {nullptr,        5,   -1, 1.5, "x", "", json::array(),
                                           json::object(), true};
   std::vector<json::json_pointer> pointers;
   std::function<void(const json&, const json::json_pointer&)> collect =
@@ -578,9 +582,9 @@ TEST(SellsyWebhook, ThroughTheConnectorType) {
   EXPECT_EQ(t.name, "sellsy");
   EXPECT_EQ(t.display_name, "Sellsy");
   EXPECT_EQ(t.policy, &SellsyPolicy());
-  Result<std::vector<ChangeHint>> r =
-      t.parse_webhook("application/x-www-form-urlencoded; charset=utf-8",
-                      "foo=bar&" + Form(R"({"event":"deleted","relatedtype":"payment","relatedid":"8"})"));
+  Result<std::vector<ChangeHint>> r = t.parse_webhook(
+      "application/x-www-form-urlencoded; charset=utf-8",
+      "foo=bar&" + Form(R"({"event":"deleted","relatedtype":"payment","relatedid":"8"})"));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].object_type, "payment");
@@ -588,9 +592,9 @@ TEST(SellsyWebhook, ThroughTheConnectorType) {
 }
 
 TEST(SellsyWebhook, UnknownRelatedTypeGivesNoHint) {
-  Result<std::vector<ChangeHint>> r = ParseWebhook(
-      "application/x-www-form-urlencoded",
-      Form(R"({"event":"created","relatedtype":"item","relatedid":"5"})"));
+  Result<std::vector<ChangeHint>> r =
+      ParseWebhook("application/x-www-form-urlencoded",
+                   Form(R"({"event":"created","relatedtype":"item","relatedid":"5"})"));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->empty());
 }

@@ -1,10 +1,10 @@
 #include "sync/connectors/sellsy/sellsy_client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 namespace relance::sync::sellsy {
 namespace {
@@ -101,8 +101,8 @@ std::chrono::milliseconds SellsyClient::Backoff(int attempt) const {
 void SellsyClient::WaitForQuota(const net::HttpResponse& response) {
   std::optional<long> left = HeaderNumber(response, "x-quota-remaining-by-second");
   if (left && *left == 0) {
-    auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
-        options_.now().time_since_epoch());
+    auto since_epoch =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.now().time_since_epoch());
     auto to_next = std::chrono::milliseconds(1000 - since_epoch.count() % 1000 + 5);
     options_.sleep(to_next);
   }
@@ -179,9 +179,9 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
   std::string url = options_.api_url + std::string(path);
   if (!query.empty()) url += "?" + EncodeQuery(query);
   const std::string what = "Sellsy (" + method + " " + url + ")";
-  std::string last;       // the last retryable problem
-  bool backoff = false;   // wait before the next attempt
-  bool refreshed = false; // a new token was fetched after a 401
+  std::string last;        // the last retryable problem
+  bool backoff = false;    // wait before the next attempt
+  bool refreshed = false;  // a new token was fetched after a 401
   int attempt = 0;
   while (attempt < options_.max_attempts) {
     if (!last.empty()) {
@@ -232,7 +232,8 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
                                                      ErrorText(r) +
                                                      "): the API client lacks the scope");
     }
-    if (r.status == 404) return NotFound("Sellsy has no " + std::string(path) + ": " + ErrorText(r));
+    if (r.status == 404)
+      return NotFound("Sellsy has no " + std::string(path) + ": " + ErrorText(r));
     if (r.status == 429) {
       std::optional<long> after = HeaderNumber(r, "retry-after");
       if (after && *after > kMaxRetryAfterSeconds) {
@@ -283,14 +284,12 @@ Result<json> SellsyClient::Delete(std::string_view path) {
   return Call("DELETE", path, {}, std::nullopt);
 }
 
-Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query,
-                                      const std::string& offset,
+Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query, const std::string& offset,
                                       const std::optional<json>& search_filters) {
   query.emplace_back("limit", std::to_string(kPageLimit));
   if (!offset.empty()) query.emplace_back("offset", offset);
-  Result<json> got = search_filters
-                         ? Post(path, json{{"filters", *search_filters}}, query)
-                         : Get(path, query);
+  Result<json> got =
+      search_filters ? Post(path, json{{"filters", *search_filters}}, query) : Get(path, query);
   if (!got.ok()) return std::move(got).take_error();
   const json& j = *got;
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {

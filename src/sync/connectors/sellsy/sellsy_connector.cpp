@@ -39,8 +39,7 @@ std::string Later(const std::string& current, const std::optional<std::string>& 
 std::string SinceAfter(const std::string& max) {
   Result<Timestamp> t = ParseTimestamp(max);
   if (!t.ok()) return "";
-  std::string text = FormatTimestamp(
-      std::chrono::floor<std::chrono::seconds>(*t - kCursorOverlap));
+  std::string text = FormatTimestamp(std::chrono::floor<std::chrono::seconds>(*t - kCursorOverlap));
   return text.substr(0, 19) + "+00:00";
 }
 
@@ -74,11 +73,11 @@ ConnectorPolicy BuildPolicy() {
   const std::vector<ChangeDetection> by_snapshot = {ChangeDetection::kWebhooks,
                                                     ChangeDetection::kSnapshotDiff};
   // R-SELLSY-8: payment terms are Sellsy's (owned, though never mapped).
-  p.entities.push_back(Entity(EntityKind::kCustomer,
-                              {"name", "status", "accounting_code", "vat_number", "street",
-                               "postal_code", "city", "country", "payment_delay_days",
-                               "smart_tags"},
-                              DeletionPolicy::kPropagate, by_cursor));
+  p.entities.push_back(
+      Entity(EntityKind::kCustomer,
+             {"name", "status", "accounting_code", "vat_number", "street", "postal_code", "city",
+              "country", "payment_delay_days", "smart_tags"},
+             DeletionPolicy::kPropagate, by_cursor));
   // R-SELLSY-4: main contact and positions are the user's after creation;
   // R-SELLSY-5: pull only.
   EntityPolicy contact = Entity(EntityKind::kContact, {"email", "first_name", "last_name", "phone"},
@@ -86,8 +85,9 @@ ConnectorPolicy BuildPolicy() {
   contact.create_only_fields = {"position", "is_main"};
   p.entities.push_back(std::move(contact));
   const std::vector<std::string> document_fields = {
-      "number",   "issue_date", "printed_due_date", "payable_on_receipt", "currency",
-      "net_amount", "tax_amount", "gross_amount",   "is_void",            "pdf_url"};
+      "number",   "issue_date", "printed_due_date", "payable_on_receipt",
+      "currency", "net_amount", "tax_amount",       "gross_amount",
+      "is_void",  "pdf_url"};
   // R-SELLSY-9: payable on receipt = due on its own date.
   FieldTransform on_receipt{"R-SELLSY-9 payable on receipt is due on the issue date",
                             [](SourceRecord& r) {
@@ -104,9 +104,9 @@ ConnectorPolicy BuildPolicy() {
     e.transforms.push_back(on_receipt);
     p.entities.push_back(std::move(e));
   }
-  EntityPolicy payment = Entity(EntityKind::kPayment,
-                                {"amount", "currency", "date", "method", "reference"},
-                                DeletionPolicy::kPropagate, by_snapshot);
+  EntityPolicy payment =
+      Entity(EntityKind::kPayment, {"amount", "currency", "date", "method", "reference"},
+             DeletionPolicy::kPropagate, by_snapshot);
   payment.dated_from = DatedFrom();
   p.entities.push_back(std::move(payment));
 
@@ -255,8 +255,8 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   if (!cursor.since.empty()) filters["updated_at"] = {{"start", cursor.since}};
   Query q = {{"order", "updated_at"}, {"direction", "asc"}};
   q.insert(q.end(), PartyEmbeds().begin(), PartyEmbeds().end());
-  ASSIGN_OR_RETURN(SellsyPage page, client_.Page(PartyPath(kind) + "/search", q, cursor.offset,
-                                                 filters));
+  ASSIGN_OR_RETURN(SellsyPage page,
+                   client_.Page(PartyPath(kind) + "/search", q, cursor.offset, filters));
   FetchPage out;
   std::string max = cursor.max;
   std::vector<LinkedParty> parties;
@@ -331,9 +331,9 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
 // Contacts and their parties (R-SELLSY-3)
 
 Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty& party) {
-  ASSIGN_OR_RETURN(std::vector<json> contacts,
-                   client_.All(PartyPath(party.kind) + "/" + std::to_string(party.id) + "/contacts",
-                               {}));
+  ASSIGN_OR_RETURN(
+      std::vector<json> contacts,
+      client_.All(PartyPath(party.kind) + "/" + std::to_string(party.id) + "/contacts", {}));
   if (party.kind == PartyKind::kIndividual) {
     for (auto& [contact_id, links] : individuals_of_contact_) links.erase(party.id);
     for (const json& c : contacts) {
@@ -364,9 +364,10 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
   if (parties.empty()) return std::vector<SourceRecord>{};
   json ids = json::array();
   for (const auto& p : parties) ids.push_back(p.id);
-  ASSIGN_OR_RETURN(std::vector<json> contacts,
-                   client_.All("/contacts/search", {{"order", "id"}},
-                               json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
+  ASSIGN_OR_RETURN(
+      std::vector<json> contacts,
+      client_.All("/contacts/search", {{"order", "id"}},
+                  json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
   if (kind == PartyKind::kIndividual) {
     // Which individual of the page each contact belongs to: the one it is
     // the main contact of, else a search among the page's individuals.
@@ -408,11 +409,12 @@ Result<void> SellsyConnector::IndexIndividuals() {
   constexpr auto kIndexTtl = std::chrono::minutes(10);
   auto now = std::chrono::steady_clock::now();
   if (indexed_at_ && now - *indexed_at_ < kIndexTtl) return Ok();
-  ASSIGN_OR_RETURN(std::vector<json> all,
-                   client_.All("/individuals/search",
-                               {{"order", "id"}, {"field[]", "id"}, {"field[]", "type"},
-                                {"field[]", "main_contact_id"}},
-                               json::object()));
+  ASSIGN_OR_RETURN(
+      std::vector<json> all,
+      client_.All(
+          "/individuals/search",
+          {{"order", "id"}, {"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}},
+          json::object()));
   individuals_.clear();
   individuals_of_contact_.clear();  // links found later are searched again on demand
   for (const json& item : all) {
@@ -472,10 +474,10 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
   if (cached != companies_of_contact_.end() && now - cached->second.first < kCompaniesCacheTtl) {
     out = cached->second.second;
   } else {
-    ASSIGN_OR_RETURN(std::vector<json> companies,
-                     client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
-                                 {{"field[]", "id"}, {"field[]", "type"},
-                                  {"field[]", "main_contact_id"}}));
+    ASSIGN_OR_RETURN(
+        std::vector<json> companies,
+        client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
+                    {{"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}}));
     for (const json& company : companies) {
       ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
       out.push_back(p);
@@ -553,7 +555,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
   Result<json> got = client_.Get(PartyPath(kind) + "/" + std::to_string(id), PartyEmbeds());
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
-      return std::vector<SourceRecord>{DeletedRecord(EntityKind::kCustomer, PartyExternalId(kind, id))};
+      return std::vector<SourceRecord>{
+          DeletedRecord(EntityKind::kCustomer, PartyExternalId(kind, id))};
     }
     return std::move(got).take_error();
   }
@@ -611,7 +614,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchPayment(int64_t id) {
     return std::move(got).take_error();
   }
   ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(*got));
-  if (!r) return std::vector<SourceRecord>{DeletedRecord(EntityKind::kPayment, PaymentExternalId(id))};
+  if (!r)
+    return std::vector<SourceRecord>{DeletedRecord(EntityKind::kPayment, PaymentExternalId(id))};
   return std::vector<SourceRecord>{std::move(*r)};
 }
 
@@ -676,8 +680,9 @@ Result<std::vector<SourceRecord>> SellsyConnector::FetchOne(EntityKind kind,
 
 Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kind) {
   std::vector<std::string> out;
-  auto ids = [&](const std::string& path, const Query& q, const json& filters,
-                 const std::function<std::optional<std::string>(const json&)>& keep) -> Result<void> {
+  auto ids =
+      [&](const std::string& path, const Query& q, const json& filters,
+          const std::function<std::optional<std::string>(const json&)>& keep) -> Result<void> {
     ASSIGN_OR_RETURN(std::vector<json> items, client_.All(path, q, filters));
     for (const json& item : items) {
       if (std::optional<std::string> ext = keep(item)) out.push_back(*ext);
@@ -712,30 +717,29 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
                           }));
       break;
     case EntityKind::kInvoice:
-      RETURN_IF_ERROR(ids("/invoices/search", only_id,
-                          json{{"date", {{"start", kDatedFromText}}},
-                               {"status", json::array({"due", "payinprogress", "paid", "late",
-                                                       "cancelled"})}},
-                          [&](const json& item) -> std::optional<std::string> {
-                            auto id = id_of(item);
-                            if (!id) return std::nullopt;
-                            return InvoiceExternalId(*id);
-                          }));
+      RETURN_IF_ERROR(
+          ids("/invoices/search", only_id,
+              json{{"date", {{"start", kDatedFromText}}},
+                   {"status", json::array({"due", "payinprogress", "paid", "late", "cancelled"})}},
+              [&](const json& item) -> std::optional<std::string> {
+                auto id = id_of(item);
+                if (!id) return std::nullopt;
+                return InvoiceExternalId(*id);
+              }));
       break;
     case EntityKind::kCreditNote: {
       const std::string from = DatedFrom().ToString();
-      RETURN_IF_ERROR(ids("/credit-notes/search",
-                          {{"order", "id"}, {"field[]", "id"}, {"field[]", "date"}},
-                          json{{"status", json::array({"stored", "partialspend", "spent",
-                                                       "cancelled"})}},
-                          [&](const json& item) -> std::optional<std::string> {
-                            auto id = id_of(item);
-                            if (!id || !item.contains("date") || !item["date"].is_string() ||
-                                item["date"].get<std::string>() < from) {
-                              return std::nullopt;
-                            }
-                            return CreditNoteExternalId(*id);
-                          }));
+      RETURN_IF_ERROR(
+          ids("/credit-notes/search", {{"order", "id"}, {"field[]", "id"}, {"field[]", "date"}},
+              json{{"status", json::array({"stored", "partialspend", "spent", "cancelled"})}},
+              [&](const json& item) -> std::optional<std::string> {
+                auto id = id_of(item);
+                if (!id || !item.contains("date") || !item["date"].is_string() ||
+                    item["date"].get<std::string>() < from) {
+                  return std::nullopt;
+                }
+                return CreditNoteExternalId(*id);
+              }));
       break;
     }
     case EntityKind::kPayment:
@@ -780,11 +784,10 @@ Result<std::string> SellsyConnector::RegisterWebhook(const std::string& url) {
     }
     return Internal("Sellsy lists no webhook events for " + missing);
   }
-  ASSIGN_OR_RETURN(json created,
-                   client_.Post("/webhooks", json{{"type", "http"},
-                                                  {"endpoint", url},
-                                                  {"is_enabled", true},
-                                                  {"configuration", configuration}}));
+  ASSIGN_OR_RETURN(json created, client_.Post("/webhooks", json{{"type", "http"},
+                                                                {"endpoint", url},
+                                                                {"is_enabled", true},
+                                                                {"configuration", configuration}}));
   if (!created.is_object() || !created.contains("id") ||
       !(created["id"].is_number_integer() || created["id"].is_string())) {
     return Unavailable("Sellsy POST /webhooks answered without a webhook id");
@@ -794,9 +797,8 @@ Result<std::string> SellsyConnector::RegisterWebhook(const std::string& url) {
 }
 
 Result<void> SellsyConnector::UnregisterWebhook(const std::string& webhook_id) {
-  if (webhook_id.empty() ||
-      !std::all_of(webhook_id.begin(), webhook_id.end(),
-                   [](unsigned char c) { return std::isdigit(c); })) {
+  if (webhook_id.empty() || !std::all_of(webhook_id.begin(), webhook_id.end(),
+                                         [](unsigned char c) { return std::isdigit(c); })) {
     return InvalidArgument("\"" + webhook_id + "\" is not a Sellsy webhook id");
   }
   Result<json> r = client_.Delete("/webhooks/" + webhook_id);

@@ -80,8 +80,7 @@ class SellsyConnector : public Connector {
   Result<FetchPage> FetchPayments(const Cursor& cursor);
 
   // A company or individual by id with its contacts; 404 -> deleted.
-  Result<std::vector<SourceRecord>> RefetchParty(PartyKind kind, int64_t id,
-                                                 bool with_contacts);
+  Result<std::vector<SourceRecord>> RefetchParty(PartyKind kind, int64_t id, bool with_contacts);
   // The contacts of one party (GET /{companies|individuals}/{id}/contacts),
   // each attached per R-SELLSY-3.
   Result<std::vector<SourceRecord>> ContactsOf(const LinkedParty& party);

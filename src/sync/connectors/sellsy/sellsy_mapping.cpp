@@ -59,8 +59,8 @@ const json* Path(const json& obj, std::string_view path) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t dot = path.find('.', start);
-    std::string key(path.substr(start, dot == std::string_view::npos ? std::string_view::npos
-                                                                       : dot - start));
+    std::string key(
+        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (!cur->is_object() || !cur->contains(key)) return nullptr;
     cur = &(*cur)[key];
     if (dot == std::string_view::npos) break;
@@ -91,7 +91,8 @@ Result<Date> RequiredDate(const json& obj, std::string_view path, const Subject&
   if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
   if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
   Result<Date> d = Date::Parse(v->get<std::string>());
-  if (!d.ok()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
+  if (!d.ok())
+    return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
   return *d;
 }
 
@@ -144,8 +145,8 @@ json Allocations(const std::vector<SourceAllocation>& list) {
 
 // Every mapped field and reference, as one canonical JSON text (keys sorted).
 json Canonical(const SourceRecord& r) {
-  json j = {{"kind", std::string(EntityName(r.kind))}, {"id", r.external_id},
-            {"deleted", r.deleted}};
+  json j = {
+      {"kind", std::string(EntityName(r.kind))}, {"id", r.external_id}, {"deleted", r.deleted}};
   if (r.deleted) return j;
   if (const auto* c = std::get_if<SourceCustomer>(&r.data)) {
     const domain::Customer& x = c->record;
@@ -213,7 +214,8 @@ Result<std::string> DocumentCustomer(const json& doc, const Subject& s) {
     if (type != "company" && type != "individual") continue;
     std::optional<int64_t> id = item.contains("id") ? IdValue(item["id"]) : std::nullopt;
     if (!id) return Invalid(s, "related " + type + " has no valid id");
-    std::string ext = PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
+    std::string ext =
+        PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
     if (found && *found != ext) return Invalid(s, "related names two customers");
     found = ext;
   }
@@ -319,7 +321,7 @@ std::optional<ParsedExternalId> ParseExternalId(std::string_view external_id) {
   size_t slash = external_id.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   std::string prefix(external_id.substr(0, slash));
-  static const std::vector<std::string> kPrefixes = {"company", "individual", "contact",
+  static const std::vector<std::string> kPrefixes = {"company", "individual",  "contact",
                                                      "invoice", "credit-note", "payment"};
   if (std::find(kPrefixes.begin(), kPrefixes.end(), prefix) == kPrefixes.end()) return std::nullopt;
   std::optional<int64_t> id = IdValue(json(std::string(external_id.substr(slash + 1))));
@@ -333,11 +335,19 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
   r.external_id = std::move(external_id);
   r.deleted = true;
   switch (kind) {
-    case EntityKind::kCustomer: r.data = SourceCustomer{}; break;
-    case EntityKind::kContact: r.data = SourceContact{}; break;
+    case EntityKind::kCustomer:
+      r.data = SourceCustomer{};
+      break;
+    case EntityKind::kContact:
+      r.data = SourceContact{};
+      break;
     case EntityKind::kInvoice:
-    case EntityKind::kCreditNote: r.data = SourceInvoice{}; break;
-    case EntityKind::kPayment: r.data = SourcePayment{}; break;
+    case EntityKind::kCreditNote:
+      r.data = SourceInvoice{};
+      break;
+    case EntityKind::kPayment:
+      r.data = SourcePayment{};
+      break;
   }
   return Finish(std::move(r));
 }
@@ -345,7 +355,8 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
 std::string ComputeVersion(const SourceRecord& record) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx",
-                static_cast<unsigned long long>(Fnv1a(Canonical(record).dump(-1, ' ', false, json::error_handler_t::replace))));
+                static_cast<unsigned long long>(
+                    Fnv1a(Canonical(record).dump(-1, ' ', false, json::error_handler_t::replace))));
   return buf;
 }
 
@@ -527,12 +538,18 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
 std::string PaymentMethodName(std::optional<int64_t> id) {
   if (!id) return "OTHER";
   switch (*id) {
-    case 1: return "TRANSFER";      // Virement
-    case 2: return "CHECK";         // Chèque
-    case 3: return "CARD";          // Carte bancaire
-    case 4: return "DIRECT_DEBIT";  // Prélèvement
-    case 5: return "CASH";          // Espèces
-    default: return "OTHER";        // 7 Paypal, and methods we do not know
+    case 1:
+      return "TRANSFER";  // Virement
+    case 2:
+      return "CHECK";  // Chèque
+    case 3:
+      return "CARD";  // Carte bancaire
+    case 4:
+      return "DIRECT_DEBIT";  // Prélèvement
+    case 5:
+      return "CASH";  // Espèces
+    default:
+      return "OTHER";  // 7 Paypal, and methods we do not know
   }
 }
 
@@ -565,10 +582,9 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
       std::optional<int64_t> inv = o.contains("id") ? IdValue(o["id"]) : std::nullopt;
       if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
       if (!o.contains("amount_linked") || o["amount_linked"].is_null()) continue;
-      ASSIGN_OR_RETURN(int64_t linked,
-                       Money(o, "amount_linked", currency,
-                             Subject{"payment", std::to_string(id) + " (invoice " +
-                                                    std::to_string(*inv) + ")"}));
+      ASSIGN_OR_RETURN(int64_t linked, Money(o, "amount_linked", currency,
+                                             Subject{"payment", std::to_string(id) + " (invoice " +
+                                                                    std::to_string(*inv) + ")"}));
       if (linked <= 0) continue;
       out.allocations.push_back({InvoiceExternalId(*inv), linked});
     }
@@ -616,27 +632,28 @@ const std::vector<std::string>& WebhookEntities() {
   return kEntities;
 }
 
-Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type,
-                                             std::string_view body) {
+Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type, std::string_view body) {
   std::string type(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (!type.empty() && type != "application/x-www-form-urlencoded") {
-    return InvalidArgument("Sellsy webhook: expected an application/x-www-form-urlencoded body, got " +
-                           std::string(content_type));
+    return InvalidArgument(
+        "Sellsy webhook: expected an application/x-www-form-urlencoded body, got " +
+        std::string(content_type));
   }
   std::optional<std::string> notif;
   size_t start = 0;
   while (start <= body.size()) {
     size_t amp = body.find('&', start);
-    std::string_view pair = body.substr(start, amp == std::string_view::npos ? std::string_view::npos
-                                                                             : amp - start);
+    std::string_view pair =
+        body.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     size_t eq = pair.find('=');
     std::optional<std::string> name = FormDecode(pair.substr(0, eq));
     if (!name) return InvalidArgument("Sellsy webhook: bad percent-encoding in the form body");
     if (*name == "notif") {
-      if (eq == std::string_view::npos) return InvalidArgument("Sellsy webhook: the notif field is empty");
+      if (eq == std::string_view::npos)
+        return InvalidArgument("Sellsy webhook: the notif field is empty");
       notif = FormDecode(pair.substr(eq + 1));
       if (!notif) return InvalidArgument("Sellsy webhook: bad percent-encoding in the notif field");
     }
@@ -660,7 +677,8 @@ Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type,
   }
   std::string event = "updated";
   if (j.contains("event")) {
-    if (!j["event"].is_string()) return InvalidArgument("Sellsy webhook: notif event is not a text");
+    if (!j["event"].is_string())
+      return InvalidArgument("Sellsy webhook: notif event is not a text");
     event = j["event"].get<std::string>();
   }
   std::string related = j["relatedtype"].get<std::string>();

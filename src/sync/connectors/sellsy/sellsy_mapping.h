@@ -105,8 +105,7 @@ std::string PaymentMethodName(std::optional<int64_t> payment_method_id);
 // One webhook delivery: application/x-www-form-urlencoded with a `notif`
 // field holding {"event","relatedtype","relatedid",...}. Unknown
 // relatedtypes give no hint; malformed deliveries are kInvalidArgument.
-Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type,
-                                             std::string_view body);
+Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type, std::string_view body);
 
 // The relatedtypes this connector acts on.
 const std::vector<std::string>& WebhookEntities();
