@@ -164,6 +164,28 @@ TEST_F(SellsyConnectorTest, TestCredentialsWorks) {
   EXPECT_TRUE(r.ok()) << r.error().ToString();
 }
 
+TEST_F(SellsyConnectorTest, CreatedThroughTheConnectorType) {
+  Result<std::unique_ptr<Connector>> c =
+      SellsyConnectorType().create({{"api_url", emulator_->BaseUrl() + "/v2"},
+                                    {"token_url", emulator_->BaseUrl() + "/oauth2/access-tokens"}},
+                                   {{"client_id", kClientId}, {"client_secret", kClientSecret}});
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_TRUE((*c)->TestCredentials().ok());
+  Result<FetchPage> page = (*c)->Fetch("invoices", "");
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  EXPECT_FALSE(page->records.empty());
+}
+
+TEST_F(SellsyConnectorTest, TokenEndpointDownIsUnavailable) {
+  Fault({{"path", "/oauth2"}, {"mode", "error"}, {"count", 50}});
+  Result<void> r = connector_->TestCredentials();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message().find("/oauth2/access-tokens"), std::string::npos)
+      << r.error().message();
+  EXPECT_EQ(r.error().message().find(kClientSecret), std::string::npos);
+}
+
 TEST_F(SellsyConnectorTest, BadCursorsAndStreamsAreInvalid) {
   for (const char* cursor : {"not json", "[1]", R"({"since": "yesterday"})", R"({"offset": 5})"}) {
     Result<FetchPage> r = connector_->Fetch("companies", cursor);
