@@ -130,6 +130,15 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
                     "how long a claimed send may take before another worker takes it over (env "
                     "RELANCE_DUNNING_LEASE_SECONDS; default 300)");
   AddChannelOptions(*serve, flags);
+  bool no_sync = false;
+  serve->add_flag("--no-sync", no_sync,
+                  "do not run the sync runner of the connections (env RELANCE_SYNC=false)");
+  serve->add_option("--sync-poll-ms", flags.sync_poll_ms,
+                    "how often the sync runner looks for due syncs, in milliseconds (env "
+                    "RELANCE_SYNC_POLL_MS; default 1000)");
+  serve->add_option("--public-url", flags.public_url,
+                    "base URL at which connected systems reach this server's webhooks (env "
+                    "RELANCE_PUBLIC_URL; default http://127.0.0.1:<port>)");
 
   CLI::App* migrate = app.add_subcommand("migrate", "Apply the database migrations not yet applied");
   AddCommonOptions(*migrate, flags);
@@ -232,6 +241,65 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
                           "default 300)");
   dunning_run->add_option("--org", dunning_options.org_id, "organization id (org_...)")->required();
 
+  // Connections to external systems. The secret key (RELANCE_SECRET_KEY, or
+  // <data-dir>/secret.key) must be the server's, to seal and open secrets.
+  auto add_sync_common = [&](CLI::App& cmd) {
+    AddCommonOptions(cmd, flags);
+    cmd.add_option("--data-dir", flags.data_dir,
+                   "the server's data folder, where secret.key is kept unless RELANCE_SECRET_KEY "
+                   "is set (env RELANCE_DATA_DIR; default " + std::string(kDefaultDataDir) + ")");
+  };
+  CLI::App* connect = app.add_subcommand("connect", "Connect an organization to an external system");
+  connect->require_subcommand(1);
+  ConnectOptions connect_options;
+  CLI::App* connect_sellsy = connect->add_subcommand(
+      "sellsy",
+      "Connect to Sellsy: test the credentials (nothing is stored if Sellsy refuses them), create "
+      "the connection and print its id; the client secret comes from "
+      "RELANCE_SELLSY_CLIENT_SECRET or key sellsy_client_secret in the config file");
+  add_sync_common(*connect_sellsy);
+  connect_sellsy->add_option("--org", connect_options.org_id, "organization id (org_...)")
+      ->required();
+  connect_sellsy->add_option("--name", connect_options.name, "name of the connection")
+      ->required();
+  connect_sellsy->add_option("--api-url", connect_options.api_url,
+                             "Sellsy API base, e.g. https://api.sellsy.com/v2")
+      ->required();
+  connect_sellsy->add_option("--token-url", connect_options.token_url,
+                             "OAuth2 token URL, e.g. https://login.sellsy.com/oauth2/access-tokens")
+      ->required();
+  connect_sellsy->add_option("--client-id", connect_options.client_id, "OAuth2 client id")
+      ->required();
+  connect_sellsy->add_option("--public-url", connect_options.public_url,
+                             "register the webhook at Sellsy with this base URL of the server");
+  connect_sellsy->add_flag("--backfill", connect_options.backfill,
+                           "run the backfill now, in the foreground, and print the counts");
+
+  CLI::App* sync_cmd = app.add_subcommand("sync", "Run and watch the syncs of the connections");
+  sync_cmd->require_subcommand(1);
+  SyncOptions sync_options;
+  CLI::App* sync_run = sync_cmd->add_subcommand(
+      "run", "Run the organization's connections once now and print written/unchanged/rejected");
+  add_sync_common(*sync_run);
+  sync_run->add_option("--org", sync_options.org_id, "organization id (org_...)")->required();
+  sync_run->add_option("--connection", sync_options.connection_id,
+                       "only this connection (con_...)");
+  sync_run->add_flag("--full", sync_options.full,
+                     "a full run: every record of the source, then deletions");
+  CLI::App* sync_status = sync_cmd->add_subcommand(
+      "status", "Each connection's status, last success, last error and webhook backlog");
+  add_sync_common(*sync_status);
+  sync_status->add_option("--org", sync_options.org_id, "organization id (org_...)")->required();
+  CLI::App* sync_changes = sync_cmd->add_subcommand(
+      "changes", "The change log of the syncs, newest first (R-OPS-3)");
+  add_sync_common(*sync_changes);
+  sync_changes->add_option("--org", sync_options.org_id, "organization id (org_...)")->required();
+  sync_changes->add_option("--record", sync_options.record_id,
+                           "only the changes of this record (cus_..., inv_...)");
+  sync_changes->add_option("--limit", sync_options.limit, "at most this many lines")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+
   CLI::App* todo = app.add_subcommand("todo", "The to-do list: manual actions and failed sends");
   todo->require_subcommand(1);
   TodoOptions todo_options;
@@ -301,6 +369,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   }
 
   if (no_dunning) flags.dunning = false;
+  if (no_sync) flags.sync = false;
   auto settings = ResolveSettings(flags, env.env);
   if (!settings.ok()) {
     PrintError(env, command, settings.error());
@@ -327,6 +396,14 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
     result = RunTokenCreate(*settings, token_options, env);
   } else if (import_customers->parsed()) {
     result = RunImportCustomers(*settings, import_options, env);
+  } else if (connect_sellsy->parsed()) {
+    result = RunConnectSellsy(*settings, connect_options, env);
+  } else if (sync_run->parsed()) {
+    result = RunSync(*settings, SyncVerb::kRun, sync_options, env);
+  } else if (sync_status->parsed()) {
+    result = RunSync(*settings, SyncVerb::kStatus, sync_options, env);
+  } else if (sync_changes->parsed()) {
+    result = RunSync(*settings, SyncVerb::kChanges, sync_options, env);
   } else if (dunning_plan->parsed()) {
     result = RunDunningPlan(*settings, dunning_options, env);
   } else if (dunning_run->parsed()) {

@@ -76,6 +76,29 @@ struct TodoOptions {
   std::string to_email;  // reassign
 };
 
+// `connect sellsy` (connect_command.cpp). The client secret is not here: it
+// comes from the settings (environment or config file), never a flag.
+struct ConnectOptions {
+  std::string org_id;
+  std::string name = "Sellsy";
+  std::string api_url;
+  std::string token_url;
+  std::string client_id;
+  std::optional<std::string> public_url;  // register the webhook with this base URL
+  bool backfill = false;                  // run the backfill now, in the foreground
+};
+
+// `sync run|status|changes` (connect_command.cpp).
+struct SyncOptions {
+  std::string org_id;
+  std::optional<std::string> connection_id;  // run: this one; default every connection
+  bool full = false;                          // run: a full run (backfill / resync)
+  std::optional<std::string> record_id;       // changes: of this record only
+  int limit = 50;                             // changes: at most this many, newest first
+};
+
+enum class SyncVerb { kRun, kStatus, kChanges };
+
 enum class TodoVerb { kList, kDone, kIgnore, kReschedule, kReassign, kSend };
 
 // Prints one line per migration applied, or that the schema is current.
@@ -101,6 +124,16 @@ Result<void> RunDunningPlan(const Settings& s, const DunningOptions& o, const Cl
 // due in the outbox once with the configured channels; prints the report.
 Result<void> RunDunningRun(const Settings& s, const DunningOptions& o, const CliEnvironment& env);
 Result<void> RunTodo(const Settings& s, TodoVerb verb, const TodoOptions& o,
+                     const CliEnvironment& env);
+
+// Tests the credentials with a connector that is not stored, then creates
+// the connection (prints its id), registers its webhook when asked, and
+// runs the backfill when asked (the counts go to stderr).
+Result<void> RunConnectSellsy(const Settings& s, const ConnectOptions& o,
+                              const CliEnvironment& env);
+// run: one line of counts per connection run; status: one line per
+// connection; changes: the change log, newest first.
+Result<void> RunSync(const Settings& s, SyncVerb verb, const SyncOptions& o,
                      const CliEnvironment& env);
 
 // Who a command acts as in `org_id`: the user with `email`, else the

@@ -67,6 +67,38 @@ Result<int> ParseSeconds(std::string_view text, const Source& source, std::strin
   return CheckSeconds(n, source, what);
 }
 
+Result<int> CheckPollMs(int64_t ms, const Source& source) {
+  if (ms < 10 || ms > 3'600'000) {
+    return InvalidArgument(source + ": the sync poll interval must be between 10 and 3600000 "
+                                    "milliseconds, not " + std::to_string(ms));
+  }
+  return static_cast<int>(ms);
+}
+
+Result<int> ParsePollMs(std::string_view text, const Source& source) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgument(source + ": the sync poll interval must be a whole number of "
+                                    "milliseconds, not \"" + std::string(text) + "\"");
+  }
+  return CheckPollMs(n, source);
+}
+
+// Names where the key came from, never the key.
+Result<void> CheckSecretKey(const std::string& key) {
+  if (key.empty()) return Ok();
+  bool hex = key.size() == 64;
+  for (char c : key) hex = hex && std::isxdigit(static_cast<unsigned char>(c));
+  if (!hex) {
+    return InvalidArgument("secret_key (RELANCE_SECRET_KEY or key secret_key in the config file) "
+                           "must be 64 hexadecimal characters (openssl rand -hex 32); the one "
+                           "given has " + std::to_string(key.size()) + " characters" +
+                           (key.size() == 64 ? ", not all hexadecimal" : ""));
+  }
+  return Ok();
+}
+
 constexpr std::string_view kInterval = "the dunning interval";
 constexpr std::string_view kLease = "the dunning lease";
 
@@ -81,7 +113,7 @@ Result<bool> ParseBool(std::string_view text, const Source& source) {
 }
 
 // The keys of the config file whose values are strings.
-constexpr std::array<std::string_view, 14> kTextKeys = {"db",
+constexpr std::array<std::string_view, 17> kTextKeys = {"db",
                                                         "host",
                                                         "docs_dir",
                                                         "data_dir",
@@ -94,7 +126,10 @@ constexpr std::array<std::string_view, 14> kTextKeys = {"db",
                                                         "sms_auth_token",
                                                         "sms_from",
                                                         "postal_base_url",
-                                                        "postal_api_key"};
+                                                        "postal_api_key",
+                                                        "secret_key",
+                                                        "public_url",
+                                                        "sellsy_client_secret"};
 
 // The config file's values; unset members were not in the file.
 struct FileValues {
@@ -103,6 +138,8 @@ struct FileValues {
   std::optional<bool> dunning;
   std::optional<int> dunning_interval_seconds;
   std::optional<int> dunning_lease_seconds;
+  std::optional<bool> sync;
+  std::optional<int> sync_poll_ms;
 
   std::optional<std::string> Text(std::string_view key) const {
     auto it = text.find(key);
@@ -141,6 +178,14 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       auto b = node.value_exact<bool>();
       if (!b) return InvalidArgument(source + " must be true or false");
       values.dunning = *b;
+    } else if (name == "sync") {
+      auto b = node.value_exact<bool>();
+      if (!b) return InvalidArgument(source + " must be true or false");
+      values.sync = *b;
+    } else if (name == "sync_poll_ms") {
+      auto n = node.value_exact<int64_t>();
+      if (!n) return InvalidArgument(source + " must be an integer");
+      ASSIGN_OR_RETURN(values.sync_poll_ms, CheckPollMs(*n, source));
     } else if (name == "dunning_interval_seconds" || name == "dunning_lease_seconds") {
       auto n = node.value_exact<int64_t>();
       if (!n) return InvalidArgument(source + " must be an integer");
@@ -161,7 +206,8 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
     } else {
       // A typo ("prot") silently falling back to a default is worse than a
       // refusal to start.
-      std::string known = "port, dunning, dunning_interval_seconds, dunning_lease_seconds";
+      std::string known =
+          "port, dunning, dunning_interval_seconds, dunning_lease_seconds, sync, sync_poll_ms";
       for (auto k : kTextKeys) known += ", " + std::string(k);
       return InvalidArgument("unknown key \"" + name + "\" in config file " + path +
                              " (known keys: " + known + ")");
@@ -328,6 +374,30 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   text("postal_base_url", flags.postal_base_url, s.postal_base_url);
   text("postal_api_key", std::nullopt, s.postal_api_key);
   RETURN_IF_ERROR(CheckChannels(s));
+
+  text("secret_key", std::nullopt, s.secret_key);
+  RETURN_IF_ERROR(CheckSecretKey(s.secret_key));
+  text("public_url", flags.public_url, s.public_url);
+  if (!s.public_url.empty() && s.public_url.rfind("http://", 0) != 0 &&
+      s.public_url.rfind("https://", 0) != 0) {
+    return InvalidArgument("public_url must start with http:// or https:// (the address at "
+                           "which the connected systems reach this server), not \"" +
+                           s.public_url + "\"");
+  }
+  text("sellsy_client_secret", std::nullopt, s.sellsy_client_secret);
+  std::optional<bool> env_sync;
+  if (auto v = lookup("RELANCE_SYNC")) {
+    ASSIGN_OR_RETURN(env_sync, ParseBool(*v, "RELANCE_SYNC"));
+  }
+  if (auto v = Pick(flags.sync, env_sync, file.sync)) s.sync = *v;
+  std::optional<int> flag_poll, env_poll;
+  if (flags.sync_poll_ms) {
+    ASSIGN_OR_RETURN(flag_poll, CheckPollMs(*flags.sync_poll_ms, "--sync-poll-ms"));
+  }
+  if (auto v = lookup("RELANCE_SYNC_POLL_MS")) {
+    ASSIGN_OR_RETURN(env_poll, ParsePollMs(*v, "RELANCE_SYNC_POLL_MS"));
+  }
+  if (auto v = Pick(flag_poll, env_poll, file.sync_poll_ms)) s.sync_poll_ms = *v;
 
   if (s.db.empty()) return InvalidArgument("the database location (--db) must not be empty");
   if (s.host.empty()) return InvalidArgument("the host (--host) must not be empty");

@@ -29,6 +29,19 @@
 //   postal_base_url           yes         (no letters)
 //   postal_api_key            no: secret
 //
+// Connections to external systems (src/sync) and the sync runner of
+// `relance serve`:
+//
+//   setting               flag?        default
+//   secret_key            no: secret   <data_dir>/secret.key, created on first use (mode 0600)
+//   public_url            yes          http://127.0.0.1:<port> (how sources reach /webhooks)
+//   sync                  --no-sync    true (RELANCE_SYNC=false turns the runner off)
+//   sync_poll_ms          yes          1000 (how often the runner looks for due syncs)
+//   sellsy_client_secret  no: secret   (for `relance connect sellsy`)
+//
+// secret_key is 64 hexadecimal characters (openssl rand -hex 32): it seals
+// the connections' secrets, so the server and the CLI must use the same.
+//
 // The TOML key is the setting's name. Secrets have no flag, so that they
 // never show in `ps`; they are never printed or logged, and error messages
 // name them without their value. A channel given only in part (an SMS
@@ -60,6 +73,7 @@ inline constexpr std::string_view kDefaultDataDir = "var/data";
 inline constexpr int kDefaultDunningIntervalSeconds = 60;
 inline constexpr int kDefaultDunningLeaseSeconds = 300;
 inline constexpr std::string_view kDefaultSmsBaseUrl = "https://api.twilio.com";
+inline constexpr int kDefaultSyncPollMs = 1000;
 
 struct Settings {
   std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
@@ -82,6 +96,13 @@ struct Settings {
   std::string sms_from;
   std::string postal_base_url;  // empty: no letters
   std::string postal_api_key;   // secret
+
+  // Sync (connections to external systems).
+  std::string secret_key;  // secret; 64 hex characters; empty: the key file
+  std::string public_url;  // empty: http://127.0.0.1:<port>
+  bool sync = true;        // run the sync runner in `serve`
+  int sync_poll_ms = kDefaultSyncPollMs;  // 10..3600000
+  std::string sellsy_client_secret;       // secret; for `relance connect sellsy`
 
   bool EmailConfigured() const { return !smtp_url.empty(); }
   bool SmsConfigured() const { return !sms_account_sid.empty(); }
@@ -106,6 +127,9 @@ struct SettingFlags {
   std::optional<std::string> sms_account_sid;
   std::optional<std::string> sms_from;
   std::optional<std::string> postal_base_url;
+  std::optional<std::string> public_url;
+  std::optional<bool> sync;
+  std::optional<int> sync_poll_ms;
 };
 
 // Reads one environment variable; nullopt when it is unset.
@@ -118,7 +142,9 @@ EnvironmentLookup ProcessEnvironment();
 // where it came from: an unreadable or malformed config file (with its line),
 // an unknown key in it, a value of the wrong type, a port out of range, an
 // unknown log level, a dunning interval out of range, a delivery channel
-// given in part. An empty environment variable counts as unset.
+// given in part, a secret key that is not 64 hexadecimal characters, a sync
+// poll interval out of range, a public URL that is not http(s). An empty
+// environment variable counts as unset.
 Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLookup& env);
 
 // True for the names spdlog knows that we accept.

@@ -1,7 +1,8 @@
 // `relance serve`: open and migrate the database, seed the demo on request,
-// run the dunning worker (plans and sends, R-DUN-4) beside the HTTP server,
-// serve until SIGINT or SIGTERM; the worker stops first, finishing the send
-// in progress, then the server.
+// run the dunning worker (plans and sends, R-DUN-4) and the sync runner
+// (connections to external systems, src/sync) beside the HTTP server, serve
+// until SIGINT or SIGTERM; the worker and the runner stop first, finishing
+// the send or page in progress, then the server, then the database closes.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -11,10 +12,12 @@
 #include "cli/channels.h"
 #include "cli/commands.h"
 #include "cli/shutdown.h"
+#include "cli/sync_setup.h"
 #include "dunning/dunning_worker.h"
 #include "http/server.h"
 #include "services/auth_service.h"
 #include "services/demo_data.h"
+#include "sync/sync_runner.h"
 
 namespace relance::cli {
 namespace {
@@ -49,6 +52,11 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
     PrintDemoBanner(seed, env);
   }
   services::AuthService auth(ctx);
+  ASSIGN_OR_RETURN(sync::SecretBox box, LoadSecretBox(s));
+  const sync::ConnectorRegistry& connectors = KnownConnectors();
+  // The runner's own service (the server has one for the API and webhooks).
+  sync::ConnectionService connections(ctx, connectors, box);
+  std::unique_ptr<sync::SyncRunner> runner;
   // Block the signals before the server starts its threads, so they inherit
   // the mask and only this thread receives SIGINT / SIGTERM.
   ShutdownSignals signals;
@@ -57,6 +65,19 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   options.port = s.port;
   options.docs_dir = s.docs_dir;
   options.uploads_dir = s.data_dir + "/uploads";
+  options.connectors = &connectors;
+  options.secret_box = &box;
+  options.public_url = s.public_url;
+  // Set before the server starts; the runner is created before it serves
+  // requests that could call this and destroyed after the server stops.
+  options.on_webhook_hints = [&runner] {
+    if (runner) runner->Wake();
+  };
+  if (s.sync) {
+    sync::RunnerOptions runner_options;
+    runner_options.poll = std::chrono::milliseconds(s.sync_poll_ms);
+    runner = std::make_unique<sync::SyncRunner>(ctx, connections, runner_options);
+  }
   http::Server server(ctx, auth, options);
   RETURN_IF_ERROR(server.Start());
   // Started after ShutdownSignals, like the server: its thread inherits the
@@ -75,6 +96,14 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   } else {
     spdlog::info("dunning: off (--no-dunning / RELANCE_DUNNING=false)");
   }
+  if (runner) {
+    spdlog::info("sync: runner on, every {} ms; webhooks at {}/webhooks/...", s.sync_poll_ms,
+                 s.public_url.empty() ? "http://127.0.0.1:" + std::to_string(server.port())
+                                      : s.public_url);
+    runner->Start();
+  } else {
+    spdlog::info("sync: off (--no-sync / RELANCE_SYNC=false)");
+  }
   std::string shown_host = s.host == "0.0.0.0" ? "localhost" : s.host;
   std::string base = "http://" + shown_host + ":" + std::to_string(server.port());
   env.out << "Relance is serving " << db->Describe() << " on " << base << "\n"
@@ -86,6 +115,7 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   int signal = signals.Wait([] { return false; });
   spdlog::info("received signal {}, stopping", signal);
   if (worker) worker->Stop();
+  if (runner) runner->Stop();
   server.Stop();
   server.Wait();
   return Ok();

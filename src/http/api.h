@@ -17,11 +17,13 @@
 #include "services/allocation_service.h"
 #include "services/auth_service.h"
 #include "services/record_service.h"
+#include "sync/connection_service.h"
 
 namespace relance::http {
 
 struct Api {
-  Api(services::Context c, const services::AuthService& a, const ServerOptions& o)
+  Api(services::Context c, const services::AuthService& a, const ServerOptions& o,
+      const sync::ConnectorRegistry& registry, const sync::SecretBox& box)
       : ctx(c),
         auth(a),
         organizations(c),
@@ -41,6 +43,9 @@ struct Api {
         imports(c, o.uploads_dir),
         todo(c),
         planning(c),
+        connector_types(registry),
+        connections(c, registry, box),
+        public_url(o.public_url),
         max_body_bytes(o.max_body_bytes),
         docs_dir(o.docs_dir) {}
 
@@ -65,6 +70,13 @@ struct Api {
   // not here: `relance serve` runs it beside the server (cli/serve.cpp).
   dunning::TodoService todo;
   dunning::PlanningService planning;
+  // Connections to external systems (src/sync). The runner that applies
+  // what they deliver is not here: `relance serve` runs it (cli/serve.cpp).
+  const sync::ConnectorRegistry& connector_types;
+  sync::ConnectionService connections;
+  // Base of the webhook URLs shown and registered; set before serving
+  // (Server::Start fills in the bound port when it was not configured).
+  std::string public_url;
   size_t max_body_bytes;
   std::optional<std::string> docs_dir;  // swagger-ui-dist's files
   Metrics metrics;
@@ -85,6 +97,10 @@ void AddDunningPlanRoutes(Router& r, const Api& api);
 void AddDunningStepRoutes(Router& r, const Api& api);
 void AddActionRoutes(Router& r, const Api& api);
 void AddImportRoutes(Router& r, const Api& api);
+// /api/v1/connectors, /api/v1/connections..., /api/v1/sync-changes.
+void AddConnectionRoutes(Router& r, const Api& api);
+// Public: /webhooks/{connector}/{token}.
+void AddWebhookRoutes(Router& r, const Api& api);
 // "/", "/healthz", "/metrics", "/api/v1/openapi.json" (needs the finished table).
 void AddSystemRoutes(Router& r, const Api& api, const std::string* openapi_json);
 void AddDocsRoutes(Router& r, const Api& api);

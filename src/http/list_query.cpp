@@ -216,6 +216,9 @@ RELANCE_INSTANTIATE(domain::DunningPlan)
 RELANCE_INSTANTIATE(domain::ImportJob)
 RELANCE_INSTANTIATE(domain::DunningStep)
 RELANCE_INSTANTIATE(domain::Action)
+RELANCE_INSTANTIATE(domain::SyncConnection)
+RELANCE_INSTANTIATE(domain::SyncRun)
+RELANCE_INSTANTIATE(domain::SyncChange)
 #undef RELANCE_INSTANTIATE
 
 }  // namespace relance::http

@@ -472,6 +472,71 @@ J Schemas() {
         {"token",
          {{"type", "string"},
           {"description", "rlt_...: shown in this response only; the server keeps its hash"}}}}}};
+  J string_map = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+  s["ConnectorType"] = {
+      {"type", "object"},
+      {"required", {"name", "display_name", "required_settings", "required_secrets"}},
+      {"properties",
+       {{"name", {{"type", "string"}, {"example", "sellsy"}}},
+        {"display_name", {{"type", "string"}, {"example", "Sellsy"}}},
+        {"required_settings",
+         {{"type", "array"}, {"items", {{"type", "string"}}}, {"example", {"api_url", "token_url"}}}},
+        {"required_secrets",
+         {{"type", "array"},
+          {"items", {{"type", "string"}}},
+          {"example", {"client_id", "client_secret"}}}}}}};
+  s["SyncConnection"] = OutputSchema(
+      domain::SyncConnectionSpec(),
+      {{"backlog",
+        {{"type", "integer"},
+         {"readOnly", true},
+         {"description", "Webhook notifications received and not applied yet"}}},
+       {"webhook_url",
+        {{"type", "string"},
+         {"readOnly", true},
+         {"description", "The address the source notifies changes to (its token is the "
+                         "credential: keep it private)"}}}});
+  s["SyncConnection"]["properties"]["settings"] = {
+      {"type", "object"},
+      {"readOnly", true},
+      {"additionalProperties", {{"type", "string"}}},
+      {"description", "The non-secret settings (API and token URLs); secrets are never returned"}};
+  s["SyncConnection"]["description"] =
+      "An organization's link to an external system, with its sync status. Secrets are stored "
+      "encrypted and never returned.";
+  s["SyncConnectionCreate"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"connector", "name"}},
+      {"properties",
+       {{"connector", {{"type", "string"}, {"description", "A name from GET /api/v1/connectors"}}},
+        {"name", {{"type", "string"}}},
+        {"settings", string_map},
+        {"secrets", string_map}}}};
+  s["SyncConnectionUpdate"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"name", {{"type", "string"}}},
+        {"enabled", {{"type", "boolean"}}},
+        {"settings", string_map},
+        {"secrets", string_map}}}};
+  s["ConnectionTestResult"] = {{"type", "object"},
+                               {"required", {"ok"}},
+                               {"properties", {{"ok", {{"type", "boolean"}}}}}};
+  s["WebhookRegistration"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"public_url",
+         {{"type", "string"},
+          {"description", "Base URL at which the source reaches this server (default: the "
+                          "server's public_url setting)"}}}}}};
+  s["WebhookAck"] = {{"type", "object"},
+                     {"required", {"success"}},
+                     {"properties", {{"success", {{"type", "boolean"}}}}}};
+  s["SyncRun"] = OutputSchema(domain::SyncRunSpec(), {});
+  s["SyncChange"] = OutputSchema(domain::SyncChangeSpec(), {});
   s["Health"] = {{"type", "object"},
                  {"required", {"status"}},
                  {"properties",
@@ -549,6 +614,14 @@ J Operation(const Route& r) {
     op["requestBody"] = {{"required", true},
                          {"content", {{"application/json", {{"schema", Ref(d.request_schema)}}}}}};
   }
+  if (d.any_content_type) {
+    op["requestBody"] = {
+        {"required", false},
+        {"description", "The source's own format, read as sent"},
+        {"content",
+         {{"application/x-www-form-urlencoded", {{"schema", {{"type", "object"}}}}},
+          {"application/json", {{"schema", {{"type", "object"}}}}}}}};
+  }
   if (d.upload) {
     J props = {{"file", {{"type", "string"}, {"format", "binary"}}}};
     for (const auto& f : d.form_fields) {
@@ -612,7 +685,9 @@ J Operation(const Route& r) {
                                                 "TemplatePlaceholders",
                                                 "BulkIgnoreResult",
                                                 "MarkSentResult",
-                                                "DunningPlanReport"};
+                                                "DunningPlanReport",
+                                                "ConnectionTestResult",
+                                                "WebhookAck"};
   if (d.response == Body::kObject && kNoEtag.count(d.response_schema) == 0) {
     ok["headers"] = {{"ETag",
                       {{"description", "The record's version, for If-Match"},

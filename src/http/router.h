@@ -96,6 +96,9 @@ struct RouteDoc {
   bool upload = false;
   std::vector<ParamDoc> form_fields;
   std::string file_content_type;  // Body::kFile: e.g. "text/csv"
+  // The body is another system's format (webhooks): any Content-Type is
+  // accepted and the handler reads the raw body.
+  bool any_content_type = false;
 };
 
 struct ApiRequest;

@@ -16,6 +16,8 @@
 #include "http/api.h"
 #include "http/auth_middleware.h"
 #include "http/openapi.h"
+#include "sync/connection_service.h"
+#include "sync/secret_box.h"
 
 namespace relance::http {
 namespace {
@@ -74,11 +76,21 @@ ServerOptions WithUploadsDir(ServerOptions o) {
   return o;
 }
 
+// A key for this process only, when the server is given none (tests).
+const sync::SecretBox& EphemeralBox() {
+  static const sync::SecretBox box = *sync::SecretBox::FromHex(sync::SecretBox::GenerateKeyHex());
+  return box;
+}
+
 }  // namespace
 
 struct Server::Impl {
   Impl(services::Context ctx, const services::AuthService& auth, ServerOptions o)
-      : options(WithUploadsDir(std::move(o))), api(ctx, auth, options) {}
+      : options(WithUploadsDir(std::move(o))),
+        api(ctx, auth, options, options.connectors ? *options.connectors : no_connectors,
+            options.secret_box ? *options.secret_box : EphemeralBox()) {
+    if (options.on_webhook_hints) api.connections.OnHintsStored(options.on_webhook_hints);
+  }
 
   void BuildRoutes();
   void Dispatch(const httplib::Request& req, httplib::Response& res, std::string body,
@@ -97,6 +109,7 @@ struct Server::Impl {
   void Observe(int status);
 
   ServerOptions options;
+  sync::ConnectorRegistry no_connectors;  // when options.connectors is null
   Api api;
   Router router;
   std::vector<size_t> slots;                     // metrics slot of each route
@@ -128,6 +141,8 @@ void Server::Impl::BuildRoutes() {
   AddDunningStepRoutes(router, api);
   AddActionRoutes(router, api);
   AddImportRoutes(router, api);
+  AddConnectionRoutes(router, api);
+  AddWebhookRoutes(router, api);
   for (const Route& r : router.routes()) slots.push_back(api.metrics.Register(r.method, r.path));
   for (auto m : kMethods) {
     unmatched_slot[std::string(m)] = api.metrics.Register(std::string(m), "unmatched");
@@ -196,7 +211,7 @@ void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response&
   const Route& route = *found.route;
   t_request.slot = slots[route.index];
 
-  if (!body.empty() && req.has_header("Content-Type") &&
+  if (!body.empty() && !route.doc.any_content_type && req.has_header("Content-Type") &&
       !IsJsonContentType(req.get_header_value("Content-Type"))) {
     WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
     return;
@@ -405,6 +420,10 @@ Result<void> Server::Start() {
   }
   if (o.import_worker) RETURN_IF_ERROR(impl_->api.imports.StartWorker());
   impl_->bound_port = port;
+  if (impl_->api.public_url.empty()) {
+    // Before the listening thread starts: handlers read it afterwards only.
+    impl_->api.public_url = "http://127.0.0.1:" + std::to_string(port);
+  }
   impl_->started = true;
   impl_->listen_returned = false;
   impl_->thread = std::thread([this] {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@
 
 #include "services/auth_service.h"
 #include "services/context.h"
+
+namespace relance::sync {
+class ConnectorRegistry;
+class SecretBox;
+}  // namespace relance::sync
 
 namespace relance::http {
 
@@ -49,6 +55,17 @@ struct ServerOptions {
   size_t max_upload_bytes = size_t{256} << 20;  // a larger upload gets 413
   // Run queued imports in this process (imports::ImportService worker).
   bool import_worker = true;
+  // Connections to external systems (/api/v1/connections, /webhooks): the
+  // connector types served and the key that seals their secrets. Both must
+  // outlive the Server. Null registry: no connector type; null box: a random
+  // key for this process only (tests).
+  const sync::ConnectorRegistry* connectors = nullptr;
+  const sync::SecretBox* secret_box = nullptr;
+  // The base URL sources use to reach /webhooks/...; empty:
+  // http://127.0.0.1:<bound port>.
+  std::string public_url;
+  // Called after a webhook delivery stored hints (serve wakes its runner).
+  std::function<void()> on_webhook_hints;
 };
 
 class Server {
