@@ -393,6 +393,21 @@ TEST_F(SellsyConnectorTest, InvoicesStream) {
   EXPECT_TRUE(std::get<SourceInvoice>(cancelled->data).record.is_void);
 }
 
+TEST_F(SellsyConnectorTest, InvoicePdfLinksAreFetched) {
+  Walk w = WalkStream("invoices");
+  const SourceRecord* inv = Find(w.records, "invoice:invoice/3001");
+  ASSERT_NE(inv, nullptr);
+  const std::string url = *std::get<SourceInvoice>(inv->data).record.pdf_url;
+  auto& connector = connector_;
+  auto pdf = connector->FetchDocument(url);
+  ASSERT_TRUE(pdf.ok()) << pdf.error().ToString();
+  EXPECT_EQ(pdf->rfind("%PDF-", 0), 0u);
+  auto missing = connector->FetchDocument(url.substr(0, url.rfind('/')) + "/nothing.pdf");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(connector->FetchDocument("ftp://example/x.pdf").ok());
+}
+
 TEST_F(SellsyConnectorTest, CreditNotesAndPaymentsStreams) {
   Walk cn = WalkStream("credit-notes");
   const SourceRecord* note = Find(cn.records, "credit_note:credit-note/4001");

@@ -68,8 +68,11 @@ EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPol
 ConnectorPolicy BuildPolicy() {
   ConnectorPolicy p;
   p.connector = "sellsy";
+  // A full run walks these streams from the start too, so what it does not
+  // list was deleted (a lost client.deleted delivery).
   const std::vector<ChangeDetection> by_cursor = {ChangeDetection::kWebhooks,
-                                                  ChangeDetection::kUpdatedAtCursor};
+                                                  ChangeDetection::kUpdatedAtCursor,
+                                                  ChangeDetection::kSnapshotDiff};
   const std::vector<ChangeDetection> by_snapshot = {ChangeDetection::kWebhooks,
                                                     ChangeDetection::kSnapshotDiff};
   // R-SELLSY-8: payment terms are Sellsy's (owned, though never mapped).
@@ -804,6 +807,24 @@ Result<void> SellsyConnector::UnregisterWebhook(const std::string& webhook_id) {
   Result<json> r = client_.Delete("/webhooks/" + webhook_id);
   if (!r.ok() && !IsNotFound(r.error())) return std::move(r).take_error();
   return Ok();
+}
+
+Result<std::string> SellsyConnector::FetchDocument(const std::string& url) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return InvalidArgument("\"" + url + "\" is not an http(s) document link");
+  }
+  net::HttpRequest request;
+  request.method = "GET";
+  request.url = url;
+  request.timeout_ms = 60000;
+  ASSIGN_OR_RETURN(net::HttpResponse r, net::PerformHttp(request, "Sellsy's document link"));
+  if (r.status == 200) return std::move(r.body);
+  if (r.status == 404 || r.status == 410) return NotFound("Sellsy has no document at " + url);
+  if (r.status == 429 || r.status >= 500) {
+    return Unavailable("Sellsy answered " + std::to_string(r.status) + " for the document " + url);
+  }
+  return Error(ErrorCode::kFailedPrecondition,
+               "Sellsy refused the document " + url + " (" + std::to_string(r.status) + ")");
 }
 
 }  // namespace relance::sync::sellsy

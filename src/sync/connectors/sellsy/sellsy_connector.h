@@ -59,6 +59,8 @@ class SellsyConnector : public Connector {
   Result<std::vector<std::string>> ListExternalIds(EntityKind kind) override;
   Result<std::string> RegisterWebhook(const std::string& url) override;
   Result<void> UnregisterWebhook(const std::string& webhook_id) override;
+  // GET of an invoice's `pdf_link` (a public link in Sellsy: no bearer).
+  Result<std::string> FetchDocument(const std::string& url) override;
 
   SellsyClient& client() { return client_; }
 
