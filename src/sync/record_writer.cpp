@@ -150,17 +150,22 @@ class PageWriter {
     if (rec.deleted && !ref) return Ok();
     RETURN_IF_ERROR(c_.Exec("SAVEPOINT sync_record"));
     size_t changes_before = changes_.size();
-    auto registered = registered_;
+    added_.clear();
+    dropped_.clear();
     Result<void> r = rec.deleted ? Delete(rec, *pol, *ref, stats) : Upsert(rec, *pol, ref, stats);
     if (r.ok()) {
       RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
+      for (const auto& key : dropped_) {
+        registered_.erase(key);
+        if (auto e = refs_.find(key.first); e != refs_.end()) e->second.erase(key.second);
+      }
       return Ok();
     }
     if (!IsRecordError(r.error())) return r;
     RETURN_IF_ERROR(c_.Exec("ROLLBACK TO SAVEPOINT sync_record"));
     RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
     changes_.resize(changes_before);
-    registered_ = std::move(registered);
+    for (const auto& key : added_) registered_.erase(key);
     ++stats.rejected;
     // Still in the source: a full scan must not take it for deleted.
     if (ref) seen_[RefEntity(rec.kind)].push_back(rec.external_id);
@@ -249,7 +254,8 @@ class PageWriter {
                       JoinFields(pol.owned_fields) + ",external_id",
                       scope_.scan_id};
     RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, w));
-    registered_[{RefEntity(rec.kind), rec.external_id}] = record_id;
+    std::pair<std::string, std::string> key{RefEntity(rec.kind), rec.external_id};
+    if (registered_.insert_or_assign(key, record_id).second) added_.push_back(std::move(key));
     return Ok();
   }
 
@@ -462,8 +468,7 @@ class PageWriter {
                       WriteStats& stats) {
     const std::string entity = RefEntity(rec.kind);
     auto drop_ref = [&] {
-      registered_.erase({entity, rec.external_id});
-      if (auto e = refs_.find(entity); e != refs_.end()) e->second.erase(rec.external_id);
+      dropped_.push_back({entity, rec.external_id});  // forgotten once the record commits
       return store::DeleteRef(c_, scope_.org_id, policy_.connector, entity, rec.external_id);
     };
     if (pol.deletion == DeletionPolicy::kIgnore) return Ok();
@@ -534,6 +539,10 @@ class PageWriter {
   std::map<std::string, std::map<std::string, store::RefRow>> refs_;
   // References written by this page (entity, external id) -> record id.
   std::map<std::pair<std::string, std::string>, std::string> registered_;
+  // What the record being written added to / removes from the maps above,
+  // undone / applied when its savepoint is rolled back / released.
+  std::vector<std::pair<std::string, std::string>> added_;
+  std::vector<std::pair<std::string, std::string>> dropped_;
   std::map<std::string, std::vector<std::string>> seen_;
   std::vector<SyncChange> changes_;
 };

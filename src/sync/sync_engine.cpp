@@ -23,6 +23,7 @@ constexpr std::string_view kScanRow = "";
 constexpr std::string_view kScanRunning = "RUNNING";
 constexpr int kInboxBatch = 200;
 constexpr int kResolveRounds = 3;
+constexpr size_t kWriteBatch = 1000;
 
 std::string Now(const services::Context& ctx) { return FormatTimestamp(ctx.clock.Now()); }
 
@@ -126,18 +127,28 @@ class RunState {
       auto& row = cursors_[stream.name];
       // In a full scan, a stream already walked to its end under this scan id is done.
       if (full_ && row.scan_id == scan_id_ && row.last_full_scan_at) continue;
+      // Pages are written a few at a time: one transaction per batch of
+      // about kWriteBatch records (the store writes far fewer index pages
+      // per record than with one transaction per page of 100), with the
+      // cursor of the batch's last page.
+      std::vector<SourceRecord> batch;
+      std::string cursor = row.cursor;
       for (;;) {
-        ASSIGN_OR_RETURN(FetchPage page, connector_.Fetch(stream.name, row.cursor));
-        RETURN_IF_ERROR(ResolveReferences(page.records));
-        store::CursorRow next{page.next_cursor, row.scan_id, row.last_full_scan_at};
+        ASSIGN_OR_RETURN(FetchPage page, connector_.Fetch(stream.name, cursor));
+        cursor = page.next_cursor;
+        for (auto& r : page.records) batch.push_back(std::move(r));
+        if (batch.size() < kWriteBatch && page.more) continue;
+        RETURN_IF_ERROR(ResolveReferences(batch));
+        store::CursorRow next{cursor, row.scan_id, row.last_full_scan_at};
         if (full_ && page.scan_complete) {
           next.scan_id = scan_id_;
           next.last_full_scan_at = Now(ctx_);
         }
-        RETURN_IF_ERROR(WritePage(page.records, [&](store::Connection& c) {
+        RETURN_IF_ERROR(WritePage(batch, [&](store::Connection& c) {
           return store::SaveCursor(c, conn_.meta.org_id, conn_.meta.id, stream.name, next,
                                    Now(ctx_));
         }));
+        batch.clear();
         row = next;
         RETURN_IF_ERROR(Beat());
         RETURN_IF_ERROR(DrainInbox());

@@ -281,7 +281,11 @@ Result<std::unique_ptr<Connection>> SqliteConnection::Open(const std::string& pa
     return Internal("sqlite: " + path + " cannot use WAL mode (journal_mode stays " +
                     (mode->empty() ? std::string("?") : (*mode)[0].Text(0)) + ")");
   }
-  if (auto r = conn->ExecScript("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !r.ok()) {
+  // Statement journals (one per savepoint: the sync writes each record in
+  // its own) and sorts stay in memory instead of temporary files.
+  if (auto r = conn->ExecScript(
+          "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
+      !r.ok()) {
     return failed(r.error());
   }
   return std::unique_ptr<Connection>(std::move(conn));
