@@ -112,6 +112,8 @@ Result<void> RunSync(const Settings& s, SyncVerb verb, const SyncOptions& o,
     case SyncVerb::kRun: {
       std::vector<std::string> ids;
       if (o.connection_id) {
+        // RunOne cannot tell an unknown id from one another runner holds.
+        RETURN_IF_ERROR(setup.connections->Status(setup.who, *o.connection_id));
         ids.push_back(*o.connection_id);
       } else {
         ASSIGN_OR_RETURN(auto all, setup.connections->List(setup.who));
