@@ -73,10 +73,10 @@ Result<void> RunConnectSellsy(const Settings& s, const ConnectOptions& o,
     ASSIGN_OR_RETURN(auto probe, type->create(c.settings, c.secrets));
     auto tested = probe->TestCredentials();
     if (!tested.ok()) {
-      return Error(tested.error().code(),
-                   "Sellsy refused the connection test (nothing was stored): " +
-                       tested.error().message(),
-                   tested.error().details());
+      return Error(
+          tested.error().code(),
+          "Sellsy refused the connection test (nothing was stored): " + tested.error().message(),
+          tested.error().details());
     }
     spdlog::info("connect: Sellsy accepted the credentials");
   }
@@ -88,9 +88,10 @@ Result<void> RunConnectSellsy(const Settings& s, const ConnectOptions& o,
     auto registered = setup.connections->RegisterWebhook(setup.who, id, *o.public_url);
     if (!registered.ok()) {
       return Error(registered.error().code(),
-                   "connection " + id + " is created, but registering its webhook failed (retry "
-                   "with POST /api/v1/connections/" + id + "/webhook): " +
-                       registered.error().message());
+                   "connection " + id +
+                       " is created, but registering its webhook failed (retry "
+                       "with POST /api/v1/connections/" +
+                       id + "/webhook): " + registered.error().message());
     }
     env.err << "webhook registered at Sellsy (id " << Or(registered->connection.webhook_id)
             << ")\n";
@@ -141,10 +142,11 @@ Result<void> RunSync(const Settings& s, SyncVerb verb, const SyncOptions& o,
         const auto& c = st.connection;
         env.out << c.meta.id << " " << c.connector << " \"" << c.name << "\" status " << c.status
                 << (c.enabled ? "" : " (disabled)") << ", last success "
-                << Or(c.last_success_at, "never") << ", backlog " << st.backlog
-                << ", next run " << c.next_run_at << ", written " << c.records_written
-                << ", rejected " << c.records_rejected;
-        if (c.last_error) env.out << ", last error at " << Or(c.last_error_at) << ": " << *c.last_error;
+                << Or(c.last_success_at, "never") << ", backlog " << st.backlog << ", next run "
+                << c.next_run_at << ", written " << c.records_written << ", rejected "
+                << c.records_rejected;
+        if (c.last_error)
+          env.out << ", last error at " << Or(c.last_error_at) << ": " << *c.last_error;
         env.out << "\n";
       }
       if (all.empty()) env.err << "no connection in " << o.org_id << "\n";
@@ -155,7 +157,8 @@ Result<void> RunSync(const Settings& s, SyncVerb verb, const SyncOptions& o,
       store::ListQuery q;
       q.descending = true;
       q.limit = o.limit;
-      if (o.record_id) q.conditions.push_back({"record_id", store::Condition::Op::kEq, *o.record_id});
+      if (o.record_id)
+        q.conditions.push_back({"record_id", store::Condition::Op::kEq, *o.record_id});
       ASSIGN_OR_RETURN(auto conn, setup.db->Acquire());
       ASSIGN_OR_RETURN(auto page, repo.List(*conn, o.org_id, q));
       for (const auto& ch : page.items) {

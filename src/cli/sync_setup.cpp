@@ -57,9 +57,10 @@ Result<sync::SecretBox> LoadSecretBox(const Settings& s) {
       ok = ::fsync(fd) == 0 && ok;
       ::close(fd);
       if (!ok) return Unavailable("cannot write the secret key file " + path.string());
-      spdlog::info("sync: created the secret key file {} (mode 0600); keep it with the database: "
-                   "the connections' secrets cannot be read without it",
-                   path.string());
+      spdlog::info(
+          "sync: created the secret key file {} (mode 0600); keep it with the database: "
+          "the connections' secrets cannot be read without it",
+          path.string());
     } else if (errno != EEXIST) {
       return Unavailable("cannot create the secret key file " + path.string() + ": " +
                          std::strerror(errno));

@@ -133,9 +133,9 @@ Reply UpdateConnection(const Api& api, ApiRequest& req) {
   ReadStringMap(*body, "settings", settings, problems);
   ReadStringMap(*body, "secrets", secrets, problems);
   if (!problems.empty()) return ErrorReply(InvalidFields("connection", std::move(problems)));
-  return ConnectionReply(api, 200,
-                         api.connections.Update(req.who(), req.PathParam("id"), name, enabled,
-                                                settings, secrets));
+  return ConnectionReply(
+      api, 200,
+      api.connections.Update(req.who(), req.PathParam("id"), name, enabled, settings, secrets));
 }
 
 Reply RegisterWebhook(const Api& api, ApiRequest& req) {
@@ -312,11 +312,10 @@ void AddConnectionRoutes(Router& r, const Api& api) {
     doc.response = Body::kList;
     doc.response_schema = "SyncChange";
     doc.query = ListParamDocs(domain::SyncChangeSpec(), {});
-    r.Add({"GET", "/api/v1/sync-changes", Access::kRead,
-           [a](ApiRequest& req) -> Reply {
-             return ListPage(*a, req, domain::SyncChangeSpec(), {});
-           },
-           std::move(doc)});
+    r.Add(
+        {"GET", "/api/v1/sync-changes", Access::kRead,
+         [a](ApiRequest& req) -> Reply { return ListPage(*a, req, domain::SyncChangeSpec(), {}); },
+         std::move(doc)});
   }
 }
 

@@ -69,6 +69,18 @@ void Write(const Reply& reply, httplib::Response& res) {
 
 void WriteError(const ApiError& e, httplib::Response& res) { Write(ErrorReply(e), res); }
 
+// The request path as logged: the token of a webhook address is a
+// credential, so /webhooks/<connector>/<token> is logged without it.
+std::string LoggedPath(const std::string& target) {
+  std::string path(RawPath(target));
+  constexpr std::string_view kWebhooks = "/webhooks/";
+  if (path.rfind(kWebhooks, 0) == 0) {
+    size_t slash = path.find('/', kWebhooks.size());
+    if (slash != std::string::npos) path = path.substr(0, slash + 1) + "***";
+  }
+  return path;
+}
+
 ServerOptions WithUploadsDir(ServerOptions o) {
   if (o.uploads_dir.empty()) {
     o.uploads_dir = (std::filesystem::temp_directory_path() / "relance-uploads").string();
@@ -376,7 +388,7 @@ void Server::Impl::Install() {
         } catch (...) {
         }
         spdlog::error("request {}: {} {}: exception outside a handler: {}", t_request.request_id,
-                      req.method, req.path, what);
+                      req.method, LoggedPath(req.target), what);
         res.status = 500;
         res.set_content(EnvelopeJson(InternalError(t_request.request_id)), "application/json");
       });
@@ -387,7 +399,7 @@ void Server::Impl::Install() {
         t_request.active
             ? std::chrono::duration<double, std::milli>(Clock::now() - t_request.start).count()
             : 0.0;
-    spdlog::info("{} {} {} {:.1f}ms rid={}", req.method, RawPath(req.target), res.status, ms,
+    spdlog::info("{} {} {} {:.1f}ms rid={}", req.method, LoggedPath(req.target), res.status, ms,
                  t_request.active ? t_request.request_id : "-");
     t_request.active = false;
     t_request.observed = false;

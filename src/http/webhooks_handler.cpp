@@ -34,9 +34,9 @@ void AddWebhookRoutes(Router& r, const Api& api) {
              if (req.body.size() > kMaxWebhookBytes) {
                return ErrorReply(PayloadTooLarge(kMaxWebhookBytes));
              }
-             auto stored = a->connections.ReceiveWebhook(
-                 req.PathParam("connector"), req.PathParam("token"),
-                 req.http.get_header_value("Content-Type"), req.body);
+             auto stored =
+                 a->connections.ReceiveWebhook(req.PathParam("connector"), req.PathParam("token"),
+                                               req.http.get_header_value("Content-Type"), req.body);
              if (!stored.ok()) {
                const Error& e = stored.error();
                if (e.code() == ErrorCode::kInvalidArgument) {
@@ -54,8 +54,8 @@ void AddWebhookRoutes(Router& r, const Api& api) {
                  "Sources check an address with a GET before they use it: always 200.",
                  "checkWebhook"};
     doc.response_schema = "WebhookAck";
-    r.Add({"GET", path, std::nullopt, [](ApiRequest&) -> Reply { return JsonReply(200, Success()); },
-           std::move(doc)});
+    r.Add({"GET", path, std::nullopt,
+           [](ApiRequest&) -> Reply { return JsonReply(200, Success()); }, std::move(doc)});
   }
 }
 

@@ -17,9 +17,9 @@
 namespace relance::cli {
 namespace {
 
+using test::Emulator;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using test::Emulator;
 
 struct CliRun {
   int code;
@@ -118,8 +118,9 @@ TEST_F(ConnectTest, RefusedCredentialsStoreNothing) {
 
 TEST_F(ConnectTest, ConnectBackfillThenRunStatusAndChanges) {
   ASSERT_EQ(emulator_->Post("/_control/reset", nlohmann::json::object()), 204);
-  ASSERT_EQ(emulator_->Post("/_control/generate", {{"companies", 5}, {"invoices", 10}, {"seed", 1}}),
-            200);
+  ASSERT_EQ(
+      emulator_->Post("/_control/generate", {{"companies", 5}, {"invoices", 10}, {"seed", 1}}),
+      200);
   CliRun r = Connect({"--backfill", "--public-url", "https://relance.example.com"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("con_"));

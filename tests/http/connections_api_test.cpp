@@ -4,6 +4,13 @@
 // runs and change log after a sync. The server gets the test's registry
 // (Sellsy's type and the in-memory fake of tests/sync/fake_source.h) and
 // key through ServerOptions.
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
 #include "http/http_test_support.h"
 #include "sync/connectors/sellsy/sellsy_connector.h"
 #include "sync/fake_source.h"
@@ -63,9 +70,7 @@ class ConnectionsApiTest : public HttpTest {
     return out;
   }
 
-  static std::string PathOf(const std::string& url) {
-    return url.substr(url.find("/webhooks/"));
-  }
+  static std::string PathOf(const std::string& url) { return url.substr(url.find("/webhooks/")); }
 
   static constexpr char kSecret[] = "sk-very-secret-value-123";
 
@@ -102,8 +107,8 @@ TEST_P(ConnectionsApiTest, CreateChecksSettingsAndSecrets) {
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_NE(r.DetailFor("extra"), "") << r.body;
 
-  r = Post("/api/v1/connections", {{"connector", "fake"}, {"name", "X"}, {"secrets", {{"api_key", 1}}}},
-           admin_);
+  r = Post("/api/v1/connections",
+           {{"connector", "fake"}, {"name", "X"}, {"secrets", {{"api_key", 1}}}}, admin_);
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_NE(r.DetailFor("secrets.api_key"), "") << r.body;
 
@@ -138,9 +143,9 @@ TEST_P(ConnectionsApiTest, SecretsNeverComeBack) {
     EXPECT_EQ(r->body.find("lease_owner"), std::string::npos) << r->body;
   }
 
-  Response second = Post("/api/v1/connections",
-                         {{"connector", "fake"}, {"name", "Again"}, {"secrets", {{"api_key", "k"}}}},
-                         admin_);
+  Response second =
+      Post("/api/v1/connections",
+           {{"connector", "fake"}, {"name", "Again"}, {"secrets", {{"api_key", "k"}}}}, admin_);
   EXPECT_EQ(second.status, 409) << second.body;
 
   // Another organization sees nothing.
@@ -152,9 +157,9 @@ TEST_P(ConnectionsApiTest, SecretsNeverComeBack) {
 TEST_P(ConnectionsApiTest, PatchTestBackfillDelete) {
   json c = MakeFake(admin_);
   const std::string id = c["id"];
-  Response r = Patch("/api/v1/connections/" + id,
-                     {{"name", "Renamed"}, {"enabled", false}, {"secrets", {{"api_key", "bad-key"}}}},
-                     admin_);
+  Response r = Patch(
+      "/api/v1/connections/" + id,
+      {{"name", "Renamed"}, {"enabled", false}, {"secrets", {{"api_key", "bad-key"}}}}, admin_);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json_body["name"], "Renamed");
   EXPECT_EQ(r.json_body["enabled"], false);
@@ -167,8 +172,8 @@ TEST_P(ConnectionsApiTest, PatchTestBackfillDelete) {
   r = Post("/api/v1/connections/" + id + "/test", json::object(), admin_);
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_NE(r.json_body["error"]["message"].get<std::string>(), "") << r.body;
-  r = Patch("/api/v1/connections/" + id, {{"enabled", true}, {"secrets", {{"api_key", "good-key"}}}},
-            admin_);
+  r = Patch("/api/v1/connections/" + id,
+            {{"enabled", true}, {"secrets", {{"api_key", "good-key"}}}}, admin_);
   ASSERT_EQ(r.status, 200) << r.body;
   r = Post("/api/v1/connections/" + id + "/test", json::object(), admin_);
   EXPECT_EQ(r.status, 200) << r.body;
@@ -220,8 +225,9 @@ TEST_P(ConnectionsApiTest, RunsAndChangeLog) {
   json c = MakeFake(admin_);
   const std::string id = c["id"];
   EXPECT_EQ(Get("/api/v1/connections/" + id + "/runs", admin_).json_body["data"].size(), 0u);
-  ASSERT_EQ(Patch("/api/v1/connections/" + id, {{"secrets", {{"api_key", "good-key"}}}}, admin_).status,
-            200);
+  ASSERT_EQ(
+      Patch("/api/v1/connections/" + id, {{"secrets", {{"api_key", "good-key"}}}}, admin_).status,
+      200);
 
   sync::ConnectionService service(*ctx_, registry_, *box_);
   sync::SyncRunner runner(*ctx_, service, {});
@@ -257,8 +263,8 @@ TEST_P(ConnectionsApiTest, RunsAndChangeLog) {
   EXPECT_EQ(updated["run_id"], ran->run_id);
   EXPECT_NE(updated["changes"].get<std::string>().find("Alpha Renamed"), std::string::npos);
   const std::string record_id = updated["record_id"];
-  Response by_record = Get("/api/v1/sync-changes?record_id=" + record_id + "&operation=CREATED",
-                           admin_);
+  Response by_record =
+      Get("/api/v1/sync-changes?record_id=" + record_id + "&operation=CREATED", admin_);
   ASSERT_EQ(by_record.json_body["data"].size(), 1u) << by_record.body;
   EXPECT_EQ(Get("/api/v1/sync-changes?operation=EXPLODED", admin_).status, 422);
   Response of_run = Get("/api/v1/sync-changes?run_id=" + ran->run_id, admin_);
@@ -267,6 +273,25 @@ TEST_P(ConnectionsApiTest, RunsAndChangeLog) {
 
   Caller other = NewOrg("Other");
   EXPECT_EQ(Get("/api/v1/sync-changes", other).json_body["data"].size(), 0u);
+}
+
+TEST_P(ConnectionsApiTest, TheAccessLogNeverShowsTheWebhookToken) {
+  json c = MakeFake(admin_);
+  const std::string path = PathOf(c["webhook_url"]);
+  const std::string token = path.substr(path.rfind('/') + 1);
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  EXPECT_EQ(PostRaw(path, "invoice:I1", "text/plain").status, 200);
+  EXPECT_EQ(Call("GET", path, std::nullopt, Auth{}).status, 200);
+  // The access log line is written after the response is sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(log.str().find("/webhooks/fake/***"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find(token), std::string::npos) << log.str();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectionsApiTest, ::testing::Values("sqlite", "postgres"),
