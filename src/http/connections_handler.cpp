@@ -211,7 +211,8 @@ void AddConnectionRoutes(Router& r, const Api& api) {
     doc.request_schema = "SyncConnectionCreate";
     doc.response_schema = "SyncConnection";
     doc.success_status = 201;
-    doc.idempotency_key = true;
+    // No Idempotency-Key: the stored replay would keep the webhook URL (its
+    // token) in clear; a second create answers 409 anyway.
     r.Add({"POST", base, Access::kAdmin,
            [a](ApiRequest& req) -> Reply { return CreateConnection(*a, req); }, std::move(doc)});
   }
