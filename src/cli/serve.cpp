@@ -76,6 +76,8 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   if (s.sync) {
     sync::RunnerOptions runner_options;
     runner_options.poll = std::chrono::milliseconds(s.sync_poll_ms);
+    // The invoices' PDFs fetched from the sources (attached by dunning e-mails).
+    runner_options.documents_dir = s.data_dir + "/documents";
     runner = std::make_unique<sync::SyncRunner>(ctx, connections, runner_options);
   }
   http::Server server(ctx, auth, options);

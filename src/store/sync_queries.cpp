@@ -256,6 +256,17 @@ Result<void> ReleaseConnection(Connection& c, const std::string& org_id, const s
   return Ok();
 }
 
+Result<void> AbandonRunningRuns(Connection& c, const std::string& org_id,
+                                const std::string& connection_id, const std::string& now) {
+  SqlValue params[] = {now, now, org_id, connection_id};
+  RETURN_IF_ERROR(c.Exec("UPDATE sync_runs SET status = 'FAILED', error = 'interrupted: the runner "
+                         "stopped before the end (the next run resumed from the last committed "
+                         "cursor)', finished_at = ?, updated_at = ?, version = version + 1 WHERE "
+                         "org_id = ? AND connection_id = ? AND status = 'RUNNING'",
+                         params));
+  return Ok();
+}
+
 Result<void> WakeConnection(Connection& c, const std::string& org_id, const std::string& id,
                             const std::string& now) {
   SqlValue params[] = {now, org_id, id, now};

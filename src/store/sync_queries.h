@@ -98,6 +98,10 @@ Result<bool> ClaimConnection(Connection& c, const std::string& org_id, const std
                              const std::string& lease_until);
 Result<void> ReleaseConnection(Connection& c, const std::string& org_id, const std::string& id,
                                const std::string& owner);
+// Runs left RUNNING by a runner that died; called by the runner that now
+// holds the connection's lease.
+Result<void> AbandonRunningRuns(Connection& c, const std::string& org_id,
+                                const std::string& connection_id, const std::string& now);
 // Moves next_run_at earlier (a webhook arrived, a backfill was asked for).
 Result<void> WakeConnection(Connection& c, const std::string& org_id, const std::string& id,
                             const std::string& now);

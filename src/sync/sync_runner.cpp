@@ -37,7 +37,13 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
     ASSIGN_OR_RETURN(claimed, store::ClaimConnection(c, org_id, id, options_.owner,
                                                      FormatTimestamp(ctx_.clock.Now()),
                                                      lease_until()));
-    return Ok();
+    if (!claimed) {
+      store::RecordRepository<domain::SyncConnection> repo(domain::SyncConnectionSpec());
+      ASSIGN_OR_RETURN(auto found, repo.Find(c, org_id, id));
+      if (!found) return NotFound("no connection " + id + " in this organization");
+      return Ok();
+    }
+    return store::AbandonRunningRuns(c, org_id, id, FormatTimestamp(ctx_.clock.Now()));
   }));
   if (!claimed) {
     return Error(ErrorCode::kFailedPrecondition,

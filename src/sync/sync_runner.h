@@ -27,7 +27,9 @@ namespace relance::sync {
 
 struct RunnerOptions {
   std::chrono::milliseconds poll{1000};
-  std::chrono::seconds lease{120};
+  // Renewed between batches; after a crash, another runner takes the
+  // connection over once it expires.
+  std::chrono::seconds lease{30};
   std::chrono::hours full_every{24};
   std::string owner;  // empty: host and process id
   std::string documents_dir;  // EngineOptions::documents_dir
