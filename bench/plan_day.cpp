@@ -13,8 +13,6 @@
 // the decided actions), and, with --smtp, sends the first `--send` due
 // e-mails through the executor to that server. Prints one line of
 // key=value figures on stdout; progress on stderr.
-#include <sys/resource.h>
-#include <time.h>
 
 #include <chrono>
 #include <iostream>
@@ -22,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/process_usage.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "delivery/smtp_sender.h"
@@ -41,19 +40,6 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// CPU time of this process: on a shared machine, what the planning itself
-// cost, whatever else ran beside it.
-double CpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-int64_t PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
 
 Result<std::string> EnsurePlan(const services::Principal& who, services::Context ctx,
                                const std::string& name, const std::string& level,

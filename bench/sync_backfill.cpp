@@ -12,8 +12,6 @@
 // sealed with RELANCE_SECRET_KEY when set. Prints one line of
 // key=value figures on stdout. With --token-out, writes an API token and
 // the connection id there for the webhook-latency part of sync.sh.
-#include <sys/resource.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -22,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/process_usage.h"
 #include "services/auth_service.h"
 #include "store/migrations/migrations.h"
 #include "sync/connection_service.h"
@@ -31,17 +30,6 @@
 namespace relance::bench {
 namespace {
 
-double CpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-int64_t PeakRssMb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
 
 int Fail(const Error& e) {
   std::cerr << "sync_backfill: " << e.ToString() << "\n";
