@@ -49,7 +49,12 @@ OrderedJson ConnectionJson(const Api& api, const sync::ConnectionStatus& s) {
   auto settings = OrderedJson::parse(s.connection.settings, nullptr, /*allow_exceptions=*/false);
   j["settings"] = settings.is_object() ? std::move(settings) : OrderedJson::object();
   InsertBefore(j, "version", "backlog", s.backlog);
-  InsertBefore(j, "version", "webhook_url", WebhookUrl(api, s));
+  // The URL carries the webhook token: only administrators see it.
+  if (s.webhook_path.empty()) {
+    InsertBefore(j, "version", "webhook_url", nullptr);
+  } else {
+    InsertBefore(j, "version", "webhook_url", WebhookUrl(api, s));
+  }
   return j;
 }
 

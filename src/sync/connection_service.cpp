@@ -88,7 +88,7 @@ Result<ConnectionStatus> ConnectionService::Create(const Principal& p,
                  {{"connector", "already connected"}});
   }
   RETURN_IF_ERROR(r);
-  return StatusOf(c);
+  return StatusOf(c, p);
 }
 
 Result<SyncConnection> ConnectionService::Load(const Principal& p, const std::string& id) const {
@@ -102,20 +102,23 @@ Result<ConnectionSettings> ConnectionService::OpenSecrets(const SyncConnection& 
   return FromJson(plain, "secrets");
 }
 
-Result<ConnectionStatus> ConnectionService::StatusOf(const SyncConnection& c) const {
+Result<ConnectionStatus> ConnectionService::StatusOf(const SyncConnection& c,
+                                                     const Principal& p) const {
   ConnectionStatus s;
   s.connection = c;
   ASSIGN_OR_RETURN(auto conn, ctx_.db.Acquire());
   ASSIGN_OR_RETURN(s.backlog, store::InboxBacklog(*conn, c.meta.org_id, c.meta.id));
-  ASSIGN_OR_RETURN(auto secrets, OpenSecrets(c));
-  s.webhook_path = WebhookPath(c.connector, secrets[std::string(kWebhookTokenSecret)]);
+  if (p.role == "ADMIN") {
+    ASSIGN_OR_RETURN(auto secrets, OpenSecrets(c));
+    s.webhook_path = WebhookPath(c.connector, secrets[std::string(kWebhookTokenSecret)]);
+  }
   return s;
 }
 
 Result<ConnectionStatus> ConnectionService::Status(const Principal& p, const std::string& id) const {
   RETURN_IF_ERROR(Authorize(p, Access::kRead));
   ASSIGN_OR_RETURN(SyncConnection c, Load(p, id));
-  return StatusOf(c);
+  return StatusOf(c, p);
 }
 
 Result<std::vector<ConnectionStatus>> ConnectionService::List(const Principal& p) const {
@@ -128,7 +131,7 @@ Result<std::vector<ConnectionStatus>> ConnectionService::List(const Principal& p
   }
   std::vector<ConnectionStatus> out;
   for (const auto& c : all) {
-    ASSIGN_OR_RETURN(auto s, StatusOf(c));
+    ASSIGN_OR_RETURN(auto s, StatusOf(c, p));
     out.push_back(std::move(s));
   }
   return out;
@@ -171,7 +174,7 @@ Result<ConnectionStatus> ConnectionService::Update(const Principal& p, const std
     saved = c;
     return Ok();
   }));
-  return StatusOf(saved);
+  return StatusOf(saved, p);
 }
 
 Result<void> ConnectionService::Delete(const Principal& p, const std::string& id) const {
@@ -236,7 +239,7 @@ Result<ConnectionStatus> ConnectionService::RegisterWebhook(const Principal& p,
     saved = s;
     return Ok();
   }));
-  return StatusOf(saved);
+  return StatusOf(saved, p);
 }
 
 Result<ConnectionStatus> ConnectionService::RequestBackfill(const Principal& p,
@@ -254,7 +257,7 @@ Result<ConnectionStatus> ConnectionService::RequestBackfill(const Principal& p,
     saved = s;
     return Ok();
   }));
-  return StatusOf(saved);
+  return StatusOf(saved, p);
 }
 
 Result<int> ConnectionService::ReceiveWebhook(const std::string& connector,

@@ -51,7 +51,9 @@ struct NewConnection {
 struct ConnectionStatus {
   domain::SyncConnection connection;
   int64_t backlog = 0;  // webhook hints not applied yet
-  std::string webhook_path;  // "/webhooks/<connector>/<token>"
+  // "/webhooks/<connector>/<token>"; empty unless the caller is an
+  // administrator (the token lets anyone post hints for this connection).
+  std::string webhook_path;
 };
 
 class ConnectionService {
@@ -95,7 +97,8 @@ class ConnectionService {
 
  private:
   Result<domain::SyncConnection> Load(const services::Principal& p, const std::string& id) const;
-  Result<ConnectionStatus> StatusOf(const domain::SyncConnection& c) const;
+  Result<ConnectionStatus> StatusOf(const domain::SyncConnection& c,
+                                    const services::Principal& p) const;
   Result<ConnectionSettings> OpenSecrets(const domain::SyncConnection& c) const;
 
   services::Context ctx_;

@@ -190,7 +190,9 @@ TEST_P(ConnectionsApiTest, PatchTestBackfillDelete) {
   EXPECT_EQ(r.status, 422) << r.body;
 
   Caller reader = NewUser(admin_.org_id, "READ_ONLY");
-  EXPECT_EQ(Get("/api/v1/connections/" + id, reader).status, 200);
+  auto seen = Get("/api/v1/connections/" + id, reader);
+  EXPECT_EQ(seen.status, 200);
+  EXPECT_TRUE(seen.json_body["webhook_url"].is_null()) << "the token is for administrators";
   EXPECT_EQ(Delete("/api/v1/connections/" + id, reader).status, 403);
   EXPECT_EQ(Delete("/api/v1/connections/" + id, admin_).status, 204);
   EXPECT_EQ(Get("/api/v1/connections/" + id, admin_).status, 404);
