@@ -159,17 +159,7 @@ Reply TodoList(const Api& api, ApiRequest& req) {
   if (!f.ok()) return ErrorReply(f.error());
   auto page = api.todo.List(req.who(), *f);
   if (!page.ok()) return ErrorReply(page.error());
-  Reply reply;
-  reply.body = "{\"data\":[";
-  AppendRecordsJson(reply.body, std::span<const domain::Action>(page->items));
-  reply.body += "],\"next_cursor\":";
-  if (page->next_cursor) {
-    AppendJsonString(reply.body, *page->next_cursor);
-  } else {
-    reply.body += "null";
-  }
-  reply.body += '}';
-  return reply;
+  return RecordsPageReply(*page);
 }
 
 // ---- verbs on one action ----

@@ -78,17 +78,7 @@ Reply ListPage(const Api& api, const ApiRequest& req, const domain::EntitySpec<T
   if (!conn.ok()) return ErrorReply(conn.error());
   auto page = repo.List(**conn, req.who().org_id, *q);
   if (!page.ok()) return ErrorReply(page.error());
-  Reply reply;
-  reply.body = "{\"data\":[";
-  AppendRecordsJson(reply.body, std::span<const T>(page->items));
-  reply.body += "],\"next_cursor\":";
-  if (page->next_cursor) {
-    AppendJsonString(reply.body, *page->next_cursor);
-  } else {
-    reply.body += "null";
-  }
-  reply.body += '}';
-  return reply;
+  return RecordsPageReply(*page);
 }
 
 Reply CreateConnection(const Api& api, ApiRequest& req) {

@@ -72,6 +72,16 @@ Result<std::optional<int64_t>> ExpectedVersion(const ApiRequest& req, const nloh
   return from_header ? from_header : from_body;
 }
 
+void ClosePageEnvelope(std::string& body, const std::optional<std::string>& next_cursor) {
+  body += "],\"next_cursor\":";
+  if (next_cursor) {
+    AppendJsonString(body, *next_cursor);
+  } else {
+    body += "null";
+  }
+  body += '}';
+}
+
 Reply RecordReply(int status, const OrderedJson& record) {
   Reply r = JsonReply(status, record);
   if (auto it = record.find("version"); it != record.end() && it->is_number_integer()) {
@@ -185,13 +195,7 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
                     if (auto w = list_text(req, page->items, reply.body); !w.ok()) {
                       return ErrorReply(w.error());
                     }
-                    reply.body += "],\"next_cursor\":";
-                    if (page->next_cursor) {
-                      AppendJsonString(reply.body, *page->next_cursor);
-                    } else {
-                      reply.body += "null";
-                    }
-                    reply.body += '}';
+                    ClosePageEnvelope(reply.body, page->next_cursor);
                     return reply;
                   }
                   auto items = present(req, page->items, false);

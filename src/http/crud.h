@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,6 +88,17 @@ Result<void> OnlyMembers(const nlohmann::json& body, std::initializer_list<std::
 Result<std::optional<int64_t>> ExpectedVersion(const ApiRequest& req, const nlohmann::json& body);
 // A one-record reply with ETag.
 Reply RecordReply(int status, const OrderedJson& record);
+// Ends the list envelope `{"data":[ ...` written into `body`: `],"next_cursor":...}`.
+void ClosePageEnvelope(std::string& body, const std::optional<std::string>& next_cursor);
+// A page of records in the list envelope, written straight to text.
+template <typename T>
+Reply RecordsPageReply(const store::Page<T>& page) {
+  Reply reply;
+  reply.body = "{\"data\":[";
+  AppendRecordsJson(reply.body, std::span<const T>(page.items));
+  ClosePageEnvelope(reply.body, page.next_cursor);
+  return reply;
+}
 // Inserts `key` before member `before` (or at the end), keeping the order of
 // the others: computed members go with the fields, before "version".
 void InsertBefore(OrderedJson& object, std::string_view before, const std::string& key,
