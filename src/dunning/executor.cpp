@@ -4,6 +4,7 @@
 
 #include "delivery/formatting.h"
 #include "delivery/letter_renderer.h"
+#include "dunning/action_updates.h"
 #include "dunning/message_builder.h"
 #include "store/dunning_queries.h"
 #include "store/record_repository.h"
@@ -26,17 +27,6 @@ std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
   return out;
-}
-
-// Rewrites the action as `edit` says, on its latest version.
-Result<void> UpdateAction(store::Connection& c, const std::string& org_id, const std::string& id,
-                          Timestamp now, const std::function<void(Action&)>& edit) {
-  store::RecordRepository<Action> repo(domain::ActionSpec());
-  ASSIGN_OR_RETURN(Action a, repo.Get(c, org_id, id));
-  edit(a);
-  a.meta.version += 1;
-  a.meta.updated_at = FormatTimestamp(now);
-  return repo.Update(c, a);
 }
 
 }  // namespace
@@ -231,11 +221,7 @@ Result<void> Executor::Execute(const std::string& org_id, const std::string& id,
   }
   ++report.failed;
   spdlog::warn("dunning: action {} failed: {}", id, err.message());
-  return UpdateAction(c, org_id, id, now, [&](Action& a) {
-    a.status = "FAILED";
-    a.lease_until.reset();
-    a.last_error = err.message();
-  });
+  return UpdateAction(c, org_id, id, now, [&](Action& a) { MarkFailed(a, err.message()); });
 }
 
 }  // namespace relance::dunning

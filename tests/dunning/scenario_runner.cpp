@@ -14,9 +14,11 @@
 #include "core/clock.h"
 #include "delivery/postal_sender.h"
 #include "delivery/sms_sender.h"
+#include "dunning/bounce_service.h"
 #include "delivery/smtp_sender.h"
 #include "dunning/executor.h"
 #include "dunning/planning_service.h"
+#include "dunning/todo_service.h"
 #include "services/allocation_service.h"
 #include "services/auth_service.h"
 #include "services/record_service.h"
@@ -137,6 +139,8 @@ class Runner {
       const std::string body = raw.substr(raw.find("fault") + 5);
       auto r = control_.Post("/faults", body, "application/json");
       ASSERT_TRUE(r && r->status == 200) << "fault " << body << ": " << (r ? r->body : "");
+    } else if (cmd == "bounce") {
+      Bounce(t);
     } else if (cmd == "expect") {
       Expect(t);
     } else {
@@ -246,6 +250,37 @@ class Runner {
     }
   }
 
+  // The sample with {{MESSAGE_ID}} replaced by the id the sink saw in the
+  // last e-mail to `to=` (or by `message_id=`).
+  void Bounce(const std::vector<std::string>& t) {
+    auto a = Args(t, 2);
+    std::string id = a["message_id"];
+    if (a.contains("to")) {
+      auto r = control_.Get("/messages?to=" + a["to"]);
+      ASSERT_TRUE(r && r->status == 200);
+      json all = json::parse(r->body)["messages"];
+      ASSERT_FALSE(all.empty()) << "the sink received no e-mail for " << a["to"];
+      id = all.back()["message_id"].get<std::string>();
+      if (id.size() >= 2 && id.front() == '<') id = id.substr(1, id.size() - 2);
+    }
+    std::ifstream in(std::string(RELANCE_BOUNCES_DIR) + "/" + t.at(1), std::ios::binary);
+    ASSERT_TRUE(in) << t[1];
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    const std::string placeholder = "{{MESSAGE_ID}}";
+    for (size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + id.size())) {
+      text.replace(at, placeholder.size(), id);
+    }
+    auto outcome = BounceService(*ctx_).Apply(who_, text);
+    const std::string want = a.contains("outcome") ? a["outcome"] : "changed";
+    const std::string got = !outcome.ok()       ? std::string(ErrorCodeName(outcome.error().code()))
+                            : outcome->changed ? "changed"
+                                               : "unchanged";
+    EXPECT_EQ(got, want) << (outcome.ok() ? outcome->note : outcome.error().ToString());
+  }
+
   json NewMessages() {
     auto r = control_.Get("/messages?since=" + std::to_string(seen_));
     EXPECT_TRUE(r && r->status == 200);
@@ -257,9 +292,10 @@ class Runner {
   static std::map<std::string, std::string> Args(const std::vector<std::string>& t, size_t from) {
     std::map<std::string, std::string> out;
     for (size_t i = from; i < t.size(); ++i) {
-      auto eq = t[i].find('=');
+      // "name=value", or "name~text" (kept as key "name~": contains).
+      auto eq = t[i].find_first_of("=~");
       if (eq == std::string::npos) continue;
-      std::string key = t[i].substr(0, eq);
+      std::string key = t[i].substr(0, eq + (t[i][eq] == '~'));
       out[key] = t[i].substr(eq + 1);
     }
     return out;
@@ -306,11 +342,11 @@ class Runner {
       services::RecordService<domain::Action> svc(*ctx_);
       auto page = svc.List(who_, q);
       ASSERT_TRUE(page.ok());
-      std::string seen;
-      for (const auto& x : page->items) {
-        seen += x.dedupe_key + " " + x.status + " " + x.last_error.value_or("") + "\n";
-      }
-      EXPECT_EQ(page->items.size(), std::stoul(a["count"])) << seen;
+      ExpectCount(page->items, a);
+    } else if (what == "todo") {
+      auto page = TodoService(*ctx_).List(who_, TodoFilter{});
+      ASSERT_TRUE(page.ok()) << page.error().ToString();
+      ExpectCount(page->items, Args(t, 2));
     } else if (what == "sms" || what == "letters") {
       httplib::Client& c = what == "sms" ? sms_control_ : postal_control_;
       const char* path = what == "sms" ? "/_control/messages" : "/_control/letters";
@@ -339,6 +375,18 @@ class Runner {
     } else {
       FAIL() << "unknown expectation " << what;
     }
+  }
+
+  // `count=N` actions, of those whose last_error contains `error~` if given.
+  static void ExpectCount(const std::vector<domain::Action>& items,
+                          std::map<std::string, std::string> a) {
+    std::string seen;
+    size_t n = 0;
+    for (const auto& x : items) {
+      seen += x.dedupe_key + " " + x.status + " " + x.last_error.value_or("") + "\n";
+      n += !a.contains("error~") || x.last_error.value_or("").find(a["error~"]) != std::string::npos;
+    }
+    EXPECT_EQ(n, std::stoul(a["count"])) << seen;
   }
 
   FakeClock clock_{*ParseTimestamp("2026-03-02T08:00:00Z")};

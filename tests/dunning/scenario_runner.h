@@ -18,7 +18,16 @@
 //   expect emails N                    N new messages since the last check
 //   expect email to=ADDR [subject~TEXT] [body~TEXT] [attachments=N]
 //                                      one of the new messages matches
-//   expect actions [status=S] [category=C] [step=NAME] [invoice=NAME] count=N
+//   bounce FILE (to=ADDR | message_id=ID) [outcome=changed|unchanged|CODE]
+//                                      feeds the bounce sample FILE
+//                                      (tests/delivery/data/bounces/) to the
+//                                      bounce service, {{MESSAGE_ID}} replaced
+//                                      by the Message-ID of the last e-mail the
+//                                      sink received for ADDR (or by ID);
+//                                      CODE is an error name (not_found...)
+//   expect actions [status=S] [category=C] [step=NAME] [invoice=NAME]
+//                  [error~TEXT] count=N
+//   expect todo [error~TEXT] count=N   what the to-do list shows (R-DUN-6)
 //   expect invoice NAME to_send=true|false
 //   expect sms N [to=E164] [body~TEXT]  N new messages at the SMS emulator
 //   expect letters N [name~TEXT]        N new letters at the postal emulator

@@ -258,11 +258,32 @@ ALTER TABLE external_refs ADD COLUMN last_seen_scan TEXT;
 CREATE INDEX external_refs_scan ON external_refs (org_id, connector, kind, last_seen_scan)
 )sql";
 
+// Bounces (dunning/bounce_service.h) find the action that sent a message by
+// its Message-ID.
+constexpr std::string_view kActionMessageId = R"sql(
+CREATE INDEX actions_message_id ON actions (org_id, message_id)
+)sql";
+
+// The planner reads open invoices only: a partial index of them (paid and
+// void invoices, most of a mature ledger, are not in it) makes a day's
+// planning cost what is open, not what was ever invoiced. It holds every
+// column the planner's query names, kind and is_void included (SQLite counts
+// an index as covering only then), so the scan never visits the table.
+constexpr std::string_view kOpenInvoices = R"sql(
+DROP INDEX invoices_dunning;
+CREATE INDEX invoices_open ON invoices (org_id, customer_id, due_date, issue_date,
+  outstanding_amount, to_send, disputed, on_hold, promise_to_pay_until, created_at, id, kind,
+  is_void)
+  WHERE kind = 'INVOICE' AND is_void = 0 AND (outstanding_amount > 0 OR to_send = 1)
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "initial schema", kInitial},
     {2, "dunning plans and imports", kImports},
     {3, "dunning steps, actions, disputes and pauses", kDunning},
     {4, "sync connections, cursors, inbox, runs and change log", kSync},
+    {5, "actions found by Message-ID (bounces)", kActionMessageId},
+    {6, "a partial index of the open invoices for the planner", kOpenInvoices},
 };
 
 constexpr std::string_view kCreateLedger =
