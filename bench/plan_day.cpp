@@ -2,6 +2,7 @@
 // gen_invoices (one organization, 100,000 customers, 1,000,000 invoices).
 //
 //   plan_day --db LOCATION [--at RFC3339] [--runs 3] [--smtp smtp://HOST:PORT --send 2000]
+//            [--dry-only]
 //
 // Setup (idempotent): two plans through the services — "Bench client"
 // (customer level: e-mail 5 days before due, e-mails at +5 and +15, a
@@ -115,6 +116,7 @@ struct Options {
   int runs = 3;
   std::string smtp;
   int send = 2000;
+  bool dry_only = false;
 };
 
 Result<void> Run(const Options& o) {
@@ -151,6 +153,12 @@ Result<void> Run(const Options& o) {
               << report.decided << " actions\n";
   }
   const int64_t rss_dry = PeakRssMb();
+  if (o.dry_only) {
+    std::cout << "customers=" << report.customers << " invoices=" << report.invoices
+              << " decided=" << report.decided << " dry_run_s=" << best
+              << " dry_run_cpu_s=" << best_cpu << " peak_rss_mb=" << rss_dry << "\n";
+    return Ok();
+  }
   start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto stored, planner.Plan(who.org_id, at));
   const double store_s = SecondsSince(start);
@@ -187,6 +195,7 @@ int main(int argc, char** argv) {
   app.add_option("--runs", o.runs, "dry runs to time (best is reported)");
   app.add_option("--smtp", o.smtp, "smtp://host:port to send the due e-mails to");
   app.add_option("--send", o.send, "how many e-mails to send");
+  app.add_flag("--dry-only", o.dry_only, "time the dry runs only: store nothing, send nothing");
   CLI11_PARSE(app, argc, argv);
   auto r = relance::bench::Run(o);
   if (!r.ok()) {

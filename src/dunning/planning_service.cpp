@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/ids.h"
+#include "core/read_ahead.h"
 #include "dunning/planner.h"
 #include "store/dunning_queries.h"
 #include "store/record_repository.h"
@@ -65,6 +66,41 @@ Result<ActionView> ToView(const store::ActionRow& r) {
   return ActionView{r.dedupe_key, r.kind, r.channel, r.status, at};
 }
 
+// A batch of customers with a plan, their open invoices and their past
+// actions, each sorted by customer id for the merge walk in Plan.
+struct PlanningBatch {
+  std::vector<store::DunningCustomerRow> customers;
+  std::vector<store::OpenInvoiceRow> invoices;
+  std::vector<store::ActionRow> actions;
+  std::string last_customer_id;  // where the next batch starts, in the database's order
+};
+
+Result<PlanningBatch> ReadBatch(store::Connection& c, const std::string& org_id,
+                                const std::string& after, int limit) {
+  PlanningBatch b;
+  ASSIGN_OR_RETURN(b.customers, store::DunningCustomersAfter(c, org_id, after, limit));
+  if (b.customers.empty()) return b;
+  const std::string first = b.customers.front().id;
+  b.last_customer_id = b.customers.back().id;
+  ASSIGN_OR_RETURN(b.invoices, store::OpenInvoicesOfCustomers(c, org_id, first, b.last_customer_id));
+  ASSIGN_OR_RETURN(b.actions, store::ActionsOfCustomers(c, org_id, first, b.last_customer_id));
+  // Sorted bytewise: a PostgreSQL collation may order text otherwise than
+  // std::string does. Usually already so (SQLite compares bytes): checking
+  // costs one pass.
+  auto by_customer = [](const auto& x, const auto& y) { return x.customer_id < y.customer_id; };
+  auto by_id = [](const auto& x, const auto& y) { return x.id < y.id; };
+  if (!std::is_sorted(b.invoices.begin(), b.invoices.end(), by_customer)) {
+    std::stable_sort(b.invoices.begin(), b.invoices.end(), by_customer);
+  }
+  if (!std::is_sorted(b.actions.begin(), b.actions.end(), by_customer)) {
+    std::stable_sort(b.actions.begin(), b.actions.end(), by_customer);
+  }
+  if (!std::is_sorted(b.customers.begin(), b.customers.end(), by_id)) {
+    std::sort(b.customers.begin(), b.customers.end(), by_id);
+  }
+  return b;
+}
+
 std::string Join(const std::vector<std::string>& ids) {
   std::string out;
   for (const auto& id : ids) {
@@ -111,32 +147,26 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
 
   PlanningReport report;
   const Timestamp now = ctx_.clock.Now();
+  // The next batch is read on a thread of its own while this one is planned:
+  // the database's scan and the decoding of its rows overlap with planning.
+  // Only that thread uses `c` from here on; storing takes a connection of its own.
   std::string after;
+  bool read_all = false;
+  ReadAhead<PlanningBatch> batches([&]() -> Result<std::optional<PlanningBatch>> {
+    if (read_all) return std::optional<PlanningBatch>();
+    ASSIGN_OR_RETURN(PlanningBatch batch, ReadBatch(c, org_id, after, options.batch_customers));
+    if (batch.customers.empty()) return std::optional<PlanningBatch>();
+    after = batch.last_customer_id;
+    read_all = static_cast<int>(batch.customers.size()) < options.batch_customers;
+    return std::optional<PlanningBatch>(std::move(batch));
+  });
   for (;;) {
-    ASSIGN_OR_RETURN(auto customers,
-                     store::DunningCustomersAfter(c, org_id, after, options.batch_customers));
-    if (customers.empty()) break;
-    // Copies: the batch is re-sorted below, paging goes on in the database's order.
-    const std::string first = customers.front().id;
-    const std::string last = customers.back().id;
-    ASSIGN_OR_RETURN(auto invoice_rows, store::OpenInvoicesOfCustomers(c, org_id, first, last));
-    ASSIGN_OR_RETURN(auto action_rows, store::ActionsOfCustomers(c, org_id, first, last));
+    ASSIGN_OR_RETURN(std::optional<PlanningBatch> next, batches.Next());
+    if (!next) break;
+    auto& customers = next->customers;
+    auto& invoice_rows = next->invoices;
+    auto& action_rows = next->actions;
     report.invoices += static_cast<int64_t>(invoice_rows.size());
-    // One merge walk over customers, invoices and actions in customer-id
-    // order, no map per batch. Sorted here, bytewise: a PostgreSQL collation
-    // may order text otherwise than std::string does.
-    // Usually already so (SQLite compares bytes): checking costs one pass.
-    auto by_customer = [](const auto& a, const auto& b) { return a.customer_id < b.customer_id; };
-    auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
-    if (!std::is_sorted(invoice_rows.begin(), invoice_rows.end(), by_customer)) {
-      std::stable_sort(invoice_rows.begin(), invoice_rows.end(), by_customer);
-    }
-    if (!std::is_sorted(action_rows.begin(), action_rows.end(), by_customer)) {
-      std::stable_sort(action_rows.begin(), action_rows.end(), by_customer);
-    }
-    if (!std::is_sorted(customers.begin(), customers.end(), by_id)) {
-      std::sort(customers.begin(), customers.end(), by_id);
-    }
     size_t next_invoice = 0, next_action = 0;
     std::vector<InvoiceView> invoices;
     std::vector<ActionView> actions;
@@ -189,8 +219,6 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
     if (options.keep_actions) {
       for (auto& a : decided) report.actions.push_back(std::move(a));
     }
-    after = last;
-    if (static_cast<int>(customers.size()) < options.batch_customers) break;
   }
   return report;
 }

@@ -1,6 +1,7 @@
 // Runs the planner (planner.h) over an organization: loads its plans, then
 // walks its customers in id order, a batch at a time (their open invoices
-// and past actions with them, so memory does not grow with the database),
+// and past actions with them, so memory does not grow with the database;
+// the next batch is read on a second thread while this one is planned),
 // and stores each decided action at most once (its dedupe key is unique).
 //
 // Thread-safe; overlapping runs, in one process or several, decide each

@@ -51,6 +51,9 @@ struct OpenInvoiceRow {
 };
 // Invoices (not credit notes, not void) still owed or still to send, of the
 // customers whose ids are in [first_id, last_id], ordered by customer.
+// The SQL OpenInvoicesOfCustomers runs (parameters: org, first and last
+// customer id), for the tests that check which index serves it.
+std::string_view OpenInvoicesSql();
 Result<std::vector<OpenInvoiceRow>> OpenInvoicesOfCustomers(Connection& c,
                                                             const std::string& org_id,
                                                             const std::string& first_id,

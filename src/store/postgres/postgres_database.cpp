@@ -235,6 +235,24 @@ SqlValue ReadValue(Oid type, const char* text, int size) {
   return std::string(text, size);
 }
 
+// Fills `value` in place, as ReadValue would: text assigned into a column
+// that held text keeps its buffer, so a scan allocates nothing per row.
+void ReadValueInto(Oid type, const char* text, int size, SqlValue& value) {
+  switch (type) {
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid:
+    case kFloat4Oid:
+    case kFloat8Oid:
+    case kBoolOid:
+      value = ReadValue(type, text, size);
+      return;
+  }
+  if (!std::holds_alternative<std::string>(value)) value = std::string();
+  std::get<std::string>(value).assign(text, size);
+}
+
 // Identical rule to the SQLite backend: table and column names are
 // spliced into SQL text, so only plain names get through.
 bool IsPlainName(std::string_view name, bool allow_dot) {
@@ -314,6 +332,8 @@ class PostgresConnection final : public Connection {
 
   Result<std::vector<SqlRow>> Query(std::string_view sql,
                                     std::span<const SqlValue> params) override;
+  Result<void> QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                         const std::function<Result<void>(const SqlRow&)>& fn) override;
   Result<void> ExecScript(std::string_view sql) override;
 
   Result<void> Begin() override {
@@ -505,27 +525,39 @@ Result<PgResult> PostgresConnection::Run(std::string_view sql, std::span<const S
 
 Result<std::vector<SqlRow>> PostgresConnection::Query(std::string_view sql,
                                                       std::span<const SqlValue> params) {
+  std::vector<SqlRow> rows;
+  RETURN_IF_ERROR(QueryEach(sql, params, [&](const SqlRow& row) -> Result<void> {
+    rows.push_back(row);
+    return Ok();
+  }));
+  return rows;
+}
+
+Result<void> PostgresConnection::QueryEach(
+    std::string_view sql, std::span<const SqlValue> params,
+    const std::function<Result<void>(const SqlRow&)>& fn) {
+  // The result arrives whole (single-row mode would cost a result object per
+  // row); one row is then filled again and again, as the SQLite backend does.
   ASSIGN_OR_RETURN(PgResult res, Run(sql, params));
   const int row_count = PQntuples(res.get());
   const int column_count = PQnfields(res.get());
   std::vector<Oid> types(column_count);
   for (int c = 0; c < column_count; ++c) types[c] = PQftype(res.get(), c);
-  std::vector<SqlRow> rows;
-  rows.reserve(row_count);
+  SqlRow row({});
+  auto& values = row.mutable_columns();
+  values.resize(column_count);
   for (int r = 0; r < row_count; ++r) {
-    std::vector<SqlValue> values;
-    values.reserve(column_count);
     for (int c = 0; c < column_count; ++c) {
       if (PQgetisnull(res.get(), r, c)) {
-        values.emplace_back(std::monostate{});
+        values[c] = std::monostate{};
       } else {
-        values.push_back(
-            ReadValue(types[c], PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
+        ReadValueInto(types[c], PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c),
+                      values[c]);
       }
     }
-    rows.emplace_back(std::move(values));
+    RETURN_IF_ERROR(fn(row));
   }
-  return rows;
+  return Ok();
 }
 
 Result<void> PostgresConnection::ExecScript(std::string_view sql) {
