@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "core/ids.h"
 #include "domain/entity_spec.h"
 #include "store/record_repository.h"
 #include "store/sync_queries.h"
@@ -16,7 +17,24 @@ std::string DefaultOwner() {
   return std::string(host) + ":" + std::to_string(getpid());
 }
 
+constexpr std::chrono::minutes kSweepEvery{1};
+
+bool RefusedCredentials(const Error& e) {
+  return e.code() == ErrorCode::kUnauthenticated || e.code() == ErrorCode::kPermissionDenied;
+}
+
 }  // namespace
+
+std::string ConnectorFingerprint(const domain::SyncConnection& conn) {
+  std::string material = conn.connector;
+  for (const std::string* part : {&conn.settings, &conn.sealed_secrets}) {
+    material += '\0';
+    material += std::to_string(part->size());
+    material += ':';
+    material += *part;
+  }
+  return Sha256Hex(material);
+}
 
 SyncRunner::SyncRunner(services::Context ctx, const ConnectionService& connections,
                        RunnerOptions options)
@@ -40,7 +58,10 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
     if (!claimed) {
       store::RecordRepository<domain::SyncConnection> repo(domain::SyncConnectionSpec());
       ASSIGN_OR_RETURN(auto found, repo.Find(c, org_id, id));
-      if (!found) return NotFound("no connection " + id + " in this organization");
+      if (!found) {
+        DropConnector({org_id, id});
+        return NotFound("no connection " + id + " in this organization");
+      }
       return Ok();
     }
     return store::AbandonRunningRuns(c, org_id, id, FormatTimestamp(ctx_.clock.Now()));
@@ -76,7 +97,8 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
     } else if (full.has_value() || conn.next_run_at <= FormatTimestamp(ctx_.clock.Now())) {
       mode = RunMode::kIncremental;
     }
-    auto connector = connections_.Open(conn);
+    const std::string fingerprint = ConnectorFingerprint(conn);
+    auto connector = TakeConnector(conn, fingerprint);
     if (!connector.ok()) {
       RETURN_IF_ERROR(RecordRunOutcome(ctx_, conn, nullptr, connector.error(), nullptr));
       return connector.error();
@@ -92,13 +114,102 @@ Result<RunOutcome> SyncRunner::RunOne(const std::string& org_id, const std::stri
       if (!still) return Unavailable("the lease on connection " + id + " was lost");
       return Ok();
     }, EngineOptions{options_.documents_dir});
-    return engine.Run(conn, **connector, mode);
+    Result<RunOutcome> ran = engine.Run(conn, **connector, mode);
+    // Refused credentials: the next run reads them again (an update may
+    // have fixed them) with a new connector. Other failures (the source
+    // down, a bad record) keep it: its token and indexes are still good.
+    if (ran.ok() || !RefusedCredentials(ran.error())) {
+      KeepConnector({org_id, id}, fingerprint, std::move(*connector));
+    }
+    return ran;
   }();
   release();
   return outcome;
 }
 
+Result<std::unique_ptr<Connector>> SyncRunner::TakeConnector(const domain::SyncConnection& conn,
+                                                            const std::string& fingerprint) {
+  std::unique_ptr<Connector> kept;
+  std::unique_ptr<Connector> stale;  // closed outside the lock
+  {
+    std::lock_guard lock(connectors_mu_);
+    auto it = connectors_.find({conn.meta.org_id, conn.meta.id});
+    if (it != connectors_.end()) {
+      if (it->second.fingerprint == fingerprint) {
+        kept = std::move(it->second.connector);
+      } else {
+        stale = std::move(it->second.connector);
+      }
+      connectors_.erase(it);
+    }
+  }
+  if (kept) return kept;
+  return connections_.Open(conn);
+}
+
+void SyncRunner::KeepConnector(const ConnectionKey& key, std::string fingerprint,
+                               std::unique_ptr<Connector> connector) {
+  std::unique_ptr<Connector> replaced;
+  std::lock_guard lock(connectors_mu_);
+  KeptConnector& slot = connectors_[key];
+  replaced = std::move(slot.connector);
+  slot = KeptConnector{std::move(fingerprint), std::move(connector), ctx_.clock.Now()};
+}
+
+void SyncRunner::DropConnector(const ConnectionKey& key) {
+  std::unique_ptr<Connector> dropped;
+  std::lock_guard lock(connectors_mu_);
+  auto it = connectors_.find(key);
+  if (it == connectors_.end()) return;
+  dropped = std::move(it->second.connector);
+  connectors_.erase(it);
+}
+
+size_t SyncRunner::kept_connectors() const {
+  std::lock_guard lock(connectors_mu_);
+  return connectors_.size();
+}
+
+void SyncRunner::SweepConnectors() {
+  const Timestamp now = ctx_.clock.Now();
+  std::vector<std::pair<ConnectionKey, std::string>> to_check;
+  std::vector<ConnectionKey> to_drop;
+  {
+    std::lock_guard lock(connectors_mu_);
+    if (connectors_.empty() || (last_sweep_ && now - *last_sweep_ < kSweepEvery)) return;
+    last_sweep_ = now;
+    for (const auto& [key, kept] : connectors_) {
+      if (now - kept.last_used > options_.connector_idle) {
+        to_drop.push_back(key);
+      } else {
+        to_check.emplace_back(key, kept.fingerprint);
+      }
+    }
+  }
+  {
+    auto c = ctx_.db.Acquire();
+    if (!c.ok()) {
+      spdlog::warn("sync: could not check the kept connectors: {}", c.error().message());
+    } else {
+      store::RecordRepository<domain::SyncConnection> repo(domain::SyncConnectionSpec());
+      for (const auto& [key, fingerprint] : to_check) {
+        auto found = repo.Find(**c, key.first, key.second);
+        if (!found.ok()) {
+          spdlog::warn("sync: could not check connection {}: {}", key.second,
+                       found.error().message());
+          continue;
+        }
+        if (!*found || !(*found)->enabled || ConnectorFingerprint(**found) != fingerprint) {
+          to_drop.push_back(key);
+        }
+      }
+    }
+  }
+  for (const auto& key : to_drop) DropConnector(key);
+}
+
 Result<int> SyncRunner::RunDue() {
+  SweepConnectors();
   std::vector<std::pair<std::string, std::string>> due;
   {
     ASSIGN_OR_RETURN(auto c, ctx_.db.Acquire());

@@ -8,16 +8,35 @@
 // the connection's next run time has passed; otherwise, when webhook hints
 // wait, a run of the hints alone.
 //
+// The runner keeps each connection's open connector between its runs (a
+// webhook's run then reuses the connector's access token, connections and
+// indexes instead of opening a new one: issue 5's latency). A kept
+// connector is dropped, and the next run opens a new one from the stored
+// settings and secrets, when
+// - the connection's connector, settings or sealed secrets differ from
+//   those it was opened with (ConnectionService::Update re-seals them);
+//   the connection's version is no use here: every claim and run bumps it;
+// - a run ends with refused credentials (kUnauthenticated or
+//   kPermissionDenied: the connection's AUTH_ERROR);
+// - the connection is deleted or disabled, or its connector has not been
+//   used for `connector_idle` (checked by RunDue at most once a minute).
+//
 // Start/Stop own one background thread; RunDue and RunOne may be called
-// from any one thread.
+// from any thread (a connection's connector is taken out of the cache for
+// the length of its run, so no two runs share one; the lease already keeps
+// a connection to one runner at a time).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "services/context.h"
 #include "sync/connection_service.h"
@@ -33,6 +52,8 @@ struct RunnerOptions {
   std::chrono::hours full_every{24};
   std::string owner;  // empty: host and process id
   std::string documents_dir;  // EngineOptions::documents_dir
+  // A kept connector unused for this long is closed (see the file comment).
+  std::chrono::minutes connector_idle{60};
 };
 
 class SyncRunner {
@@ -54,8 +75,29 @@ class SyncRunner {
   // Ends the background thread's wait now (a webhook hint arrived).
   void Wake();
 
+  // How many connectors are kept between runs now (tests, logs).
+  size_t kept_connectors() const;
+
  private:
+  struct KeptConnector {
+    std::string fingerprint;  // of the connection it was opened from
+    std::unique_ptr<Connector> connector;
+    Timestamp last_used{};
+  };
+  using ConnectionKey = std::pair<std::string, std::string>;  // org id, connection id
+
   void Loop();
+  // The kept connector of `conn` when it was opened from the same settings
+  // and secrets (removed from the cache: the caller owns it for its run);
+  // else a new one from ConnectionService::Open.
+  Result<std::unique_ptr<Connector>> TakeConnector(const domain::SyncConnection& conn,
+                                                   const std::string& fingerprint);
+  void KeepConnector(const ConnectionKey& key, std::string fingerprint,
+                     std::unique_ptr<Connector> connector);
+  void DropConnector(const ConnectionKey& key);
+  // Drops the kept connectors of deleted, disabled, changed or idle
+  // connections; at most once a minute.
+  void SweepConnectors();
 
   services::Context ctx_;
   const ConnectionService& connections_;
@@ -65,6 +107,14 @@ class SyncRunner {
   std::condition_variable wake_;
   bool stop_ = false;
   bool woken_ = false;
+
+  mutable std::mutex connectors_mu_;  // guards the two below
+  std::map<ConnectionKey, KeptConnector> connectors_;
+  std::optional<Timestamp> last_sweep_;
 };
+
+// What a kept connector depends on in `conn`: its connector type, settings
+// and sealed secrets (a hash of them).
+std::string ConnectorFingerprint(const domain::SyncConnection& conn);
 
 }  // namespace relance::sync

@@ -10,7 +10,10 @@ using sync::SourceRecord;
 
 class FakeConnector : public sync::Connector {
  public:
-  explicit FakeConnector(FakeSource& s) : s_(s) {}
+  FakeConnector(FakeSource& s, std::string key) : s_(s), key_(std::move(key)) {
+    ++s_.connectors_alive;
+  }
+  ~FakeConnector() override { --s_.connectors_alive; }
 
   const sync::ConnectorPolicy& policy() const override { return FakePolicy(); }
 
@@ -62,6 +65,9 @@ class FakeConnector : public sync::Connector {
 
  private:
   Result<void> Tick() {
+    if (key_ != s_.accepted_key) {
+      return Error(ErrorCode::kUnauthenticated, "the fake source no longer accepts this key");
+    }
     if (++s_.calls == s_.fail_at_call) return Unavailable("the fake source is down (injected)");
     return Ok();
   }
@@ -76,6 +82,7 @@ class FakeConnector : public sync::Connector {
   }
 
   FakeSource& s_;
+  std::string key_;
 };
 
 SourceRecord Base(EntityKind kind, const std::string& ext, int version) {
@@ -176,7 +183,7 @@ const sync::ConnectorPolicy& FakePolicy() {
 }
 
 std::unique_ptr<sync::Connector> NewFakeConnector(FakeSource& source) {
-  return std::make_unique<FakeConnector>(source);
+  return std::make_unique<FakeConnector>(source, source.accepted_key);
 }
 
 sync::ConnectorType FakeConnectorType(FakeSource& source) {
@@ -204,10 +211,12 @@ sync::ConnectorType FakeConnectorType(FakeSource& source) {
   };
   t.create = [&source](const sync::ConnectionSettings&, const sync::ConnectionSettings& secrets)
       -> Result<std::unique_ptr<sync::Connector>> {
-    if (secrets.at("api_key") != "good-key") {
+    if (secrets.at("api_key") != source.accepted_key) {
       return Error(ErrorCode::kUnauthenticated, "the fake source refuses this key");
     }
-    return NewFakeConnector(source);
+    ++source.connectors_created;
+    return std::unique_ptr<sync::Connector>(
+        std::make_unique<FakeConnector>(source, secrets.at("api_key")));
   };
   return t;
 }

@@ -25,6 +25,12 @@ struct FakeSource {
   // url -> bytes of the documents the source serves; others are 404.
   std::map<std::string, std::string> documents;
   int document_calls = 0;
+  // The api_key the source accepts: the connector type refuses to create a
+  // connector with another, and a connector created with a key the source
+  // no longer accepts (revoked) fails its calls with kUnauthenticated.
+  std::string accepted_key = "good-key";
+  int connectors_created = 0;  // by the connector type's create
+  int connectors_alive = 0;    // created and not destroyed yet
 
   void Put(const std::string& stream, sync::SourceRecord r);
   void Remove(const std::string& stream, const std::string& external_id);

@@ -365,6 +365,88 @@ TEST_P(SyncEngineTest, RemotePdfsAreFetchedAndStoredOnce) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 5's latency: a webhook's run reuses the connection's connector
+// (its token, connections and indexes) instead of opening a new one.
+TEST_P(SyncEngineTest, RunsOfAConnectionReuseItsConnector) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(source_.connectors_created, 1);
+  source_.Put("customers", FakeCustomer("C2", "Beta renamed", 2));
+  std::string token = webhook_path_.substr(webhook_path_.rfind('/') + 1);
+  ASSERT_TRUE(service_->ReceiveWebhook("fake", token, "text/plain", "customer:C2").ok());
+  auto hints = Run(std::nullopt);
+  ASSERT_TRUE(hints.ok()) << hints.error().ToString();
+  EXPECT_EQ(hints->hints_applied, 1);
+  EXPECT_EQ(ByExternal<domain::Customer>("C2").name, "Beta renamed");
+  ASSERT_TRUE(Run().ok());
+  ASSERT_TRUE(Run(true).ok());
+  EXPECT_EQ(source_.connectors_created, 1);
+  EXPECT_EQ(source_.connectors_alive, 1);
+  EXPECT_EQ(runner_->kept_connectors(), 1u);
+  // A failure that is not about credentials keeps it too.
+  source_.fail_at_call = source_.calls + 1;
+  EXPECT_FALSE(Run().ok());
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(source_.connectors_created, 1);
+}
+
+TEST_P(SyncEngineTest, UpdatedSecretsDropTheKeptConnector) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  ASSERT_EQ(source_.connectors_created, 1);
+  // The key is rotated at the source and in Relance: a connector still
+  // holding the old key would fail with AUTH_ERROR.
+  source_.accepted_key = "rotated-key";
+  ASSERT_TRUE(service_->Update(who_, connection_.meta.id, std::nullopt, std::nullopt, {},
+                               {{"api_key", "rotated-key"}})
+                  .ok());
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(Connection().status, "OK");
+  EXPECT_EQ(source_.connectors_created, 2);
+  EXPECT_EQ(source_.connectors_alive, 1);  // the old one was closed
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(source_.connectors_created, 2);
+}
+
+TEST_P(SyncEngineTest, RefusedCredentialsDropTheKeptConnector) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  ASSERT_EQ(source_.connectors_created, 1);
+  source_.accepted_key = "revoked";  // the API client is revoked at the source
+  auto refused = Run();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(Connection().status, "AUTH_ERROR");
+  EXPECT_EQ(source_.connectors_alive, 0);
+  EXPECT_EQ(runner_->kept_connectors(), 0u);
+  // Access restored at the source: the next run opens a new connector from
+  // the stored secrets rather than trusting the refused one.
+  source_.accepted_key = "good-key";
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(source_.connectors_created, 2);
+  EXPECT_EQ(Connection().status, "OK");
+}
+
+TEST_P(SyncEngineTest, DeletedAndIdleConnectionsCloseTheirConnector) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  ASSERT_EQ(source_.connectors_alive, 1);
+  // Idle past connector_idle (60 min): RunDue closes it (and may open a new
+  // one if the connection is due by then).
+  clock_.Advance(std::chrono::minutes(61));
+  ASSERT_TRUE(runner_->RunDue().ok());
+  EXPECT_EQ(source_.connectors_created - source_.connectors_alive, 1);
+  ASSERT_TRUE(Run().ok());
+  ASSERT_EQ(source_.connectors_alive, 1);
+  ASSERT_TRUE(service_->Delete(who_, connection_.meta.id).ok());
+  clock_.Advance(std::chrono::minutes(2));  // the sweep runs at most once a minute
+  ASSERT_TRUE(runner_->RunDue().ok());
+  EXPECT_EQ(source_.connectors_alive, 0);
+  EXPECT_EQ(runner_->kept_connectors(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SyncEngineTest, ::testing::Values("sqlite", "postgres"),
                          test::BackendName());
 
