@@ -695,6 +695,67 @@ TEST_F(SellsyConnectorTest, RefetchFollowsHints) {
   EXPECT_TRUE(item->empty());
 }
 
+// The runner keeps a connector between runs (sync_runner.h): its token and
+// its index of individuals serve the next webhooks instead of being read
+// again for each.
+TEST_F(SellsyConnectorTest, TokenAndIndexOfIndividualsServeLaterRefetches) {
+  ASSERT_EQ(emulator_->Delete("/_control/stats"), 204);
+  for (int round = 0; round < 3; ++round) {
+    Result<std::vector<SourceRecord>> company = connector_->Refetch({"client", "1001", "updated"});
+    ASSERT_TRUE(company.ok()) << company.error().ToString();
+    ASSERT_EQ(company->size(), 3u);
+    Result<std::vector<SourceRecord>> contact = connector_->Refetch({"people", "5004", "updated"});
+    ASSERT_TRUE(contact.ok()) << contact.error().ToString();
+    ASSERT_EQ(contact->size(), 1u);
+    EXPECT_EQ(std::get<SourceContact>((*contact)[0].data).customer_external_id, "individual/1501");
+  }
+  json stats = emulator_->Get("/_control/stats");
+  const json& routes = stats["requests"]["by_route"];
+  ASSERT_TRUE(routes.contains("POST /v2/individuals/search")) << routes.dump();
+  EXPECT_EQ(routes["POST /v2/individuals/search"], 1) << routes.dump();
+  EXPECT_EQ(connector_->client().tokens_fetched(), 1);
+}
+
+// A kept index must not outlive the truth: the individual it names as a
+// contact's main party is read again before a hint's answer relies on it.
+TEST_F(SellsyConnectorTest, AStaleIndexOfIndividualsIsNotBelieved) {
+  Result<std::vector<SourceRecord>> before = connector_->Refetch({"people", "5004", "updated"});
+  ASSERT_TRUE(before.ok()) << before.error().ToString();
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ(std::get<SourceContact>((*before)[0].data).customer_external_id, "individual/1501");
+  EXPECT_TRUE(std::get<SourceContact>((*before)[0].data).record.is_main);
+  // The contact leaves the individual (whose main contact it was) for ACME,
+  // where it is not the main contact.
+  {
+    httplib::Client c("127.0.0.1", emulator_->port);
+    json unlink = {{"party", {{"type", "individual"}, {"id", 1501}}}, {"contact_id", 5004}};
+    httplib::Result r = c.Delete("/_control/links", unlink.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->status == 200 || r->status == 204) << r->status << " " << r->body;
+  }
+  int linked = Control("POST", "/_control/links",
+                       {{"party", {{"type", "company"}, {"id", 1001}}},
+                        {"contact_id", 5004},
+                        {"roles", json::array()}});
+  ASSERT_TRUE(linked == 200 || linked == 201) << linked;
+  Result<std::vector<SourceRecord>> after =
+      connector_->Refetch({"third_party_contact", "5004", "deleted"});
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  ASSERT_EQ(after->size(), 1u);
+  const SourceContact& moved = std::get<SourceContact>((*after)[0].data);
+  EXPECT_EQ(moved.customer_external_id, "company/1001");
+  EXPECT_FALSE(moved.record.is_main);
+  // The individual's own hint finds it without a main contact, and the
+  // index follows: the contact stays with ACME.
+  Result<std::vector<SourceRecord>> individual =
+      connector_->Refetch({"individual", "1501", "updated"});
+  ASSERT_TRUE(individual.ok()) << individual.error().ToString();
+  Result<std::vector<SourceRecord>> again = connector_->Refetch({"people", "5004", "updated"});
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(std::get<SourceContact>((*again)[0].data).customer_external_id, "company/1001");
+}
+
 TEST_F(SellsyConnectorTest, FetchOneAndListExternalIds) {
   Result<std::vector<SourceRecord>> one =
       connector_->FetchOne(EntityKind::kInvoice, "invoice/3001");

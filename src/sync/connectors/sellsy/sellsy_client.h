@@ -43,7 +43,8 @@ struct SellsyClientOptions {
   // Injectable for tests: how to wait, and what time it is.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<Timestamp()> now;
-  // Injectable transport (defaults to net::PerformHttp).
+  // Injectable transport. The default keeps one libcurl handle for the
+  // client's life (keep-alive: consecutive calls reuse the connection).
   std::function<Result<net::HttpResponse>(const net::HttpRequest&, std::string_view)> perform;
 };
 

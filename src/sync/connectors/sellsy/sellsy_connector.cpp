@@ -12,6 +12,15 @@ constexpr std::chrono::seconds kCursorOverlap{2};
 // How long the companies of a contact read during a walk are reused (a
 // contact listed by the companies stream, then by the contacts stream).
 constexpr std::chrono::seconds kCompaniesCacheTtl{60};
+// How long a contact's link to an individual that is not its main-contact
+// link (found by listing or searching) is believed without reading it
+// again; a hint naming the contact drops it at once.
+constexpr std::chrono::minutes kIndividualLinksTtl{10};
+// The fields of an individual the index needs.
+const Query& IndexFields() {
+  static const Query q = {{"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}};
+  return q;
+}
 
 const Query& PartyEmbeds() {
   static const Query q = {{"embed[]", "invoicing_address"}, {"embed[]", "smart_tags"}};
@@ -225,6 +234,9 @@ Result<void> SellsyConnector::TestCredentials() {
 
 Result<FetchPage> SellsyConnector::Fetch(std::string_view stream, const std::string& cursor) {
   ASSIGN_OR_RETURN(Cursor c, ParseCursor(stream, cursor));
+  // A full walk of the individuals re-reads everything: the index too
+  // (what a lost webhook left stale is corrected at least this often).
+  if (stream == "individuals" && cursor.empty()) individuals_indexed_ = false;
   if (stream == "companies") return FetchParties(PartyKind::kCompany, c);
   if (stream == "individuals") return FetchParties(PartyKind::kIndividual, c);
   if (stream == "contacts") return FetchContacts(c);
@@ -263,6 +275,7 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   FetchPage out;
   std::string max = cursor.max;
   std::vector<LinkedParty> parties;
+  if (kind == PartyKind::kIndividual) RETURN_IF_ERROR(IndexIndividuals());
   for (const json& item : page.data) {
     ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
     max = Later(max, item.contains("updated_at") && item["updated_at"].is_string()
@@ -270,6 +283,9 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
                          : std::nullopt);
     out.records.push_back(std::move(r));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
+    if (kind == PartyKind::kIndividual && item.contains("main_contact_id")) {
+      UpsertIndividual(party);
+    }
     parties.push_back(party);
   }
   ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOfPage(kind, parties));
@@ -338,10 +354,10 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
       std::vector<json> contacts,
       client_.All(PartyPath(party.kind) + "/" + std::to_string(party.id) + "/contacts", {}));
   if (party.kind == PartyKind::kIndividual) {
-    for (auto& [contact_id, links] : individuals_of_contact_) links.erase(party.id);
+    for (auto& [contact_id, links] : individual_links_) links.erase(party.id);
     for (const json& c : contacts) {
       if (c.contains("id") && c["id"].is_number_integer()) {
-        individuals_of_contact_[c["id"].get<int64_t>()][party.id] = party;
+        NoteIndividualLink(c["id"].get<int64_t>(), party);
       }
     }
   }
@@ -373,9 +389,10 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
                   json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
   if (kind == PartyKind::kIndividual) {
     // Which individual of the page each contact belongs to: the one it is
-    // the main contact of, else a search among the page's individuals.
+    // the main contact of (the index has it: FetchParties), else a search
+    // among the page's individuals.
     RETURN_IF_ERROR(IndexIndividuals());
-    for (auto& [contact_id, links] : individuals_of_contact_) {
+    for (auto& [contact_id, links] : individual_links_) {
       for (const auto& p : parties) links.erase(p.id);
     }
     for (const json& c : contacts) {
@@ -384,7 +401,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
       bool main_somewhere = false;
       for (const auto& p : parties) {
         if (p.main_contact_id && *p.main_contact_id == cid) {
-          individuals_of_contact_[cid][p.id] = p;
+          NoteIndividualLink(cid, p);
           main_somewhere = true;
         }
       }
@@ -409,24 +426,79 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
 }
 
 Result<void> SellsyConnector::IndexIndividuals() {
-  constexpr auto kIndexTtl = std::chrono::minutes(10);
-  auto now = std::chrono::steady_clock::now();
-  if (indexed_at_ && now - *indexed_at_ < kIndexTtl) return Ok();
-  ASSIGN_OR_RETURN(
-      std::vector<json> all,
-      client_.All(
-          "/individuals/search",
-          {{"order", "id"}, {"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}},
-          json::object()));
+  if (individuals_indexed_) return Ok();
+  ASSIGN_OR_RETURN(std::vector<json> all,
+                   client_.All("/individuals/search", [] {
+                     Query q = {{"order", "id"}};
+                     q.insert(q.end(), IndexFields().begin(), IndexFields().end());
+                     return q;
+                   }(), json::object()));
   individuals_.clear();
-  individuals_of_contact_.clear();  // links found later are searched again on demand
+  main_of_contact_.clear();
+  individual_links_.clear();  // links found later are searched again on demand
   for (const json& item : all) {
     ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(item, PartyKind::kIndividual));
-    individuals_.push_back(p);
-    if (p.main_contact_id) individuals_of_contact_[*p.main_contact_id][p.id] = p;
+    UpsertIndividual(p);
   }
-  indexed_at_ = now;
+  individuals_indexed_ = true;
   return Ok();
+}
+
+void SellsyConnector::UpsertIndividual(const LinkedParty& individual) {
+  auto it = individuals_.find(individual.id);
+  if (it != individuals_.end() && it->second.main_contact_id) {
+    auto m = main_of_contact_.find(*it->second.main_contact_id);
+    if (m != main_of_contact_.end()) {
+      m->second.erase(individual.id);
+      if (m->second.empty()) main_of_contact_.erase(m);
+    }
+  }
+  individuals_[individual.id] = individual;
+  if (individual.main_contact_id) main_of_contact_[*individual.main_contact_id].insert(individual.id);
+}
+
+void SellsyConnector::EraseIndividual(int64_t id) {
+  auto it = individuals_.find(id);
+  if (it != individuals_.end()) {
+    if (it->second.main_contact_id) {
+      auto m = main_of_contact_.find(*it->second.main_contact_id);
+      if (m != main_of_contact_.end()) {
+        m->second.erase(id);
+        if (m->second.empty()) main_of_contact_.erase(m);
+      }
+    }
+    individuals_.erase(it);
+  }
+  for (auto& [contact_id, links] : individual_links_) links.erase(id);
+}
+
+void SellsyConnector::NoteIndividualLink(int64_t contact_id, const LinkedParty& individual) {
+  if (individual_links_.size() > 100000) individual_links_.clear();
+  individual_links_[contact_id][individual.id] = {Clock::now(), individual};
+}
+
+Result<void> SellsyConnector::VerifyMainOf(int64_t contact_id) {
+  auto m = main_of_contact_.find(contact_id);
+  if (m == main_of_contact_.end()) return Ok();
+  const std::set<int64_t> ids = m->second;  // the loop changes the index
+  for (int64_t id : ids) {
+    if (!verified_individuals_.insert(id).second) continue;
+    Result<json> got = client_.Get("/individuals/" + std::to_string(id), IndexFields());
+    if (!got.ok()) {
+      if (!IsNotFound(got.error())) return std::move(got).take_error();
+      EraseIndividual(id);
+      continue;
+    }
+    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(*got, PartyKind::kIndividual));
+    UpsertIndividual(p);
+  }
+  return Ok();
+}
+
+void SellsyConnector::BeginCurrentStateCall() {
+  companies_of_contact_.clear();
+  verify_main_links_ = true;
+  verified_individuals_.clear();
 }
 
 Result<bool> SellsyConnector::ContactLinkedToAny(int64_t contact_id,
@@ -441,7 +513,10 @@ Result<bool> SellsyConnector::ContactLinkedToAny(int64_t contact_id,
 
 Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsOf(int64_t contact_id) {
   RETURN_IF_ERROR(IndexIndividuals());
-  return FindIndividualsAmong(contact_id, individuals_);
+  std::vector<LinkedParty> all;
+  all.reserve(individuals_.size());
+  for (const auto& [id, p] : individuals_) all.push_back(p);
+  return FindIndividualsAmong(contact_id, all);
 }
 
 Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsAmong(
@@ -465,13 +540,14 @@ Result<std::vector<LinkedParty>> SellsyConnector::FindIndividualsAmong(
       todo.emplace_back(batch.begin() + half, batch.end());
     }
   }
-  for (const auto& p : found) individuals_of_contact_[contact_id][p.id] = p;
+  for (const auto& p : found) NoteIndividualLink(contact_id, p);
   return found;
 }
 
 Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t contact_id) {
   RETURN_IF_ERROR(IndexIndividuals());
-  const auto now = std::chrono::steady_clock::now();
+  if (verify_main_links_) RETURN_IF_ERROR(VerifyMainOf(contact_id));
+  const auto now = Clock::now();
   std::vector<LinkedParty> out;
   auto cached = companies_of_contact_.find(contact_id);
   if (cached != companies_of_contact_.end() && now - cached->second.first < kCompaniesCacheTtl) {
@@ -488,10 +564,24 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
     if (companies_of_contact_.size() > 100000) companies_of_contact_.clear();
     companies_of_contact_[contact_id] = {now, out};
   }
-  auto it = individuals_of_contact_.find(contact_id);
-  if (it != individuals_of_contact_.end()) {
-    for (const auto& [id, p] : it->second) out.push_back(p);
+  // Its individuals: those whose main contact it is (the index), and the
+  // other links seen lately, with the index's current view of each.
+  std::map<int64_t, LinkedParty> individuals;
+  if (auto m = main_of_contact_.find(contact_id); m != main_of_contact_.end()) {
+    for (int64_t id : m->second) individuals[id] = individuals_.at(id);
   }
+  if (auto l = individual_links_.find(contact_id); l != individual_links_.end()) {
+    for (auto it = l->second.begin(); it != l->second.end();) {
+      if (now - it->second.first >= kIndividualLinksTtl) {
+        it = l->second.erase(it);
+        continue;
+      }
+      auto indexed = individuals_.find(it->first);
+      individuals[it->first] = indexed != individuals_.end() ? indexed->second : it->second.second;
+      ++it;
+    }
+  }
+  for (const auto& [id, p] : individuals) out.push_back(p);
   return out;
 }
 
@@ -558,6 +648,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
   Result<json> got = client_.Get(PartyPath(kind) + "/" + std::to_string(id), PartyEmbeds());
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
+      if (kind == PartyKind::kIndividual) EraseIndividual(id);
       return std::vector<SourceRecord>{
           DeletedRecord(EntityKind::kCustomer, PartyExternalId(kind, id))};
     }
@@ -566,6 +657,11 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
   std::vector<SourceRecord> out;
   ASSIGN_OR_RETURN(SourceRecord r, MapParty(*got, kind));
   out.push_back(std::move(r));
+  if (kind == PartyKind::kIndividual && got->contains("main_contact_id")) {
+    ASSIGN_OR_RETURN(LinkedParty self, LinkedPartyOf(*got, kind));
+    if (individuals_indexed_) UpsertIndividual(self);
+    verified_individuals_.insert(id);
+  }
   if (with_contacts) {
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(*got, kind));
     ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOf(party));
@@ -575,6 +671,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
 }
 
 Result<std::vector<SourceRecord>> SellsyConnector::RefetchContact(int64_t id) {
+  // Its links may be what changed: found again from the source.
+  individual_links_.erase(id);
   Result<json> got = client_.Get("/contacts/" + std::to_string(id));
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
@@ -622,8 +720,25 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchPayment(int64_t id) {
   return std::vector<SourceRecord>{std::move(*r)};
 }
 
+namespace {
+
+// Ends a Refetch / FetchOne's "current state" mode however it returns.
+class CurrentStateScope {
+ public:
+  explicit CurrentStateScope(bool& flag) : flag_(flag) {}
+  ~CurrentStateScope() { flag_ = false; }
+  CurrentStateScope(const CurrentStateScope&) = delete;
+  CurrentStateScope& operator=(const CurrentStateScope&) = delete;
+
+ private:
+  bool& flag_;
+};
+
+}  // namespace
+
 Result<std::vector<SourceRecord>> SellsyConnector::Refetch(const ChangeHint& hint) {
-  companies_of_contact_.clear();  // a hint asks for the current state
+  BeginCurrentStateCall();  // a hint asks for the current state
+  CurrentStateScope scope(verify_main_links_);
   const std::string& t = hint.object_type;
   const std::vector<std::string>& known = WebhookEntities();
   if (std::find(known.begin(), known.end(), t) == known.end()) return std::vector<SourceRecord>{};
@@ -639,7 +754,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::Refetch(const ChangeHint& hin
 
 Result<std::vector<SourceRecord>> SellsyConnector::FetchOne(EntityKind kind,
                                                             const std::string& external_id) {
-  companies_of_contact_.clear();
+  BeginCurrentStateCall();
+  CurrentStateScope scope(verify_main_links_);
   std::optional<ParsedExternalId> p = ParseExternalId(external_id);
   auto mismatch = [&]() {
     return InvalidArgument("\"" + external_id + "\" is not a Sellsy " +

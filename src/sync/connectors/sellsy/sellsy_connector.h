@@ -17,6 +17,21 @@
 // /contacts/{id}/individuals, so other individual links are searched by
 // halving batches of individual ids).
 //
+// A connector lives as long as its connection is unchanged (the runner
+// keeps it between runs, sync_runner.h), so what it learns is kept with an
+// eye on staleness:
+// - the access token, until a minute before it expires (SellsyClient);
+// - the index of every individual's main contact: read once (one search
+//   walk, 100 a page), then kept up to date from every individual the
+//   connector reads (stream pages, webhook refetches; a 404 removes it),
+//   and read again when a full walk of companies or individuals starts;
+//   in a Refetch or FetchOne (a webhook hint: the current state is asked
+//   for), each individual the index names as a contact's main party is
+//   read again before it is believed;
+// - a contact's other links to individuals (found by listing or searching)
+//   for kIndividualLinksTtl, dropped when a hint names the contact;
+// - a contact's companies for a minute, within the streams only.
+//
 // Cursors are JSON text, opaque to the engine:
 //   {"since": "<RFC 3339>", "offset": "<Sellsy seek offset>", "max": "<RFC 3339>",
 //    "full": true}
@@ -33,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,9 +120,17 @@ class SellsyConnector : public Connector {
   Result<std::vector<SourceRecord>> RefetchPayment(int64_t id);
   Result<std::optional<SourceRecord>> MapCreditNoteWithLinks(const nlohmann::json& credit_note);
 
-  // Fills individuals_of_contact_ from every individual's main_contact_id
-  // (one search walk, 100 a page), at most once per kIndexTtl.
+  // Reads the index of individuals (every individual's id, type and main
+  // contact) unless it is already held.
   Result<void> IndexIndividuals();
+  // Keeps the index in step with an individual just read, or gone.
+  void UpsertIndividual(const LinkedParty& individual);
+  void EraseIndividual(int64_t id);
+  // Reads again the individuals the index names as `contact_id`'s main
+  // party (once per Refetch / FetchOne call).
+  Result<void> VerifyMainOf(int64_t contact_id);
+  // A link of a contact to an individual that is not its main contact.
+  void NoteIndividualLink(int64_t contact_id, const LinkedParty& individual);
   // The individuals a contact is linked to without being their main
   // contact (rare): contacts searched by batches of individual ids, then
   // halved down to the individual.
@@ -114,17 +138,27 @@ class SellsyConnector : public Connector {
   Result<std::vector<LinkedParty>> FindIndividualsAmong(int64_t contact_id,
                                                         const std::vector<LinkedParty>& candidates);
   Result<bool> ContactLinkedToAny(int64_t contact_id, const std::vector<LinkedParty>& individuals);
+  // A Refetch or FetchOne begins: what it reads must be current.
+  void BeginCurrentStateCall();
+
+  using Clock = std::chrono::steady_clock;
 
   SellsyClient client_;
-  std::vector<LinkedParty> individuals_;  // as of the last index
-  std::optional<std::chrono::steady_clock::time_point> indexed_at_;
+  // The index of individuals by id (see the file comment), and its
+  // reverse: contact id -> the individuals whose main contact it is.
+  std::map<int64_t, LinkedParty> individuals_;
+  bool individuals_indexed_ = false;
+  std::map<int64_t, std::set<int64_t>> main_of_contact_;
+  // Inside a Refetch / FetchOne: the individuals read again already.
+  bool verify_main_links_ = false;
+  std::set<int64_t> verified_individuals_;
   // Contact id -> its companies and when they were read (streams only;
   // Refetch and FetchOne start afresh).
-  std::map<int64_t, std::pair<std::chrono::steady_clock::time_point, std::vector<LinkedParty>>>
-      companies_of_contact_;
-  // Contact id -> the individuals it is linked to (Sellsy has no
-  // /contacts/{id}/individuals), filled while reading individuals.
-  std::map<int64_t, std::map<int64_t, LinkedParty>> individuals_of_contact_;
+  std::map<int64_t, std::pair<Clock::time_point, std::vector<LinkedParty>>> companies_of_contact_;
+  // Contact id -> individual id -> a link that is not a main-contact one
+  // (Sellsy has no /contacts/{id}/individuals) and when it was seen.
+  std::map<int64_t, std::map<int64_t, std::pair<Clock::time_point, LinkedParty>>>
+      individual_links_;
 };
 
 Result<std::unique_ptr<Connector>> CreateSellsyConnector(const ConnectionSettings& settings,
