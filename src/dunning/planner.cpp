@@ -81,12 +81,19 @@ struct OrderedStep {
   Date trigger;
 };
 
-// The next reminder of one cycle, if one is due now.
+std::string ReminderKey(const StepView& step, const InvoiceView& carrying) {
+  return "R:" + step.id + ":" + carrying.id;
+}
+
+// The next reminder of one cycle, if one is due now. `steps` is scratch
+// space, reused from one invoice to the next (this runs once per open
+// invoice of the organization).
 Result<std::optional<PlannedAction>> PlanCycle(
     const PlanningMoment& at, const PlanView& plan, const CustomerView& customer,
     const InvoiceView& carrying, std::optional<Timestamp> last_contact,
-    const std::unordered_map<std::string, const ActionView*>& decided) {
-  std::vector<OrderedStep> steps;
+    const std::unordered_map<std::string, const ActionView*>& decided,
+    std::vector<OrderedStep>& steps) {
+  steps.clear();
   for (const StepView& s : plan.steps) {
     if (s.kind == "REMINDER") steps.push_back({&s, TriggerDate(s, carrying)});
   }
@@ -94,8 +101,9 @@ Result<std::optional<PlannedAction>> PlanCycle(
     return a.trigger != b.trigger ? a.trigger < b.trigger : a.step->id < b.step->id;
   });
   size_t first_candidate = 0;
-  for (size_t i = steps.size(); i-- > 0;) {
-    auto it = decided.find("R:" + steps[i].step->id + ":" + carrying.id);
+  // Most cycles have no past action at all: no key to build then.
+  for (size_t i = decided.empty() ? 0 : steps.size(); i-- > 0;) {
+    auto it = decided.find(ReminderKey(*steps[i].step, carrying));
     if (it == decided.end()) continue;
     if (IsPendingStatus(it->second->status)) return std::optional<PlannedAction>();
     first_candidate = i + 1;
@@ -116,9 +124,8 @@ Result<std::optional<PlannedAction>> PlanCycle(
     if (*allowed > at.now) return std::optional<PlannedAction>();
     chosen_due = std::max(chosen_due, *allowed);
   }
-  return std::optional<PlannedAction>(Decide(plan, *chosen->step, customer, carrying,
-                                             "R:" + chosen->step->id + ":" + carrying.id,
-                                             chosen_due));
+  return std::optional<PlannedAction>(
+      Decide(plan, *chosen->step, customer, carrying, ReminderKey(*chosen->step, carrying), chosen_due));
 }
 
 }  // namespace
@@ -172,8 +179,11 @@ Result<std::vector<PlannedAction>> PlanCustomer(const PlanningMoment& at, const 
   if (open.empty()) return out;
   // Customer level: one cycle, carried by the oldest; invoice level: one each.
   const size_t cycles = plan.customer_level ? 1 : open.size();
+  std::vector<OrderedStep> steps;
+  steps.reserve(plan.steps.size());
   for (size_t i = 0; i < cycles; ++i) {
-    ASSIGN_OR_RETURN(auto next, PlanCycle(at, plan, customer, *open[i], last_contact, decided));
+    ASSIGN_OR_RETURN(auto next,
+                     PlanCycle(at, plan, customer, *open[i], last_contact, decided, steps));
     if (!next) continue;
     if (plan.customer_level) {
       // The message covers every open invoice that is due by then.

@@ -70,7 +70,7 @@ Result<ActionView> ToView(const store::ActionRow& r) {
 // actions, each sorted by customer id for the merge walk in Plan.
 struct PlanningBatch {
   std::vector<store::DunningCustomerRow> customers;
-  std::vector<store::OpenInvoiceRow> invoices;
+  store::OpenInvoices invoices;
   std::vector<store::ActionRow> actions;
   std::string last_customer_id;  // where the next batch starts, in the database's order
 };
@@ -89,8 +89,8 @@ Result<PlanningBatch> ReadBatch(store::Connection& c, const std::string& org_id,
   // costs one pass.
   auto by_customer = [](const auto& x, const auto& y) { return x.customer_id < y.customer_id; };
   auto by_id = [](const auto& x, const auto& y) { return x.id < y.id; };
-  if (!std::is_sorted(b.invoices.begin(), b.invoices.end(), by_customer)) {
-    std::stable_sort(b.invoices.begin(), b.invoices.end(), by_customer);
+  if (!std::is_sorted(b.invoices.rows.begin(), b.invoices.rows.end(), by_customer)) {
+    std::stable_sort(b.invoices.rows.begin(), b.invoices.rows.end(), by_customer);
   }
   if (!std::is_sorted(b.actions.begin(), b.actions.end(), by_customer)) {
     std::stable_sort(b.actions.begin(), b.actions.end(), by_customer);
@@ -164,14 +164,14 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
     ASSIGN_OR_RETURN(std::optional<PlanningBatch> next, batches.Next());
     if (!next) break;
     auto& customers = next->customers;
-    auto& invoice_rows = next->invoices;
+    auto& invoice_rows = next->invoices.rows;
     auto& action_rows = next->actions;
     report.invoices += static_cast<int64_t>(invoice_rows.size());
     size_t next_invoice = 0, next_action = 0;
     std::vector<InvoiceView> invoices;
     std::vector<ActionView> actions;
     std::vector<domain::Action> decided;
-    for (const auto& row : customers) {
+    for (auto& row : customers) {
       ++report.customers;
       invoices.clear();
       actions.clear();
@@ -193,7 +193,9 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
       }
       auto plan = plans.find(row.plan_id);
       if (plan == plans.end() || invoices.empty()) continue;
-      CustomerView customer{row.id, row.plan_id, {}, row.account_manager_id};
+      // The row is not read again: its text moves.
+      CustomerView customer{std::move(row.id), std::move(row.plan_id), {},
+                            std::move(row.account_manager_id)};
       if (row.paused_until) {
         ASSIGN_OR_RETURN(Date d, Date::Parse(*row.paused_until));
         customer.paused_until = d;

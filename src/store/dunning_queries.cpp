@@ -29,21 +29,24 @@ Result<void> ClearOtherDefaultPlans(Connection& c, const std::string& org_id,
   return Ok();
 }
 
+std::string_view DunningCustomersSql() {
+  // Answered from the partial index customers_dunning alone (migration 6).
+  return "SELECT id, dunning_plan_id, dunning_paused_until, account_manager_id FROM customers "
+         "WHERE org_id = ? AND id > ? AND dunning_plan_id IS NOT NULL ORDER BY id LIMIT ?";
+}
+
 Result<std::vector<DunningCustomerRow>> DunningCustomersAfter(Connection& c,
                                                               const std::string& org_id,
                                                               const std::string& after_id,
                                                               int limit) {
   SqlValue params[] = {org_id, after_id, int64_t{limit}};
-  ASSIGN_OR_RETURN(auto rows,
-                   c.Query("SELECT id, dunning_plan_id, dunning_paused_until, account_manager_id "
-                           "FROM customers WHERE org_id = ? AND id > ? AND dunning_plan_id IS "
-                           "NOT NULL ORDER BY id LIMIT ?",
-                           params));
   std::vector<DunningCustomerRow> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) {
-    out.push_back({r.Text(0), r.Text(1), OptText(r, 2), OptText(r, 3)});
-  }
+  out.reserve(limit > 0 ? static_cast<size_t>(limit) : 0);
+  RETURN_IF_ERROR(c.QueryEach(
+      DunningCustomersSql(), params, [&](const SqlRow& r) -> Result<void> {
+        out.push_back({r.Text(0), r.Text(1), OptText(r, 2), OptText(r, 3)});
+        return Ok();
+      }));
   return out;
 }
 
@@ -57,17 +60,21 @@ std::string_view OpenInvoicesSql() {
          "0 OR to_send = 1) ORDER BY customer_id";
 }
 
-Result<std::vector<OpenInvoiceRow>> OpenInvoicesOfCustomers(Connection& c,
-                                                            const std::string& org_id,
-                                                            const std::string& first_id,
-                                                            const std::string& last_id) {
+Result<OpenInvoices> OpenInvoicesOfCustomers(Connection& c, const std::string& org_id,
+                                             const std::string& first_id,
+                                             const std::string& last_id) {
   SqlValue params[] = {org_id, first_id, last_id};
-  std::vector<OpenInvoiceRow> out;
+  OpenInvoices out;
   RETURN_IF_ERROR(c.QueryEach(
       OpenInvoicesSql(), params, [&](const SqlRow& r) -> Result<void> {
         OpenInvoiceRow row;
         row.id = r.Text(0);
-        row.customer_id = r.Text(1);
+        // Rows come grouped by customer: a new id only when it changes.
+        const std::string& customer = std::get<std::string>(r.Raw(1));
+        if (out.customer_ids.empty() || out.customer_ids.back() != customer) {
+          out.customer_ids.push_back(customer);
+        }
+        row.customer_id = out.customer_ids.back();
         ASSIGN_OR_RETURN(row.issue_date, Date::Parse(std::get<std::string>(r.Raw(2))));
         ASSIGN_OR_RETURN(row.due_date, Date::Parse(std::get<std::string>(r.Raw(3))));
         row.outstanding = r.Int(4);
@@ -79,7 +86,7 @@ Result<std::vector<OpenInvoiceRow>> OpenInvoicesOfCustomers(Connection& c,
           row.promise_until = d;
         }
         if (row.to_send) row.created_at = r.Text(9);
-        out.push_back(std::move(row));
+        out.rows.push_back(std::move(row));
         return Ok();
       }));
   return out;

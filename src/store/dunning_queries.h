@@ -8,7 +8,9 @@
 // outbox's claim and recovery, which serve every organization.
 #pragma once
 
+#include <deque>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -37,9 +39,12 @@ Result<std::vector<DunningCustomerRow>> DunningCustomersAfter(Connection& c,
                                                               const std::string& after_id,
                                                               int limit);
 
+// Its SQL (parameters: org, after_id, limit), for the index tests.
+std::string_view DunningCustomersSql();
+
 struct OpenInvoiceRow {
   std::string id;
-  std::string customer_id;
+  std::string_view customer_id;  // into OpenInvoices::customer_ids
   Date issue_date;
   Date due_date;
   int64_t outstanding = 0;
@@ -49,15 +54,21 @@ struct OpenInvoiceRow {
   std::optional<Date> promise_until;
   std::string created_at;  // only for invoices still to send (else empty)
 };
+struct OpenInvoices {
+  // Each customer's id once, whatever its number of invoices: a planning
+  // day reads hundreds of thousands of rows. A deque, so the views in the
+  // rows stay valid as it grows (and when the struct moves).
+  std::deque<std::string> customer_ids;
+  std::vector<OpenInvoiceRow> rows;
+};
 // Invoices (not credit notes, not void) still owed or still to send, of the
 // customers whose ids are in [first_id, last_id], ordered by customer.
+Result<OpenInvoices> OpenInvoicesOfCustomers(Connection& c, const std::string& org_id,
+                                             const std::string& first_id,
+                                             const std::string& last_id);
 // The SQL OpenInvoicesOfCustomers runs (parameters: org, first and last
 // customer id), for the tests that check which index serves it.
 std::string_view OpenInvoicesSql();
-Result<std::vector<OpenInvoiceRow>> OpenInvoicesOfCustomers(Connection& c,
-                                                            const std::string& org_id,
-                                                            const std::string& first_id,
-                                                            const std::string& last_id);
 
 struct ActionRow {
   std::string customer_id;

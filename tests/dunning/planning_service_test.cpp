@@ -85,32 +85,45 @@ TEST_P(PlanningServiceTest, BatchesDecideTheSameActionsOnce) {
   EXPECT_EQ(again->stored, 0);  // pending: nothing new, nothing twice
 }
 
-// A day's planning reads the open invoices from the partial index
-// invoices_open alone (paid and void invoices are not in it, and the table
-// is never visited): what a mature ledger has paid costs it nothing.
-TEST_P(PlanningServiceTest, OpenInvoicesAreReadFromThePartialIndexAlone) {
+// A day's planning reads the customers with a plan and their open invoices
+// from two partial indexes alone (customers_dunning, invoices_open): paid
+// and void invoices are not in them, and the tables are never visited, so
+// what a mature ledger has paid costs the planner nothing.
+TEST_P(PlanningServiceTest, PlanningReadsFromThePartialIndexesAlone) {
   if (!db_) return;
   auto conn = db_->db().Acquire();
   ASSERT_TRUE(conn.ok());
-  store::SqlValue params[] = {who_.org_id, std::string("cus_"), std::string("cus_~")};
-  std::string plan;
-  if (GetParam() == "postgres") {
+  const bool pg = GetParam() == "postgres";
+  if (pg) {
     // A tiny table is cheapest to read whole; without that choice the
     // planner must take the index that answers the query.
     ASSERT_TRUE((*conn)->Exec("SET enable_seqscan = off").ok());
     ASSERT_TRUE((*conn)->Exec("SET enable_bitmapscan = off").ok());
   }
-  const std::string explain =
-      (GetParam() == "postgres" ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") +
-      std::string(store::OpenInvoicesSql());
-  auto rows = (*conn)->Query(explain, params);
-  ASSERT_TRUE(rows.ok()) << rows.error().ToString();
-  for (const auto& r : *rows) plan += r.Text(r.size() - 1) + "\n";
-  if (GetParam() == "postgres") {
-    EXPECT_NE(plan.find("Index Only Scan using invoices_open"), std::string::npos) << plan;
+  auto plan_of = [&](std::string_view sql, std::span<const store::SqlValue> params) {
+    std::string plan;
+    auto rows = (*conn)->Query((pg ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + std::string(sql), params);
+    EXPECT_TRUE(rows.ok()) << rows.error().ToString();
+    if (rows.ok()) {
+      for (const auto& r : *rows) plan += r.Text(r.size() - 1) + "\n";
+    }
+    return plan;
+  };
+  store::SqlValue invoices[] = {who_.org_id, std::string("cus_"), std::string("cus_~")};
+  store::SqlValue customers[] = {who_.org_id, std::string(""), int64_t{5000}};
+  const std::string invoice_plan = plan_of(store::OpenInvoicesSql(), invoices);
+  const std::string customer_plan = plan_of(store::DunningCustomersSql(), customers);
+  if (pg) {
+    EXPECT_NE(invoice_plan.find("Index Only Scan using invoices_open"), std::string::npos)
+        << invoice_plan;
+    EXPECT_NE(customer_plan.find("Index Only Scan using customers_dunning"), std::string::npos)
+        << customer_plan;
     ASSERT_TRUE((*conn)->Exec("RESET ALL").ok());
   } else {
-    EXPECT_NE(plan.find("USING COVERING INDEX invoices_open"), std::string::npos) << plan;
+    EXPECT_NE(invoice_plan.find("USING COVERING INDEX invoices_open"), std::string::npos)
+        << invoice_plan;
+    EXPECT_NE(customer_plan.find("USING COVERING INDEX customers_dunning"), std::string::npos)
+        << customer_plan;
   }
 }
 

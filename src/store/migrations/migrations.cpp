@@ -274,7 +274,10 @@ DROP INDEX invoices_dunning;
 CREATE INDEX invoices_open ON invoices (org_id, customer_id, due_date, issue_date,
   outstanding_amount, to_send, disputed, on_hold, promise_to_pay_until, created_at, id, kind,
   is_void)
-  WHERE kind = 'INVOICE' AND is_void = 0 AND (outstanding_amount > 0 OR to_send = 1)
+  WHERE kind = 'INVOICE' AND is_void = 0 AND (outstanding_amount > 0 OR to_send = 1);
+-- The customers it walks, those with a plan, the same way.
+CREATE INDEX customers_dunning ON customers (org_id, id, dunning_plan_id, dunning_paused_until,
+  account_manager_id) WHERE dunning_plan_id IS NOT NULL
 )sql";
 
 const std::vector<Migration> kMigrations = {
@@ -283,7 +286,7 @@ const std::vector<Migration> kMigrations = {
     {3, "dunning steps, actions, disputes and pauses", kDunning},
     {4, "sync connections, cursors, inbox, runs and change log", kSync},
     {5, "actions found by Message-ID (bounces)", kActionMessageId},
-    {6, "a partial index of the open invoices for the planner", kOpenInvoices},
+    {6, "partial indexes of the open invoices and the customers with a plan", kOpenInvoices},
 };
 
 constexpr std::string_view kCreateLedger =
