@@ -241,6 +241,21 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
                           "default 300)");
   dunning_run->add_option("--org", dunning_options.org_id, "organization id (org_...)")->required();
 
+  CLI::App* mail = app.add_subcommand("mail", "Mail received for the organization");
+  mail->require_subcommand(1);
+  MailBounceOptions mail_options;
+  CLI::App* mail_bounce = mail->add_subcommand(
+      "bounce",
+      "Apply a bounce (a delivery status notification) received after the SMTP server accepted "
+      "a message: its action becomes a permanent failure in the to-do list. Reads the raw "
+      "message from FILE or standard input, so a mail alias can pipe bounces to it");
+  AddCommonOptions(*mail_bounce, flags);
+  mail_bounce->add_option("FILE", mail_options.file, "the message, or - for standard input")
+      ->capture_default_str();
+  mail_bounce->add_option("--org", mail_options.org_id, "organization id (org_...)")->required();
+  mail_bounce->add_option("--as", mail_options.user_email,
+                          "act as this user (e-mail); default: the first administrator");
+
   // Connections to external systems. The secret key (RELANCE_SECRET_KEY, or
   // <data-dir>/secret.key) must be the server's, to seal and open secrets.
   auto add_sync_common = [&](CLI::App& cmd) {
@@ -404,6 +419,8 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
     result = RunSync(*settings, SyncVerb::kStatus, sync_options, env);
   } else if (sync_changes->parsed()) {
     result = RunSync(*settings, SyncVerb::kChanges, sync_options, env);
+  } else if (mail_bounce->parsed()) {
+    result = RunMailBounce(*settings, mail_options, env);
   } else if (dunning_plan->parsed()) {
     result = RunDunningPlan(*settings, dunning_options, env);
   } else if (dunning_run->parsed()) {

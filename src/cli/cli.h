@@ -1,6 +1,6 @@
 // The `relance` command line: serve, migrate, org create, user create,
 // token create, import customers, dunning plan|run, todo list|done|ignore|
-// reschedule|reassign|send, connect sellsy, sync run|status|changes (each
+// reschedule|reassign|send, mail bounce, connect sellsy, sync run|status|changes (each
 // with --help). See README "The command line".
 //
 // Output contract, so scripts can rely on it: a command that creates

@@ -97,6 +97,13 @@ struct SyncOptions {
   int limit = 50;                             // changes: at most this many, newest first
 };
 
+// `mail bounce` (mail_command.cpp).
+struct MailBounceOptions {
+  std::string file = "-";  // "-": standard input
+  std::string org_id;
+  std::optional<std::string> user_email;  // --as; default: the first administrator
+};
+
 enum class SyncVerb { kRun, kStatus, kChanges };
 
 enum class TodoVerb { kList, kDone, kIgnore, kReschedule, kReassign, kSend };
@@ -125,6 +132,11 @@ Result<void> RunDunningPlan(const Settings& s, const DunningOptions& o, const Cl
 Result<void> RunDunningRun(const Settings& s, const DunningOptions& o, const CliEnvironment& env);
 Result<void> RunTodo(const Settings& s, TodoVerb verb, const TodoOptions& o,
                      const CliEnvironment& env);
+
+// Applies a bounce read from the file or stdin; prints the action, what
+// the report says of each recipient and what was recorded.
+Result<void> RunMailBounce(const Settings& s, const MailBounceOptions& o,
+                           const CliEnvironment& env);
 
 // Tests the credentials with a connector that is not stored, then creates
 // the connection (prints its id), registers its webhook when asked, and

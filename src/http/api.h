@@ -7,6 +7,7 @@
 #include <string>
 
 #include "domain/entities.h"
+#include "dunning/bounce_service.h"
 #include "dunning/planning_service.h"
 #include "dunning/todo_service.h"
 #include "http/idempotency.h"
@@ -43,6 +44,7 @@ struct Api {
         imports(c, o.uploads_dir),
         todo(c),
         planning(c),
+        bounces(c),
         connector_types(registry),
         connections(c, registry, box),
         public_url(o.public_url),
@@ -70,6 +72,7 @@ struct Api {
   // not here: `relance serve` runs it beside the server (cli/serve.cpp).
   dunning::TodoService todo;
   dunning::PlanningService planning;
+  dunning::BounceService bounces;  // POST /api/v1/bounces
   // Connections to external systems (src/sync). The runner that applies
   // what they deliver is not here: `relance serve` runs it (cli/serve.cpp).
   const sync::ConnectorRegistry& connector_types;
@@ -101,6 +104,8 @@ void AddImportRoutes(Router& r, const Api& api);
 void AddConnectionRoutes(Router& r, const Api& api);
 // Public: /webhooks/{connector}/{token}.
 void AddWebhookRoutes(Router& r, const Api& api);
+// POST /api/v1/bounces: a delivery status notification, raw.
+void AddBounceRoutes(Router& r, const Api& api);
 // "/", "/healthz", "/metrics", "/api/v1/openapi.json" (needs the finished table).
 void AddSystemRoutes(Router& r, const Api& api, const std::string* openapi_json);
 void AddDocsRoutes(Router& r, const Api& api);

@@ -535,6 +535,27 @@ J Schemas() {
   s["WebhookAck"] = {{"type", "object"},
                      {"required", {"success"}},
                      {"properties", {{"success", {{"type", "boolean"}}}}}};
+  J bounce_recipient = {{"type", "object"},
+                        {"properties",
+                         {{"address", {{"type", "string"}}},
+                          {"action",
+                           {{"type", "string"},
+                            {"enum", {"failed", "delayed", "delivered", "relayed", "expanded"}}}},
+                          {"status", {{"type", "string"}, {"description", "5.1.1; empty if none"}}},
+                          {"diagnostic", {{"type", "string"}}},
+                          {"permanent", {{"type", "boolean"}}}}}};
+  s["BounceResult"] = {
+      {"type", "object"},
+      {"required", {"action_id", "message_id", "status", "permanent", "changed", "recipients"}},
+      {"properties",
+       {{"action_id", {{"type", "string"}, {"pattern", IdPattern(kActionPrefix)}}},
+        {"message_id", {{"type", "string"}}},
+        {"status", {{"type", "string"}, {"description", "The action's status after the bounce"}}},
+        {"last_error", {{"type", "string"}, {"nullable", true}}},
+        {"permanent", {{"type", "boolean"}}},
+        {"changed", {{"type", "boolean"}}},
+        {"note", {{"type", "string"}}},
+        {"recipients", {{"type", "array"}, {"items", bounce_recipient}}}}}};
   s["SyncRun"] = OutputSchema(domain::SyncRunSpec(), {});
   s["SyncChange"] = OutputSchema(domain::SyncChangeSpec(), {});
   s["Health"] = {{"type", "object"},
@@ -622,6 +643,11 @@ J Operation(const Route& r) {
          {{"application/x-www-form-urlencoded", {{"schema", {{"type", "object"}}}}},
           {"application/json", {{"schema", {{"type", "object"}}}}}}}};
   }
+  if (!d.raw_body_types.empty()) {
+    J content = J::object();
+    for (const auto& t : d.raw_body_types) content[t] = {{"schema", {{"type", "string"}}}};
+    op["requestBody"] = {{"required", true}, {"content", std::move(content)}};
+  }
   if (d.upload) {
     J props = {{"file", {{"type", "string"}, {"format", "binary"}}}};
     for (const auto& f : d.form_fields) {
@@ -687,7 +713,8 @@ J Operation(const Route& r) {
                                                 "MarkSentResult",
                                                 "DunningPlanReport",
                                                 "ConnectionTestResult",
-                                                "WebhookAck"};
+                                                "WebhookAck",
+                                                "BounceResult"};
   if (d.response == Body::kObject && kNoEtag.count(d.response_schema) == 0) {
     ok["headers"] = {{"ETag",
                       {{"description", "The record's version, for If-Match"},

@@ -99,6 +99,9 @@ struct RouteDoc {
   // The body is another system's format (webhooks): any Content-Type is
   // accepted and the handler reads the raw body.
   bool any_content_type = false;
+  // The body is a document read as sent, in one of these media types
+  // (lower-case, "message/rfc822"); any other Content-Type answers 415.
+  std::vector<std::string> raw_body_types;
 };
 
 struct ApiRequest;

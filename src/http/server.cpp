@@ -48,12 +48,18 @@ std::string RequestIdFrom(const httplib::Request& req) {
   return ok ? given : RandomHex(8);
 }
 
-bool IsJsonContentType(const std::string& content_type) {
+// "Text/Plain; charset=utf-8" -> "text/plain".
+std::string MediaType(const std::string& content_type) {
   std::string_view ct(content_type);
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
   std::string lower;
   for (char c : ct) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  const std::string lower = MediaType(content_type);
   return lower == "application/json" ||
          (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
 }
@@ -155,6 +161,7 @@ void Server::Impl::BuildRoutes() {
   AddImportRoutes(router, api);
   AddConnectionRoutes(router, api);
   AddWebhookRoutes(router, api);
+  AddBounceRoutes(router, api);
   for (const Route& r : router.routes()) slots.push_back(api.metrics.Register(r.method, r.path));
   for (auto m : kMethods) {
     unmatched_slot[std::string(m)] = api.metrics.Register(std::string(m), "unmatched");
@@ -223,8 +230,21 @@ void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response&
   const Route& route = *found.route;
   t_request.slot = slots[route.index];
 
-  if (!body.empty() && !route.doc.any_content_type && req.has_header("Content-Type") &&
-      !IsJsonContentType(req.get_header_value("Content-Type"))) {
+  const auto& raw_types = route.doc.raw_body_types;
+  if (!body.empty() && !raw_types.empty() && req.has_header("Content-Type") &&
+      std::find(raw_types.begin(), raw_types.end(),
+                MediaType(req.get_header_value("Content-Type"))) == raw_types.end()) {
+    std::string types;
+    for (const auto& t : raw_types) types += (types.empty() ? "" : " or ") + t;
+    WriteError(ApiError{415, "unsupported_media_type",
+                        "send the body as " + types + ", not \"" +
+                            req.get_header_value("Content-Type") + "\"",
+                        {}},
+               res);
+    return;
+  }
+  if (!body.empty() && !route.doc.any_content_type && raw_types.empty() &&
+      req.has_header("Content-Type") && !IsJsonContentType(req.get_header_value("Content-Type"))) {
     WriteError(UnsupportedMediaType(req.get_header_value("Content-Type")), res);
     return;
   }

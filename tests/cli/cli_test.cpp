@@ -13,7 +13,9 @@
 
 #include "cli/channels.h"
 #include "core/ids.h"
+#include "delivery/bounce_samples.h"
 #include "services/record_service.h"
+#include "store/record_repository.h"
 
 namespace relance::cli {
 namespace {
@@ -405,6 +407,52 @@ TEST_F(DunningCliTest, TodoListAndVerbs) {
   EXPECT_EQ(Cli({"todo", "done", "--db", db_}).code, kExitUsage);
 }
 
+// R-DUN-4, R-DUN-6: a bounce piped in by a mail alias (or read from a file)
+// marks the e-mail it quotes as a permanent failure, in the to-do list.
+TEST_F(DunningCliTest, MailBounceFromStdinOrAFile) {
+  std::string org = Seed(0);
+  const domain::Action sent = relance::test::SentEmailAction(org, clock_.Now());
+  {
+    auto db = store::OpenDatabase(db_, 1);
+    ASSERT_TRUE(db.ok());
+    auto conn = (*db)->Acquire();
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(store::RecordRepository<domain::Action>(domain::ActionSpec())
+                    .Insert(**conn, sent)
+                    .ok());
+  }
+  const std::string bounce =
+      relance::test::BounceSample("postfix_user_unknown.eml", *sent.message_id);
+  CliRun piped = Cli({"mail", "bounce", "--org", org, "--db", db_}, bounce);
+  ASSERT_EQ(piped.code, 0) << piped.err;
+  EXPECT_THAT(piped.out, AllOf(HasSubstr(sent.meta.id + " FAILED"),
+                               HasSubstr("gone@durand.test: failed 5.1.1 550 5.1.1"),
+                               HasSubstr("recorded as a permanent failure")));
+  EXPECT_THAT(Cli({"todo", "list", "--db", db_, "--org", org}).out,
+              AllOf(HasSubstr(sent.meta.id), HasSubstr("1 action(s) to do"),
+                    HasSubstr("after accepting the message (bounce 5.1.1)")));
+
+  const std::string file = (dir_ / "bounce.eml").string();
+  std::ofstream(file, std::ios::binary) << bounce;
+  CliRun again = Cli({"mail", "bounce", file, "--org", org, "--db", db_});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("already recorded: nothing changed"));
+
+  std::ofstream(file, std::ios::binary)
+      << relance::test::BounceSample("not_dsn_reply.eml", *sent.message_id);
+  CliRun reply = Cli({"mail", "bounce", file, "--org", org, "--db", db_});
+  EXPECT_EQ(reply.code, ExitCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(reply.err, HasSubstr("not a delivery status notification"));
+  EXPECT_EQ(Cli({"mail", "bounce", "--org", org, "--db", db_},
+                relance::test::BounceSample("exim_mailbox_full.eml", "nope@acme.test"))
+                .code,
+            ExitCode(ErrorCode::kNotFound));
+  EXPECT_EQ(Cli({"mail", "bounce", (dir_ / "missing.eml").string(), "--org", org, "--db", db_})
+                .code,
+            ExitCode(ErrorCode::kNotFound));
+  EXPECT_EQ(Cli({"mail", "bounce", "--db", db_}, bounce).code, kExitUsage);
+}
+
 TEST_F(DunningCliTest, HelpOfTheDunningCommands) {
   for (std::vector<std::string> cmd : {std::vector<std::string>{"dunning", "plan"},
                                        {"dunning", "run"},
@@ -413,7 +461,8 @@ TEST_F(DunningCliTest, HelpOfTheDunningCommands) {
                                        {"todo", "ignore"},
                                        {"todo", "reschedule"},
                                        {"todo", "reassign"},
-                                       {"todo", "send"}}) {
+                                       {"todo", "send"},
+                                       {"mail", "bounce"}}) {
     cmd.push_back("--help");
     CliRun r = Cli(cmd);
     EXPECT_EQ(r.code, 0) << cmd[0] << " " << cmd[1];

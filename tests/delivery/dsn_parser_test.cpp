@@ -8,10 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/prng.h"
+#include "delivery/bounce_samples.h"
 
 namespace relance::delivery {
 namespace {
@@ -20,19 +18,7 @@ using ::testing::HasSubstr;
 
 constexpr const char* kId = "act_01JKX5V6W7Y8Z9A0B1C2D3E4F5@acme.test";
 
-std::string Sample(const std::string& name, const std::string& id = kId) {
-  std::ifstream in(std::string(RELANCE_BOUNCES_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  const std::string placeholder = "{{MESSAGE_ID}}";
-  for (size_t at = text.find(placeholder); at != std::string::npos;
-       at = text.find(placeholder, at + id.size())) {
-    text.replace(at, placeholder.size(), id);
-  }
-  return text;
-}
+std::string Sample(const std::string& name) { return test::BounceSample(name, kId); }
 
 DeliveryStatusNotification Parsed(const std::string& name) {
   auto r = ParseDsn(Sample(name));
@@ -40,64 +26,63 @@ DeliveryStatusNotification Parsed(const std::string& name) {
   return r.ok() ? *r : DeliveryStatusNotification{};
 }
 
-TEST(DsnParserTest, PostfixUserUnknownIsPermanentWithItsDiagnostic) {
-  auto dsn = Parsed("postfix_user_unknown.eml");
-  EXPECT_EQ(dsn.original_message_id, kId);
-  EXPECT_EQ(dsn.reporting_mta, "dns; mx1.acme.test");
-  ASSERT_EQ(dsn.recipients.size(), 1u);
-  const auto& r = dsn.recipients[0];
-  EXPECT_EQ(r.address, "gone@durand.test");
-  EXPECT_EQ(r.action, "failed");
-  EXPECT_EQ(r.status, "5.1.1");
-  // The folded Diagnostic-Code is unfolded, its "smtp;" type dropped.
-  EXPECT_EQ(r.diagnostic,
-            "550 5.1.1 <gone@durand.test>: Recipient address rejected: User unknown in virtual "
-            "mailbox table");
-  EXPECT_TRUE(r.permanent);
-  EXPECT_TRUE(dsn.HasPermanentFailure());
-}
+// What each sample must read as: its one recipient, and whether it is permanent.
+struct Expected {
+  const char* sample;
+  const char* what;  // what the sample exercises
+  const char* address;
+  const char* action;
+  const char* status;
+  const char* diagnostic;  // a part of it
+  bool permanent;
+};
 
-TEST(DsnParserTest, EximWithRfc822HeadersPartAndLowerCaseFieldNames) {
-  auto dsn = Parsed("exim_mailbox_full.eml");
-  // "message-id:" folded onto the next line, in a text/rfc822-headers part.
-  EXPECT_EQ(dsn.original_message_id, kId);
-  ASSERT_EQ(dsn.recipients.size(), 1u);
-  EXPECT_EQ(dsn.recipients[0].address, "full@martin.test");
-  EXPECT_EQ(dsn.recipients[0].status, "5.2.2");
-  EXPECT_EQ(dsn.recipients[0].diagnostic, "552 5.2.2 Mailbox full");
-  EXPECT_TRUE(dsn.recipients[0].permanent);
-}
+constexpr Expected kSamples[] = {
+    // The folded Diagnostic-Code is unfolded, its "smtp;" type dropped.
+    {"postfix_user_unknown.eml", "Postfix, folded fields", "gone@durand.test", "failed", "5.1.1",
+     "550 5.1.1 <gone@durand.test>: Recipient address rejected: User unknown", true},
+    {"exim_mailbox_full.eml", "Exim, lower-case folded message-id in text/rfc822-headers",
+     "full@martin.test", "failed", "5.2.2", "552 5.2.2 Mailbox full", true},
+    {"gmail_no_such_user.eml", "Gmail, upper-case type, quoted parameters, nested parts",
+     "nobody@gmail.test", "failed", "5.1.1",
+     "550-5.1.1 The email account that you tried to reach does not exist.", true},
+    {"microsoft_recipient_not_found.eml",
+     "Exchange Online, CRLF, base64 status, quoted-printable headers", "compta@dupont.test",
+     "failed", "5.1.10", "RESOLVER.ADR.RecipientNotFound", true},
+    {"postfix_delayed.eml", "a delayed delivery: transient", "slow@martin.test", "delayed",
+     "4.4.1", "Connection timed out", false},
+    {"qmail_no_mailbox.eml", "qmail's plain-text bounce", "ancien@vieux.test", "failed", "5.1.1",
+     "Sorry, no mailbox here by that name. (#5.1.1)", true},
+};
 
-TEST(DsnParserTest, GmailWithUpperCaseTypeQuotedParametersAndNestedParts) {
-  auto dsn = Parsed("gmail_no_such_user.eml");
-  EXPECT_EQ(dsn.original_message_id, kId);
-  ASSERT_EQ(dsn.recipients.size(), 1u);
-  EXPECT_EQ(dsn.recipients[0].address, "nobody@gmail.test");
-  EXPECT_TRUE(dsn.recipients[0].permanent);
-  EXPECT_THAT(dsn.recipients[0].diagnostic,
-              HasSubstr("550-5.1.1 The email account that you tried to reach does not exist."));
-}
+void PrintTo(const Expected& e, std::ostream* os) { *os << e.sample; }
 
-TEST(DsnParserTest, MicrosoftWithCrlfBase64StatusAndQuotedPrintableHeaders) {
-  auto dsn = Parsed("microsoft_recipient_not_found.eml");
+class DsnSampleTest : public ::testing::TestWithParam<Expected> {};
+
+TEST_P(DsnSampleTest, ReadsTheRecipientTheStatusAndTheOriginalMessageId) {
+  const Expected& e = GetParam();
+  SCOPED_TRACE(e.what);
+  auto dsn = Parsed(e.sample);
   EXPECT_EQ(dsn.original_message_id, kId);
   ASSERT_EQ(dsn.recipients.size(), 1u);
   const auto& r = dsn.recipients[0];
-  EXPECT_EQ(r.address, "compta@dupont.test");
-  EXPECT_EQ(r.status, "5.1.10");
-  EXPECT_THAT(r.diagnostic, HasSubstr("RESOLVER.ADR.RecipientNotFound"));
-  EXPECT_EQ(r.diagnostic.find('\r'), std::string::npos);
-  EXPECT_TRUE(r.permanent);
+  EXPECT_EQ(r.address, e.address);
+  EXPECT_EQ(r.action, e.action);
+  EXPECT_EQ(r.status, e.status);
+  EXPECT_THAT(r.diagnostic, HasSubstr(e.diagnostic));
+  EXPECT_EQ(r.diagnostic.find_first_of("\r\n"), std::string::npos);
+  EXPECT_EQ(r.permanent, e.permanent);
+  EXPECT_EQ(dsn.HasPermanentFailure(), e.permanent);
 }
 
-TEST(DsnParserTest, DelayedDeliveryIsTransient) {
-  auto dsn = Parsed("postfix_delayed.eml");
-  EXPECT_EQ(dsn.original_message_id, kId);
-  ASSERT_EQ(dsn.recipients.size(), 1u);
-  EXPECT_EQ(dsn.recipients[0].action, "delayed");
-  EXPECT_EQ(dsn.recipients[0].status, "4.4.1");
-  EXPECT_FALSE(dsn.recipients[0].permanent);
-  EXPECT_FALSE(dsn.HasPermanentFailure());
+INSTANTIATE_TEST_SUITE_P(Samples, DsnSampleTest, ::testing::ValuesIn(kSamples),
+                         [](const auto& info) {
+                           std::string n = info.param.sample;
+                           return n.substr(0, n.find('.'));
+                         });
+
+TEST(DsnParserTest, ReportingMtaIsKept) {
+  EXPECT_EQ(Parsed("postfix_user_unknown.eml").reporting_mta, "dns; mx1.acme.test");
 }
 
 TEST(DsnParserTest, FailedWithATemporaryStatusOrNoStatusIsNotPermanent) {
@@ -113,16 +98,6 @@ TEST(DsnParserTest, FailedWithATemporaryStatusOrNoStatusIsNotPermanent) {
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->recipients[0].status, "");
   EXPECT_FALSE(r->HasPermanentFailure());
-}
-
-TEST(DsnParserTest, QmailPlainTextBounceIsRecognized) {
-  auto dsn = Parsed("qmail_no_mailbox.eml");
-  EXPECT_EQ(dsn.original_message_id, kId);
-  ASSERT_EQ(dsn.recipients.size(), 1u);
-  EXPECT_EQ(dsn.recipients[0].address, "ancien@vieux.test");
-  EXPECT_EQ(dsn.recipients[0].status, "5.1.1");
-  EXPECT_EQ(dsn.recipients[0].diagnostic, "Sorry, no mailbox here by that name. (#5.1.1)");
-  EXPECT_TRUE(dsn.recipients[0].permanent);
 }
 
 TEST(DsnParserTest, FallsBackToInReplyToWhenTheOriginalIsNotQuoted) {
@@ -166,10 +141,8 @@ TEST(DsnParserTest, MessagesThatAreNotBouncesAreRefusedSayingWhy) {
 // value (parsed or refused), never a crash, a hang or a sanitizer report.
 TEST(DsnParserTest, MangledSamplesNeverCrash) {
   Prng prng(42);
-  for (const char* name : {"postfix_user_unknown.eml", "exim_mailbox_full.eml",
-                           "gmail_no_such_user.eml", "microsoft_recipient_not_found.eml",
-                           "qmail_no_mailbox.eml"}) {
-    const std::string text = Sample(name);
+  for (const Expected& e : kSamples) {
+    const std::string text = Sample(e.sample);
     for (size_t cut = 0; cut < text.size(); cut += 7) (void)ParseDsn(text.substr(0, cut));
     for (int round = 0; round < 300; ++round) {
       std::string mangled = text;

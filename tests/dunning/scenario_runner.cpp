@@ -12,10 +12,11 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "delivery/bounce_samples.h"
 #include "delivery/postal_sender.h"
 #include "delivery/sms_sender.h"
-#include "dunning/bounce_service.h"
 #include "delivery/smtp_sender.h"
+#include "dunning/bounce_service.h"
 #include "dunning/executor.h"
 #include "dunning/planning_service.h"
 #include "dunning/todo_service.h"
@@ -263,16 +264,7 @@ class Runner {
       id = all.back()["message_id"].get<std::string>();
       if (id.size() >= 2 && id.front() == '<') id = id.substr(1, id.size() - 2);
     }
-    std::ifstream in(std::string(RELANCE_BOUNCES_DIR) + "/" + t.at(1), std::ios::binary);
-    ASSERT_TRUE(in) << t[1];
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    const std::string placeholder = "{{MESSAGE_ID}}";
-    for (size_t at = text.find(placeholder); at != std::string::npos;
-         at = text.find(placeholder, at + id.size())) {
-      text.replace(at, placeholder.size(), id);
-    }
+    const std::string text = test::BounceSample(t.at(1), id);
     auto outcome = BounceService(*ctx_).Apply(who_, text);
     const std::string want = a.contains("outcome") ? a["outcome"] : "changed";
     const std::string got = !outcome.ok()       ? std::string(ErrorCodeName(outcome.error().code()))

@@ -117,7 +117,12 @@ Response HttpTest::Call(const std::string& method, const std::string& path,
   client.set_read_timeout(30, 0);
   if (auth.token) headers.emplace("Authorization", "Bearer " + *auth.token);
   if (auth.cookie) headers.emplace("Cookie", *auth.cookie);
-  const std::string content_type = "application/json";
+  // JSON unless the caller gave another Content-Type (raw bodies).
+  std::string content_type = "application/json";
+  if (auto given = headers.find("Content-Type"); given != headers.end()) {
+    content_type = given->second;
+    headers.erase(given);
+  }
   auto send = [&]() -> httplib::Result {
     if (method == "POST") return client.Post(path, headers, body.value_or(""), content_type);
     if (method == "PATCH") return client.Patch(path, headers, body.value_or(""), content_type);
