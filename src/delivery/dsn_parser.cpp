@@ -48,9 +48,9 @@ std::string StatusCode(std::string_view s) {
     ++n;
   }
   std::string code(s.substr(0, n));
-  const bool ok = dots == 2 && !code.empty() && (code[0] == '2' || code[0] == '4' ||
-                                                  code[0] == '5') &&
-                  code[1] == '.' && code.back() != '.' && code.find("..") == std::string::npos;
+  const bool ok = dots == 2 && !code.empty() &&
+                  (code[0] == '2' || code[0] == '4' || code[0] == '5') && code[1] == '.' &&
+                  code.back() != '.' && code.find("..") == std::string::npos;
   return ok ? code : std::string();
 }
 
@@ -83,8 +83,8 @@ Result<void> ReadDeliveryStatus(std::string_view text, DeliveryStatusNotificatio
   size_t start = 0;
   while (start <= text.size()) {
     size_t blank = text.find("\n\n", start);
-    std::string_view block =
-        text.substr(start, blank == std::string_view::npos ? std::string_view::npos : blank - start);
+    std::string_view block = text.substr(
+        start, blank == std::string_view::npos ? std::string_view::npos : blank - start);
     std::vector<Field> group = mime::ParseFields(block, 100);
     if (FindField(group, "Final-Recipient") || FindField(group, "Original-Recipient") ||
         FindField(group, "Action")) {
@@ -104,13 +104,12 @@ Result<void> ReadDeliveryStatus(std::string_view text, DeliveryStatusNotificatio
 
 // The parts of a report that matter, found among its body parts.
 struct ReportParts {
-  std::string status;            // decoded delivery-status text
+  std::string status;               // decoded delivery-status text
   std::string original_message_id;  // from the original message's headers
   bool has_status = false;
 };
 
-Result<void> ReadReportParts(std::string_view body, const mime::ContentType& ct,
-                             ReportParts& out) {
+Result<void> ReadReportParts(std::string_view body, const mime::ContentType& ct, ReportParts& out) {
   ASSIGN_OR_RETURN(auto parts, mime::SplitMultipart(body, ct.Param("boundary"), kMaxParts));
   for (std::string_view part : parts) {
     Entity e = mime::ParseEntity(part);
@@ -177,9 +176,8 @@ bool ReadQmailBounce(const Entity& e, DeliveryStatusNotification& out) {
     DsnRecipient r;
     r.address = std::string(report.substr(at + 2, close - at - 2));
     size_t end = report.find("\n\n", close);
-    std::string reason(Trim(report.substr(close + 2, end == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : end - close - 2)));
+    std::string reason(Trim(report.substr(
+        close + 2, end == std::string_view::npos ? std::string_view::npos : end - close - 2)));
     for (char& c : reason) c = c == '\n' ? ' ' : c;
     size_t hash = reason.find("(#");
     r.status = hash == std::string::npos ? "" : StatusCode(reason.substr(hash + 2));
@@ -192,9 +190,8 @@ bool ReadQmailBounce(const Entity& e, DeliveryStatusNotification& out) {
   }
   if (copy != std::string_view::npos) {
     size_t from = body.find('\n', copy);
-    Entity original = mime::ParseEntity(from == std::string_view::npos
-                                            ? std::string_view()
-                                            : Trim(body.substr(from + 1)));
+    Entity original = mime::ParseEntity(
+        from == std::string_view::npos ? std::string_view() : Trim(body.substr(from + 1)));
     if (const auto* id = FindField(original.headers, "Message-ID")) {
       out.original_message_id = MessageIdOf(*id);
     }
@@ -231,7 +228,8 @@ Result<DeliveryStatusNotification> ParseDsn(std::string_view raw_message) {
     out.original_message_id = std::move(parts.original_message_id);
   }
   if (out.original_message_id.empty()) {
-    if (const auto* v = FindField(top.headers, "In-Reply-To")) out.original_message_id = MessageIdOf(*v);
+    if (const auto* v = FindField(top.headers, "In-Reply-To"))
+      out.original_message_id = MessageIdOf(*v);
   }
   if (out.original_message_id.empty()) {
     if (const auto* v = FindField(top.headers, "References")) {

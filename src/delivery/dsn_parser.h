@@ -35,7 +35,7 @@ struct DeliveryStatusNotification {
   // The Message-ID of the message the report is about, without angle
   // brackets ("act_01J...@acme.test").
   std::string original_message_id;
-  std::string reporting_mta;  // "dns; mx.martin.test"; may be empty
+  std::string reporting_mta;             // "dns; mx.martin.test"; may be empty
   std::vector<DsnRecipient> recipients;  // at least one
 
   bool HasPermanentFailure() const;

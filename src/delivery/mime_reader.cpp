@@ -243,8 +243,8 @@ Result<std::vector<std::string_view>> SplitMultipart(std::string_view body,
     parts.push_back(body.substr(part_start));  // unterminated: keep what came
   }
   if (parts.empty()) {
-    return InvalidArgument("the multipart body never uses its boundary \"" +
-                           std::string(boundary) + "\"");
+    return InvalidArgument("the multipart body never uses its boundary \"" + std::string(boundary) +
+                           "\"");
   }
   return parts;
 }

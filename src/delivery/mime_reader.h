@@ -42,8 +42,8 @@ struct Entity {
 Entity ParseEntity(std::string_view text);
 
 struct ContentType {
-  std::string type = "text";     // lower-case
-  std::string subtype = "plain";  // lower-case
+  std::string type = "text";                  // lower-case
+  std::string subtype = "plain";              // lower-case
   std::map<std::string, std::string> params;  // names lower-case, values unquoted
 
   bool Is(std::string_view t, std::string_view s) const { return type == t && subtype == s; }

@@ -54,7 +54,8 @@ Result<BounceOutcome> BounceService::Apply(const services::Principal& p,
       return Ok();
     }
     if (a.status == "COMMITTING") {
-      return Conflict("action " + a.meta.id + " is still being handed to the SMTP server; "
+      return Conflict("action " + a.meta.id +
+                      " is still being handed to the SMTP server; "
                       "apply the bounce again in a moment");
     }
     if (OneOf(a.status, {"DONE", "IGNORED", "SKIPPED"})) {

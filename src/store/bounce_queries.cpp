@@ -2,8 +2,7 @@
 
 namespace relance::store {
 
-Result<std::optional<std::string>> FindActionIdByMessageId(Connection& c,
-                                                           const std::string& org_id,
+Result<std::optional<std::string>> FindActionIdByMessageId(Connection& c, const std::string& org_id,
                                                            const std::string& message_id) {
   SqlValue params[] = {org_id, message_id};
   // One action per Message-ID (it is derived from the action's id); the

@@ -13,8 +13,7 @@ namespace relance::store {
 // The id of the organization's action whose e-mail carried `message_id`
 // (the header value without angle brackets), or nullopt. Served by the
 // actions_message_id index (migration 5).
-Result<std::optional<std::string>> FindActionIdByMessageId(Connection& c,
-                                                           const std::string& org_id,
+Result<std::optional<std::string>> FindActionIdByMessageId(Connection& c, const std::string& org_id,
                                                            const std::string& message_id);
 
 }  // namespace relance::store

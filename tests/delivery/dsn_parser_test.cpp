@@ -49,8 +49,8 @@ constexpr Expected kSamples[] = {
     {"microsoft_recipient_not_found.eml",
      "Exchange Online, CRLF, base64 status, quoted-printable headers", "compta@dupont.test",
      "failed", "5.1.10", "RESOLVER.ADR.RecipientNotFound", true},
-    {"postfix_delayed.eml", "a delayed delivery: transient", "slow@martin.test", "delayed",
-     "4.4.1", "Connection timed out", false},
+    {"postfix_delayed.eml", "a delayed delivery: transient", "slow@martin.test", "delayed", "4.4.1",
+     "Connection timed out", false},
     {"qmail_no_mailbox.eml", "qmail's plain-text bounce", "ancien@vieux.test", "failed", "5.1.1",
      "Sorry, no mailbox here by that name. (#5.1.1)", true},
 };

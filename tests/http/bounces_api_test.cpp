@@ -61,8 +61,7 @@ TEST_P(BouncesApiTest, PermanentBounceFailsTheActionAndShowsInTheTodoList) {
   Response again = PostBounce(bounce, admin_, "text/plain; charset=utf-8");
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json_body["changed"], false);
-  EXPECT_EQ(Get("/api/v1/actions/" + id, admin_).json_body["version"],
-            action.json_body["version"]);
+  EXPECT_EQ(Get("/api/v1/actions/" + id, admin_).json_body["version"], action.json_body["version"]);
 }
 
 TEST_P(BouncesApiTest, DelayedReportRecordsNothing) {
