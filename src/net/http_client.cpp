@@ -61,9 +61,21 @@ std::string FormUrlEncode(std::string_view value) {
 }
 
 Result<HttpResponse> PerformHttp(const HttpRequest& request, std::string_view what) {
-  CurlHandle curl = NewCurlHandle();
-  if (!curl) return Internal("cannot create a libcurl handle");
-  CURL* h = curl.get();
+  HttpSession session;
+  return session.Perform(request, what);
+}
+
+Result<HttpResponse> HttpSession::Perform(const HttpRequest& request, std::string_view what) {
+  if (handle_) {
+    // Clears the last request's options, keeps its live connections and
+    // DNS cache.
+    curl_easy_reset(handle_.get());
+    curl_easy_setopt(handle_.get(), CURLOPT_NOSIGNAL, 1L);  // as NewCurlHandle sets it
+  } else {
+    handle_ = NewCurlHandle();
+    if (!handle_) return Internal("cannot create a libcurl handle");
+  }
+  CURL* h = handle_.get();
   char error_buffer[CURL_ERROR_SIZE] = {0};
   HttpResponse response;
 
@@ -115,7 +127,15 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request, std::string_view wh
   if (request.method == "GET") curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 
   CURLcode code = curl_easy_perform(h);
-  if (code != CURLE_OK) return TransportError(code, error_buffer, what);
+  // The handle outlives this call's locals that the options point to.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  if (mime) curl_easy_setopt(h, CURLOPT_MIMEPOST, nullptr);
+  if (code != CURLE_OK) {
+    Error e = TransportError(code, error_buffer, what);
+    handle_.reset();  // a broken connection is not kept
+    return e;
+  }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }

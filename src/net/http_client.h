@@ -1,10 +1,14 @@
 // A minimal blocking HTTP client over libcurl for the provider APIs (SMS,
-// postal): one request, one fresh handle, the whole answer in memory.
+// postal, sync sources): the whole answer in memory. PerformHttp makes one
+// request on a fresh handle; an HttpSession keeps its handle, so the
+// requests made through it reuse their connections (keep-alive, TLS
+// sessions).
 // A transport failure (no HTTP answer) is an Error (curl_support.h); any HTTP
 // answer, 4xx and 5xx included, is a value the caller maps with its
 // provider's error bodies.
 //
-// Thread safety: Perform may be called from several threads at once.
+// Thread safety: PerformHttp may be called from several threads at once; an
+// HttpSession is used by one thread at a time.
 #pragma once
 
 #include <string>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "net/curl_support.h"
 
 namespace relance::net {
 
@@ -45,6 +50,16 @@ struct HttpResponse {
 
 // `what` names the service in transport errors ("the SMS provider").
 Result<HttpResponse> PerformHttp(const HttpRequest& request, std::string_view what);
+
+class HttpSession {
+ public:
+  // As PerformHttp, on the session's handle. After a transport failure the
+  // handle (and its connection) is dropped; the next request opens anew.
+  Result<HttpResponse> Perform(const HttpRequest& request, std::string_view what);
+
+ private:
+  CurlHandle handle_;
+};
 
 // application/x-www-form-urlencoded encoding of one value.
 std::string FormUrlEncode(std::string_view value);

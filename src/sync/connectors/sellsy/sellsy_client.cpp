@@ -7,7 +7,6 @@
 #include <memory>
 #include <thread>
 
-#include "net/curl_support.h"
 
 namespace relance::sync::sellsy {
 namespace {
@@ -68,103 +67,6 @@ bool IsJsonContainer(const json& j) { return j.is_object() || j.is_array(); }
 // A 429 asking to wait longer than this fails the call at once.
 constexpr long kMaxRetryAfterSeconds = 60;
 
-size_t AppendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-// Header lines into lower-cased names and trimmed values, as
-// net::PerformHttp does; a new status line (after 100 Continue) starts over.
-size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
-  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
-  std::string_view line(data, size * count);
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
-    headers->emplace_back(std::move(name), std::string(value));
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();
-  }
-  return size * count;
-}
-
-// The default transport: one libcurl easy handle kept for the client's
-// life, so consecutive calls reuse its connections (keep-alive, and TLS
-// sessions in production) instead of connecting for every request as
-// net::PerformHttp does. curl_easy_reset between requests clears the
-// options but keeps the live connections and the DNS cache. Used by one
-// thread at a time, like the client. Only what the client sends is
-// supported: a method, headers and an optional raw body (no forms, no
-// Basic auth).
-class KeepAliveTransport {
- public:
-  Result<net::HttpResponse> Perform(const net::HttpRequest& request, std::string_view what) {
-    if (!request.form.empty() || !request.basic_user.empty()) return net::PerformHttp(request, what);
-    if (!handle_) handle_ = net::NewCurlHandle();
-    if (!handle_) return Internal("cannot create a libcurl handle");
-    CURL* h = handle_.get();
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // reset cleared NewCurlHandle's setting
-    char error_buffer[CURL_ERROR_SIZE] = {0};
-    net::HttpResponse response;
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, request.timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, request.timeout_ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &AppendBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &AppendHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
-    // Never follow a redirect that could carry the bearer elsewhere.
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    net::CurlSlist headers;
-    for (const auto& header : request.headers) {
-      if (!net::SlistAppend(headers, header)) return Internal("out of memory building HTTP headers");
-    }
-    // Without this curl waits up to a second for "100 Continue" on large bodies.
-    if (!net::SlistAppend(headers, "Expect:")) return Internal("out of memory building HTTP headers");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    if (request.method == "GET") {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else {
-      if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                         static_cast<curl_off_t>(request.body.size()));
-      }
-      if (request.method != "POST") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      }
-    }
-    CURLcode code = curl_easy_perform(h);
-    // The options point into this call's locals: clear them before the
-    // handle outlives them.
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-    if (code != CURLE_OK) {
-      // A broken connection is not kept (curl also drops it itself).
-      Error e = net::TransportError(code, error_buffer, what);
-      handle_.reset();
-      return e;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-    return response;
-  }
-
- private:
-  net::CurlHandle handle_;
-};
-
 }  // namespace
 
 std::string EncodeQuery(const Query& query) {
@@ -190,9 +92,11 @@ SellsyClient::SellsyClient(SellsyClientOptions options) : options_(std::move(opt
     };
   }
   if (!options_.perform) {
-    auto transport = std::make_shared<KeepAliveTransport>();
-    options_.perform = [transport](const net::HttpRequest& request, std::string_view what) {
-      return transport->Perform(request, what);
+    // One session for the client's life: consecutive calls reuse the
+    // connection (used by one thread at a time, like the client).
+    auto session = std::make_shared<net::HttpSession>();
+    options_.perform = [session](const net::HttpRequest& request, std::string_view what) {
+      return session->Perform(request, what);
     };
   }
   if (options_.max_attempts < 1) options_.max_attempts = 1;
