@@ -1,6 +1,9 @@
 #include "dunning/planning_service.h"
 
 #include <algorithm>
+#include <deque>
+#include <future>
+#include <iterator>
 #include <unordered_map>
 
 #include "core/ids.h"
@@ -70,27 +73,72 @@ Result<ActionView> ToView(const store::ActionRow& r) {
 // actions, each sorted by customer id for the merge walk in Plan.
 struct PlanningBatch {
   std::vector<store::DunningCustomerRow> customers;
-  store::OpenInvoices invoices;
+  std::vector<store::OpenInvoiceRow> invoices;
+  // What the invoices' customer ids view, one deque per read (moving a
+  // deque keeps its elements where they are).
+  std::vector<std::deque<std::string>> invoice_customer_ids;
   std::vector<store::ActionRow> actions;
   std::string last_customer_id;  // where the next batch starts, in the database's order
 };
 
-Result<PlanningBatch> ReadBatch(store::Connection& c, const std::string& org_id,
-                                const std::string& after, int limit) {
+void AddInvoices(PlanningBatch& b, store::OpenInvoices&& part) {
+  b.invoice_customer_ids.push_back(std::move(part.customer_ids));
+  if (b.invoices.empty()) {
+    b.invoices = std::move(part.rows);
+  } else {
+    b.invoices.insert(b.invoices.end(), std::make_move_iterator(part.rows.begin()),
+                      std::make_move_iterator(part.rows.end()));
+  }
+}
+
+// The batch's open invoices. With a second connection, the later half of
+// the batch's customers is read on it, on a thread of its own, while this
+// thread reads the first half: the server's scan of one half overlaps with
+// the decoding of the other (most of a planning day on PostgreSQL).
+Result<void> ReadInvoices(store::Connection& c, store::Connection* second,
+                          const std::string& org_id, PlanningBatch& b) {
+  const auto& customers = b.customers;
+  b.invoice_customer_ids.reserve(2);  // no reallocation: the views stay valid
+  if (second == nullptr || customers.size() < 2) {
+    ASSIGN_OR_RETURN(auto all, store::OpenInvoicesOfCustomers(c, org_id, customers.front().id,
+                                                              customers.back().id));
+    AddInvoices(b, std::move(all));
+    return Ok();
+  }
+  // Ranges in the database's order, as the customers came: [first, the one
+  // before the middle] and [middle, last]. Customers between the two have
+  // no plan: nothing of theirs is planned.
+  const size_t middle = customers.size() / 2;
+  auto later = std::async(std::launch::async, [&] {
+    return store::OpenInvoicesOfCustomers(*second, org_id, customers[middle].id,
+                                          customers.back().id);
+  });
+  auto earlier = store::OpenInvoicesOfCustomers(c, org_id, customers.front().id,
+                                                customers[middle - 1].id);
+  auto later_rows = later.get();  // waited for even when the first half failed
+  if (!earlier.ok()) return std::move(earlier).take_error();
+  if (!later_rows.ok()) return std::move(later_rows).take_error();
+  AddInvoices(b, std::move(earlier).value());
+  AddInvoices(b, std::move(later_rows).value());
+  return Ok();
+}
+
+Result<PlanningBatch> ReadBatch(store::Connection& c, store::Connection* second,
+                                const std::string& org_id, const std::string& after, int limit) {
   PlanningBatch b;
   ASSIGN_OR_RETURN(b.customers, store::DunningCustomersAfter(c, org_id, after, limit));
   if (b.customers.empty()) return b;
   const std::string first = b.customers.front().id;
   b.last_customer_id = b.customers.back().id;
-  ASSIGN_OR_RETURN(b.invoices, store::OpenInvoicesOfCustomers(c, org_id, first, b.last_customer_id));
+  RETURN_IF_ERROR(ReadInvoices(c, second, org_id, b));
   ASSIGN_OR_RETURN(b.actions, store::ActionsOfCustomers(c, org_id, first, b.last_customer_id));
   // Sorted bytewise: a PostgreSQL collation may order text otherwise than
   // std::string does. Usually already so (SQLite compares bytes): checking
   // costs one pass.
   auto by_customer = [](const auto& x, const auto& y) { return x.customer_id < y.customer_id; };
   auto by_id = [](const auto& x, const auto& y) { return x.id < y.id; };
-  if (!std::is_sorted(b.invoices.rows.begin(), b.invoices.rows.end(), by_customer)) {
-    std::stable_sort(b.invoices.rows.begin(), b.invoices.rows.end(), by_customer);
+  if (!std::is_sorted(b.invoices.begin(), b.invoices.end(), by_customer)) {
+    std::stable_sort(b.invoices.begin(), b.invoices.end(), by_customer);
   }
   if (!std::is_sorted(b.actions.begin(), b.actions.end(), by_customer)) {
     std::stable_sort(b.actions.begin(), b.actions.end(), by_customer);
@@ -150,11 +198,17 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
   // The next batch is read on a thread of its own while this one is planned:
   // the database's scan and the decoding of its rows overlap with planning.
   // Only that thread uses `c` from here on; storing takes a connection of its own.
+  // This run holds `c`, the second reader and, to store, one more.
+  std::optional<store::PooledConnection> second;
+  if (options.split_reads && ctx_.db.pool_size() >= (options.dry_run ? 2 : 3)) {
+    ASSIGN_OR_RETURN(second, ctx_.db.Acquire());
+  }
   std::string after;
   bool read_all = false;
   ReadAhead<PlanningBatch> batches([&]() -> Result<std::optional<PlanningBatch>> {
     if (read_all) return std::optional<PlanningBatch>();
-    ASSIGN_OR_RETURN(PlanningBatch batch, ReadBatch(c, org_id, after, options.batch_customers));
+    ASSIGN_OR_RETURN(PlanningBatch batch, ReadBatch(c, second ? second->get() : nullptr, org_id,
+                                                    after, options.batch_customers));
     if (batch.customers.empty()) return std::optional<PlanningBatch>();
     after = batch.last_customer_id;
     read_all = static_cast<int>(batch.customers.size()) < options.batch_customers;
@@ -164,7 +218,7 @@ Result<PlanningReport> PlanningService::Plan(const std::string& org_id, Timestam
     ASSIGN_OR_RETURN(std::optional<PlanningBatch> next, batches.Next());
     if (!next) break;
     auto& customers = next->customers;
-    auto& invoice_rows = next->invoices.rows;
+    auto& invoice_rows = next->invoices;
     auto& action_rows = next->actions;
     report.invoices += static_cast<int64_t>(invoice_rows.size());
     size_t next_invoice = 0, next_action = 0;

@@ -1,7 +1,8 @@
 // Runs the planner (planner.h) over an organization: loads its plans, then
 // walks its customers in id order, a batch at a time (their open invoices
 // and past actions with them, so memory does not grow with the database;
-// the next batch is read on a second thread while this one is planned),
+// the next batch is read on a second thread while this one is planned, its
+// invoices in two halves at once on two connections),
 // and stores each decided action at most once (its dedupe key is unique).
 //
 // Thread-safe; overlapping runs, in one process or several, decide each
@@ -29,6 +30,10 @@ struct PlanningOptions {
   bool dry_run = false;       // decide, store nothing
   bool keep_actions = false;  // fill PlanningReport::actions
   int batch_customers = 5000;
+  // Read each batch's invoices in two halves at once, on a second
+  // connection of the pool, when the pool has room for it (a run that
+  // stores then holds three: the reads' two and the one storing).
+  bool split_reads = true;
 };
 
 class PlanningService {

@@ -19,6 +19,7 @@ class ConnectionPool {
   ConnectionPool(int size, Opener open) : size_(size), open_(std::move(open)) {}
 
   Result<PooledConnection> Acquire();
+  int size() const { return size_; }
 
  private:
   void Release(Connection* c);

@@ -86,6 +86,9 @@ class Database {
   virtual Dialect dialect() const = 0;
   // Waits for a free connection (or opens one, up to the pool size).
   virtual Result<PooledConnection> Acquire() = 0;
+  // The most connections Acquire hands out at once: a caller that would
+  // hold several at a time checks it, lest it wait on itself.
+  virtual int pool_size() const = 0;
   // Human-readable location, without any password ("sqlite:var/relance.db").
   virtual std::string Describe() const = 0;
 };

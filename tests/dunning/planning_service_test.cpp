@@ -65,15 +65,20 @@ TEST_P(PlanningServiceTest, BatchesDecideTheSameActionsOnce) {
   if (!db_) return;
   PlanningService planner(*ctx_);
   constexpr int64_t kExpected = 8 * 2;  // 8 customers with a plan, 2 invoices each
-  for (int batch : {1, 2, 3, 5000}) {
-    PlanningOptions o;
-    o.dry_run = true;
-    o.batch_customers = batch;
-    auto r = planner.Plan(who_.org_id, clock_.Now(), o);
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
-    EXPECT_EQ(r->customers, 8) << "batch " << batch;
-    EXPECT_EQ(r->decided, kExpected) << "batch " << batch;
-    EXPECT_EQ(r->stored, 0);
+  // Batches of every size, their invoices read whole or in two halves on
+  // two connections: the same decisions.
+  for (bool split : {false, true}) {
+    for (int batch : {1, 2, 3, 5, 5000}) {
+      PlanningOptions o;
+      o.dry_run = true;
+      o.batch_customers = batch;
+      o.split_reads = split;
+      auto r = planner.Plan(who_.org_id, clock_.Now(), o);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      EXPECT_EQ(r->customers, 8) << "batch " << batch << " split " << split;
+      EXPECT_EQ(r->decided, kExpected) << "batch " << batch << " split " << split;
+      EXPECT_EQ(r->stored, 0);
+    }
   }
   PlanningOptions store_in_threes;
   store_in_threes.batch_customers = 3;

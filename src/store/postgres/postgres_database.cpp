@@ -649,6 +649,7 @@ class PostgresDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   Result<PooledConnection> Acquire() override { return pool_.Acquire(); }
+  int pool_size() const override { return pool_.size(); }
   std::string Describe() const override { return description_; }
 
  private:

@@ -450,6 +450,7 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   Result<PooledConnection> Acquire() override { return pool_.Acquire(); }
+  int pool_size() const override { return pool_.size(); }
   std::string Describe() const override { return "sqlite:" + path_; }
 
  private:
