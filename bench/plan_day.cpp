@@ -152,20 +152,17 @@ Result<void> Run(const Options& o) {
     std::cerr << "plan_day: dry run " << i + 1 << ": " << SecondsSince(start) << " s, "
               << report.decided << " actions\n";
   }
-  const int64_t rss_dry = PeakRssMb();
+  std::cout << "customers=" << report.customers << " invoices=" << report.invoices
+            << " decided=" << report.decided << " dry_run_s=" << best << " dry_run_cpu_s=" << best_cpu
+            << " peak_rss_mb=" << PeakRssMb();
   if (o.dry_only) {
-    std::cout << "customers=" << report.customers << " invoices=" << report.invoices
-              << " decided=" << report.decided << " dry_run_s=" << best
-              << " dry_run_cpu_s=" << best_cpu << " peak_rss_mb=" << rss_dry << "\n";
+    std::cout << "\n";
     return Ok();
   }
   start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto stored, planner.Plan(who.org_id, at));
   const double store_s = SecondsSince(start);
-  std::cout << "customers=" << report.customers << " invoices=" << report.invoices
-            << " decided=" << report.decided << " dry_run_s=" << best << " dry_run_cpu_s=" << best_cpu
-            << " peak_rss_mb=" << rss_dry
-            << " stored=" << stored.stored << " store_s=" << store_s;
+  std::cout << " stored=" << stored.stored << " store_s=" << store_s;
   if (!o.smtp.empty()) {
     delivery::SmtpEmailSender smtp({o.smtp, "", "", false, 30000});
     dunning::ExecutorOptions eo;

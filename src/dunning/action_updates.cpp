@@ -9,6 +9,11 @@ Result<void> UpdateAction(store::Connection& c, const std::string& org_id, const
   store::RecordRepository<domain::Action> repo(domain::ActionSpec());
   ASSIGN_OR_RETURN(domain::Action a, repo.Get(c, org_id, id));
   edit(a);
+  return WriteAction(c, a, now);
+}
+
+Result<void> WriteAction(store::Connection& c, domain::Action& a, Timestamp now) {
+  store::RecordRepository<domain::Action> repo(domain::ActionSpec());
   a.meta.version += 1;
   a.meta.updated_at = FormatTimestamp(now);
   return repo.Update(c, a);

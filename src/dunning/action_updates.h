@@ -18,6 +18,10 @@ namespace relance::dunning {
 Result<void> UpdateAction(store::Connection& c, const std::string& org_id, const std::string& id,
                           Timestamp now, const std::function<void(domain::Action&)>& edit);
 
+// Writes `a`, read in this transaction and edited, as its next version
+// (version + 1, updated_at = now); kConflict when someone wrote it since.
+Result<void> WriteAction(store::Connection& c, domain::Action& a, Timestamp now);
+
 // A permanent failure (R-DUN-4): FAILED, no lease, `reason` (worded for a
 // finance user) as last_error; the to-do list shows it (R-DUN-6).
 void MarkFailed(domain::Action& a, std::string reason);

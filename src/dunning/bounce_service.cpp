@@ -48,7 +48,7 @@ Result<BounceOutcome> BounceService::Apply(const services::Principal& p,
                       out.message_id + ">");
     }
     ASSIGN_OR_RETURN(out.action, repo.Get(c, p.org_id, *id));
-    const domain::Action& a = out.action;
+    domain::Action& a = out.action;
     if (!out.permanent) {
       out.note = "the report is not a permanent failure (delayed or delivered): nothing recorded";
       return Ok();
@@ -77,9 +77,9 @@ Result<BounceOutcome> BounceService::Apply(const services::Principal& p,
     std::string failure = a.status == "FAILED" && before.find("bounce ") != std::string::npos
                               ? before + "; " + reason
                               : reason;
-    RETURN_IF_ERROR(UpdateAction(c, p.org_id, *id, now,
-                                 [&](domain::Action& x) { MarkFailed(x, std::move(failure)); }));
-    ASSIGN_OR_RETURN(out.action, repo.Get(c, p.org_id, *id));
+    // The action was read in this transaction: written as it is now.
+    MarkFailed(a, std::move(failure));
+    RETURN_IF_ERROR(WriteAction(c, a, now));
     out.changed = true;
     return Ok();
   }));

@@ -253,6 +253,17 @@ void ReadValueInto(Oid type, const char* text, int size, SqlValue& value) {
   std::get<std::string>(value).assign(text, size);
 }
 
+// Row `r` of `res` into `values` (sized to the columns), in place.
+void ReadRowInto(const PGresult* res, int r, std::vector<SqlValue>& values) {
+  for (int c = 0; c < static_cast<int>(values.size()); ++c) {
+    if (PQgetisnull(res, r, c)) {
+      values[c] = std::monostate{};
+    } else {
+      ReadValueInto(PQftype(res, c), PQgetvalue(res, r, c), PQgetlength(res, r, c), values[c]);
+    }
+  }
+}
+
 // Identical rule to the SQLite backend: table and column names are
 // spliced into SQL text, so only plain names get through.
 bool IsPlainName(std::string_view name, bool allow_dot) {
@@ -525,11 +536,18 @@ Result<PgResult> PostgresConnection::Run(std::string_view sql, std::span<const S
 
 Result<std::vector<SqlRow>> PostgresConnection::Query(std::string_view sql,
                                                       std::span<const SqlValue> params) {
+  // Each row built once, straight from the result (QueryEach's reused row
+  // would be copied again here).
+  ASSIGN_OR_RETURN(PgResult res, Run(sql, params));
+  const int row_count = PQntuples(res.get());
+  const int column_count = PQnfields(res.get());
   std::vector<SqlRow> rows;
-  RETURN_IF_ERROR(QueryEach(sql, params, [&](const SqlRow& row) -> Result<void> {
-    rows.push_back(row);
-    return Ok();
-  }));
+  rows.reserve(row_count);
+  for (int r = 0; r < row_count; ++r) {
+    std::vector<SqlValue> values(column_count);
+    ReadRowInto(res.get(), r, values);
+    rows.emplace_back(std::move(values));
+  }
   return rows;
 }
 
@@ -540,21 +558,10 @@ Result<void> PostgresConnection::QueryEach(
   // row); one row is then filled again and again, as the SQLite backend does.
   ASSIGN_OR_RETURN(PgResult res, Run(sql, params));
   const int row_count = PQntuples(res.get());
-  const int column_count = PQnfields(res.get());
-  std::vector<Oid> types(column_count);
-  for (int c = 0; c < column_count; ++c) types[c] = PQftype(res.get(), c);
   SqlRow row({});
-  auto& values = row.mutable_columns();
-  values.resize(column_count);
+  row.mutable_columns().resize(PQnfields(res.get()));
   for (int r = 0; r < row_count; ++r) {
-    for (int c = 0; c < column_count; ++c) {
-      if (PQgetisnull(res.get(), r, c)) {
-        values[c] = std::monostate{};
-      } else {
-        ReadValueInto(types[c], PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c),
-                      values[c]);
-      }
-    }
+    ReadRowInto(res.get(), r, row.mutable_columns());
     RETURN_IF_ERROR(fn(row));
   }
   return Ok();
