@@ -134,10 +134,62 @@ RecordRepository<T>::RecordRepository(const domain::EntitySpec<T>& spec) : spec_
 
 template <typename T>
 std::vector<SqlValue> RecordRepository<T>::ToValues(const T& r) const {
-  std::vector<SqlValue> v = {r.meta.id, r.meta.org_id, r.meta.version, r.meta.created_at,
-                             r.meta.updated_at};
-  for (const auto& f : spec_.fields) v.push_back(ToSql(f.type, f.Get(r)));
+  std::vector<SqlValue> v;
+  ToValuesInto(r, v);
   return v;
+}
+
+namespace {
+
+// out = text, keeping out's buffer when it holds text already.
+void AssignText(SqlValue& out, std::string_view text) {
+  if (auto* s = std::get_if<std::string>(&out)) {
+    s->assign(text);
+  } else {
+    out.emplace<std::string>(text);
+  }
+}
+
+// out = ToSql(f.type, f.Get(record)), without the FieldValue in between.
+template <typename T>
+void AssignSql(const domain::FieldSpec<T>& f, const T& record, SqlValue& out) {
+  std::visit(
+      [&](auto p) {
+        const auto& m = record.*p;
+        using M = std::remove_cvref_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, std::string>) {
+          if (f.type == FieldType::kText) return AssignText(out, m);
+        } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
+          if (f.type == FieldType::kText) {
+            if (m) return AssignText(out, *m);
+            out = Null();
+            return;
+          }
+        } else if constexpr (std::is_same_v<M, domain::StringMap>) {
+          if (m.empty() && f.type == FieldType::kMap) {
+            AssignText(out, "{}");
+            return;
+          }
+        }
+        // Numbers, flags, dates and maps: no buffer worth keeping.
+        out = ToSql(f.type, f.Get(record));
+      },
+      f.member);
+}
+
+}  // namespace
+
+template <typename T>
+void RecordRepository<T>::ToValuesInto(const T& r, std::vector<SqlValue>& out) const {
+  out.resize(kCommonCount + spec_.fields.size());
+  AssignText(out[0], r.meta.id);
+  AssignText(out[1], r.meta.org_id);
+  out[2] = r.meta.version;
+  AssignText(out[3], r.meta.created_at);
+  AssignText(out[4], r.meta.updated_at);
+  for (size_t i = 0; i < spec_.fields.size(); ++i) {
+    AssignSql(spec_.fields[i], r, out[kCommonCount + i]);
+  }
 }
 
 template <typename T>

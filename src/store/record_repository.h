@@ -81,6 +81,9 @@ class RecordRepository {
   // record as the values of those columns.
   const std::vector<std::string>& ColumnNames() const { return column_names_; }
   std::vector<SqlValue> ToValues(const T& record) const;
+  // The same into `out`, reusing the text buffers it holds (bulk paths fill
+  // the same rows batch after batch).
+  void ToValuesInto(const T& record, std::vector<SqlValue>& out) const;
 
  private:
   T FromRow(const SqlRow& row) const;
@@ -98,7 +101,9 @@ class RecordRepository {
 // Buffers new records and writes them with Connection::BulkInsert (prepared
 // statement reuse on SQLite, COPY on PostgreSQL) every `batch` records and
 // on Flush(), inside the caller's transaction. Rows added but not flushed are
-// not in the database yet: flush before reading them back.
+// not in the database yet: flush before reading them back. The buffered rows
+// are kept from one batch to the next and filled again in place, so a long
+// load allocates for its first batch only: memory is about `batch` rows.
 template <typename T>
 class BulkWriter {
  public:
@@ -106,21 +111,24 @@ class BulkWriter {
       : repo_(repo), batch_(batch) {}
 
   Result<void> Add(Connection& c, const T& record) {
-    rows_.push_back(repo_.ToValues(record));
-    return rows_.size() >= batch_ ? Flush(c) : Ok();
+    if (used_ == rows_.size()) rows_.emplace_back();
+    repo_.ToValuesInto(record, rows_[used_++]);
+    return used_ >= batch_ ? Flush(c) : Ok();
   }
   Result<void> Flush(Connection& c) {
-    if (rows_.empty()) return Ok();
-    auto r = c.BulkInsert(repo_.spec().table, repo_.ColumnNames(), rows_);
-    rows_.clear();
+    if (used_ == 0) return Ok();
+    auto r = c.BulkInsert(repo_.spec().table, repo_.ColumnNames(),
+                          std::span<const std::vector<SqlValue>>(rows_.data(), used_));
+    used_ = 0;
     return r;
   }
-  size_t pending() const { return rows_.size(); }
+  size_t pending() const { return used_; }
 
  private:
   const RecordRepository<T>& repo_;
   size_t batch_;
-  std::vector<std::vector<SqlValue>> rows_;
+  std::vector<std::vector<SqlValue>> rows_;  // the first used_ are pending
+  size_t used_ = 0;
 };
 
 // Conversions between a field value and its column, shared with bulk paths.
