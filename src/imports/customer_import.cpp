@@ -24,7 +24,8 @@ using store::Connection;
 using store::ImportRejection;
 
 constexpr int64_t kProgressEvery = 8192;
-constexpr size_t kWriteBatch = 10'000;
+// Rows per BulkInsert: the buffered rows are about 1 MB at this size.
+constexpr size_t kWriteBatch = 2000;
 
 // Rows of the file after its header, in order, whatever the format.
 class DataRows {
@@ -80,9 +81,9 @@ class Import {
   Result<void> Validate();
   Result<void> Write(Connection& c);
   Result<void> WriteRow(Connection& c, const ImportRow& row);
-  Result<void> WriteCustomer(Connection& c, CustomerIndex::Slot& slot, const ImportRow& row,
+  Result<void> WriteCustomer(Connection& c, int32_t i, const ImportRow& row,
                              std::vector<RowProblem>& problems);
-  Result<void> WriteContact(Connection& c, CustomerIndex::Slot& slot, const ImportRow& row);
+  Result<void> WriteContact(Connection& c, int32_t i, const ImportRow& row);
   Result<void> LinkGroups(Connection& c);
   Result<void> FlushAll(Connection& c);
   // References named by the row (account manager, dunning plan) as ids.
@@ -104,6 +105,7 @@ class Import {
   std::unordered_map<std::string, std::string> users_by_email_;
   std::unordered_map<std::string, std::string> plans_by_name_;
   bool org_had_contacts_ = false;
+  size_t contacts_in_file_ = 0;  // valid rows with a contact (pass 1)
   std::vector<int64_t> rejected_lines_;  // pass 1, in order
   int64_t pass2_rejected_ = 0;
 
@@ -223,6 +225,7 @@ Result<void> Import::Validate() {
       return Ok();
     }
     index_.Note(row);
+    if (row.contact.present) ++contacts_in_file_;
     return Ok();
   }));
   RETURN_IF_ERROR(Report(ImportPhase::kValidating, out_.counts.rows_total, /*force=*/true));
@@ -246,20 +249,21 @@ Result<void> Import::FlushAll(Connection& c) {
   return new_contacts_->Flush(c);
 }
 
-Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, const ImportRow& row,
+Result<void> Import::WriteCustomer(Connection& c, int32_t i, const ImportRow& row,
                                    std::vector<RowProblem>& problems) {
+  CustomerIndex::Slot& slot = index_.at(i);
   uint64_t digest = row.customer.Digest();
   if (slot.written && digest == slot.digest) return Ok();  // the same values again
   if (!slot.stored && !slot.written) {
     Customer cu;
     cu.meta = {NewId(kCustomerPrefix, now_ts_), who_.org_id, 1, now_, now_};
     row.customer.ApplyTo(cu);
-    cu.name = slot.name;  // the file's last name for this customer
+    cu.name = index_.name(i);  // the file's last name for this customer
     RETURN_IF_ERROR(ResolveReferences(row.customer, cu, nullptr));
     // A group written already (earlier in the file, or stored) is linked at
     // once; the others after every customer is written (LinkGroups).
-    if (slot.parent != CustomerIndex::kNone && !index_.at(slot.parent).id.empty()) {
-      cu.parent_id = index_.at(slot.parent).id;
+    if (slot.parent != CustomerIndex::kNone && !index_.id(slot.parent).empty()) {
+      cu.parent_id = index_.id(slot.parent);
       slot.linked = true;
       ++out_.counts.groups_linked;
     }
@@ -269,7 +273,7 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
       }
       return Ok();
     }
-    slot.id = cu.meta.id;
+    index_.set_id(i, cu.meta.id);
     slot.written = true;
     slot.digest = digest;
     ++out_.counts.customers_created;
@@ -278,10 +282,10 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
   }
   // A stored customer, or one this import created and a later row changes.
   if (!slot.stored) RETURN_IF_ERROR(FlushAll(c));
-  ASSIGN_OR_RETURN(Customer before, customers_.Get(c, who_.org_id, slot.id));
+  ASSIGN_OR_RETURN(Customer before, customers_.Get(c, who_.org_id, std::string(index_.id(i))));
   Customer after = before;
   row.customer.ApplyTo(after);
-  after.name = slot.name;
+  after.name = index_.name(i);
   RETURN_IF_ERROR(ResolveReferences(row.customer, after, nullptr));
   slot.written = true;
   slot.digest = digest;
@@ -307,7 +311,9 @@ Result<void> Import::WriteCustomer(Connection& c, CustomerIndex::Slot& slot, con
   return customers_.Update(c, after);
 }
 
-Result<void> Import::WriteContact(Connection& c, CustomerIndex::Slot& slot, const ImportRow& row) {
+Result<void> Import::WriteContact(Connection& c, int32_t i, const ImportRow& row) {
+  const CustomerIndex::Slot& slot = index_.at(i);
+  const std::string_view customer_id = index_.id(i);
   const ContactPart& co = row.contact;
   const bool is_main = row.line == slot.main_line;
   // A contact needs looking up only if it may exist: the organization had
@@ -322,7 +328,7 @@ Result<void> Import::WriteContact(Connection& c, CustomerIndex::Slot& slot, cons
   if (!found) {
     Contact k;
     k.meta = {NewId(kContactPrefix, now_ts_), who_.org_id, 1, now_, now_};
-    k.customer_id = slot.id;
+    k.customer_id = customer_id;
     co.ApplyTo(k);
     k.is_main = is_main;
     contact_id = k.meta.id;
@@ -331,7 +337,7 @@ Result<void> Import::WriteContact(Connection& c, CustomerIndex::Slot& slot, cons
     RETURN_IF_ERROR(new_contacts_->Add(c, k));
   } else {
     Contact after = *found;
-    after.customer_id = slot.id;
+    after.customer_id = customer_id;
     co.ApplyTo(after);
     // R-IMP-10: only the last row marked "1" keeps the flag.
     if (is_main) {
@@ -350,7 +356,8 @@ Result<void> Import::WriteContact(Connection& c, CustomerIndex::Slot& slot, cons
   if (is_main && (slot.stored || found)) {
     // R-CORE-4: the stored main contact of this customer steps down.
     RETURN_IF_ERROR(FlushAll(c));
-    RETURN_IF_ERROR(store::ClearOtherMainContacts(c, who_.org_id, slot.id, contact_id, now_));
+    RETURN_IF_ERROR(store::ClearOtherMainContacts(c, who_.org_id, std::string(customer_id),
+                                                  contact_id, now_));
   }
   return Ok();
 }
@@ -367,31 +374,32 @@ Result<void> Import::WriteRow(Connection& c, const ImportRow& row) {
     return Ok();
   }
   std::vector<RowProblem> problems;
-  RETURN_IF_ERROR(WriteCustomer(c, slot, row, problems));
+  RETURN_IF_ERROR(WriteCustomer(c, i, row, problems));
   if (!problems.empty()) {
     ++pass2_rejected_;
     RejectRow(row.line, std::move(problems));
     return Ok();
   }
-  if (row.contact.present) RETURN_IF_ERROR(WriteContact(c, slot, row));
+  if (row.contact.present) RETURN_IF_ERROR(WriteContact(c, i, row));
   return Ok();
 }
 
 Result<void> Import::LinkGroups(Connection& c) {
-  for (size_t i = 0; i < index_.size(); ++i) {
-    const auto& s = index_.at(static_cast<int32_t>(i));
+  for (size_t n = 0; n < index_.size(); ++n) {
+    const auto i = static_cast<int32_t>(n);
+    const auto& s = index_.at(i);
     if (s.parent == CustomerIndex::kNone || s.rejected || s.alias != CustomerIndex::kNone ||
-        s.id.empty() || s.linked) {
+        index_.id(i).empty() || s.linked) {
       continue;
     }
-    const auto& parent = index_.at(s.parent);
-    if (parent.id.empty()) {
+    if (index_.id(s.parent).empty()) {
       ++pass2_rejected_;
-      RejectRow(s.group_line, "", parent.name, "its group was not imported");
+      RejectRow(s.group_line, "", std::string(index_.name(s.parent)), "its group was not imported");
       continue;
     }
     if (s.stored && s.stored_parent == s.parent) continue;  // already in that group
-    RETURN_IF_ERROR(store::SetCustomerParent(c, who_.org_id, s.id, parent.id, now_,
+    RETURN_IF_ERROR(store::SetCustomerParent(c, who_.org_id, std::string(index_.id(i)),
+                                             std::string(index_.id(s.parent)), now_,
                                              /*bump_version=*/s.stored));
     ++out_.counts.groups_linked;
   }
@@ -402,6 +410,7 @@ Result<void> Import::Write(Connection& c) {
   new_customers_.emplace(customers_, SIZE_MAX);
   new_contacts_.emplace(contacts_, SIZE_MAX);
   emails_seen_ = EmailHashSet();
+  emails_seen_.Reserve(contacts_in_file_);
   now_ts_ = ctx_.clock.Now();
   now_ = FormatTimestamp(now_ts_);
   ASSIGN_OR_RETURN(DataRows rows, DataRows::Open(path_, s_.sheet));
@@ -448,9 +457,10 @@ Result<ImportOutcome> Import::Run() {
   Result<void> written = store::InTransaction(ctx_.db, [&](Connection& c) -> Result<void> {
     out_ = validated;
     pass2_rejected_ = 0;
-    for (size_t i = 0; i < index_.size(); ++i) {
-      auto& s = index_.at(static_cast<int32_t>(i));
-      if (!s.stored) s.id.clear();
+    for (size_t n = 0; n < index_.size(); ++n) {
+      const auto i = static_cast<int32_t>(n);
+      auto& s = index_.at(i);
+      if (!s.stored) index_.set_id(i, "");
       s.written = s.counted_update = s.linked = false;
     }
     RETURN_IF_ERROR(Write(c));

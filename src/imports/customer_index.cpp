@@ -30,6 +30,11 @@ void CustomerIndex::Reject(int32_t i, std::string reason) {
   rejected_reason_.emplace(i, std::move(reason));
 }
 
+void CustomerIndex::SetName(int32_t i, std::string_view name) {
+  // Rows of one customer usually repeat its name: only a change costs bytes.
+  if (this->name(i) != name) at(i).name_ref = strings_.Add(name);
+}
+
 const std::string& CustomerIndex::RejectedReason(int32_t i) const {
   static const std::string kNoReason;
   auto it = rejected_reason_.find(i);
@@ -40,30 +45,30 @@ void CustomerIndex::AddStored(store::CustomerKey&& key) {
   int32_t i = NewSlot();
   Slot& s = at(i);
   s.stored = true;
-  s.id = std::move(key.id);
-  s.name = std::move(key.name);
+  s.id_ref = strings_.Add(key.id);
+  s.name_ref = strings_.Add(key.name);
   if (key.external_id) {
-    s.external_id = std::move(*key.external_id);
-    by_external_id_.emplace(s.external_id, i);
+    s.external_id_ref = strings_.Add(*key.external_id);
+    by_external_id_.Insert(i);
   } else {
-    stored_nameless_[s.name].push_back(i);
+    stored_nameless_[key.name].push_back(i);
   }
   if (key.parent_id) {
     stored_parent_ids_.emplace(*key.parent_id, kNone);
     stored_parent_of_.resize(slots_.size());
-    stored_parent_of_[static_cast<size_t>(i)] = std::move(*key.parent_id);
+    stored_parent_of_[static_cast<size_t>(i)] = strings_.Add(*key.parent_id);
   }
 }
 
 void CustomerIndex::FinishStored() {
   // Only the ids that are someone's parent are indexed, not every stored id.
   for (size_t i = 0; i < slots_.size(); ++i) {
-    auto it = stored_parent_ids_.find(slots_[i].id);
+    auto it = stored_parent_ids_.find(std::string(id(static_cast<int32_t>(i))));
     if (it != stored_parent_ids_.end()) it->second = static_cast<int32_t>(i);
   }
   for (size_t i = 0; i < stored_parent_of_.size(); ++i) {
     if (stored_parent_of_[i].empty()) continue;
-    slots_[i].stored_parent = stored_parent_ids_[stored_parent_of_[i]];
+    slots_[i].stored_parent = stored_parent_ids_[std::string(strings_.Get(stored_parent_of_[i]))];
   }
   stored_parent_ids_.clear();
   stored_parent_of_.clear();
@@ -74,8 +79,8 @@ int32_t CustomerIndex::Note(const ImportRow& row) {
   const CustomerPart& cu = row.customer;
   int32_t i = kNone;
   if (cu.external_id) {
-    if (auto it = by_external_id_.find(*cu.external_id); it != by_external_id_.end()) {
-      i = it->second;
+    if (int32_t found = by_external_id_.Find(*cu.external_id); found != kNone) {
+      i = found;
     } else {
       // R-IMP-11: no customer has this external id; a stored customer
       // without one and of the same name is the same customer.
@@ -87,23 +92,26 @@ int32_t CustomerIndex::Note(const ImportRow& row) {
         }
       }
       if (i == kNone) i = NewSlot();
-      at(i).external_id = *cu.external_id;
-      by_external_id_.emplace(*cu.external_id, i);
+      at(i).external_id_ref = strings_.Add(*cu.external_id);
+      by_external_id_.Insert(i);
     }
-    if (cu.name) at(i).name = *cu.name;
+    if (cu.name) SetName(i, *cu.name);
   } else {
-    auto [it, inserted] = by_name_only_.emplace(*cu.name, kNone);
-    if (inserted) {
-      it->second = NewSlot();
-      at(it->second).name = *cu.name;
+    i = by_name_only_.Find(*cu.name);
+    if (i == kNone) {
+      i = NewSlot();
+      at(i).name_ref = strings_.Add(*cu.name);
+      by_name_only_.Insert(i);
     }
-    i = it->second;
     name_only_lines_[i].push_back(row.line);
   }
   Slot& s = at(i);
   if (s.first_line == 0) s.first_line = row.line;
   if (cu.HasGroup()) {
-    groups_[i] = GroupRef{cu.group_name, cu.group_external_id};
+    GroupRef g;
+    if (cu.group_name) g.name = strings_.Add(*cu.group_name);
+    if (cu.group_external_id) g.external_id = strings_.Add(*cu.group_external_id);
+    groups_[i] = g;
     s.group_line = row.line;
   }
   if (row.contact.present && row.contact.is_main.value_or(false)) s.main_line = row.line;
@@ -111,23 +119,21 @@ int32_t CustomerIndex::Note(const ImportRow& row) {
 }
 
 int32_t CustomerIndex::Find(const ImportRow& row) const {
-  if (row.customer.external_id) {
-    auto it = by_external_id_.find(*row.customer.external_id);
-    return it == by_external_id_.end() ? kNone : Follow(it->second);
-  }
-  auto it = by_name_only_.find(*row.customer.name);
-  return it == by_name_only_.end() ? kNone : Follow(it->second);
+  if (row.customer.external_id) return Follow(by_external_id_.Find(*row.customer.external_id));
+  return Follow(by_name_only_.Find(*row.customer.name));
 }
 
 std::unordered_map<std::string, std::vector<int32_t>> CustomerIndex::NameIndex(
     const std::unordered_map<std::string, int>& wanted) const {
   std::unordered_set<int32_t> provisional;
-  for (const auto& [name, i] : by_name_only_) provisional.insert(i);
+  by_name_only_.ForEach([&](int32_t i) { provisional.insert(i); });
   std::unordered_map<std::string, std::vector<int32_t>> index;
+  std::string key;
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.alias != kNone || provisional.contains(static_cast<int32_t>(i))) continue;
-    if (wanted.contains(s.name)) index[s.name].push_back(static_cast<int32_t>(i));
+    key = name(static_cast<int32_t>(i));
+    if (wanted.contains(key)) index[key].push_back(static_cast<int32_t>(i));
   }
   return index;
 }
@@ -140,14 +146,18 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
   const std::string group_ext_col = Header(m, ImportField::kGroupExternalId, "group_external_id");
 
   std::unordered_map<std::string, int> wanted;
-  for (const auto& [name, i] : by_name_only_) wanted[name] = 1;
+  by_name_only_.ForEach([&](int32_t i) { wanted[std::string(name(i))] = 1; });
   for (const auto& [i, g] : groups_) {
-    if (g.name) wanted[*g.name] = 1;
+    if (g.name) wanted[std::string(strings_.Get(*g.name))] = 1;
   }
   auto names = NameIndex(wanted);
 
   // Rows that name their customer by name alone (R-IMP-5, R-IMP-8).
-  for (const auto& [name, p] : by_name_only_) {
+  std::vector<int32_t> name_only;
+  by_name_only_.ForEach([&](int32_t i) { name_only.push_back(i); });
+  std::sort(name_only.begin(), name_only.end());
+  for (int32_t p : name_only) {
+    const std::string name(this->name(p));
     auto it = names.find(name);
     size_t n = it == names.end() ? 0 : it->second.size();
     if (n == 0) continue;  // a new customer, keyed by its name
@@ -177,22 +187,24 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
   // A new customer needs a name (R-IMP-5).
   for (size_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
-    if (s.stored || s.alias != kNone || s.rejected || !s.name.empty()) continue;
-    std::string reason = "the new customer " + s.external_id + " has no name: fill " + name_col +
+    if (s.stored || s.alias != kNone || s.rejected || !s.name_ref.empty()) continue;
+    const std::string external_id(this->external_id(static_cast<int32_t>(i)));
+    std::string reason = "the new customer " + external_id + " has no name: fill " + name_col +
                          " on at least one of its rows";
-    problems.push_back({s.first_line, ext_col, s.external_id, reason});
+    problems.push_back({s.first_line, ext_col, external_id, reason});
     Reject(static_cast<int32_t>(i), reason);
   }
 
   // Groups, whatever the order of the rows (R-IMP-7).
-  for (const auto& [i, g] : groups_) {
+  for (const auto& [i, ref] : groups_) {
     Slot& s = at(i);
     if (s.rejected || s.alias != kNone) continue;
+    const GroupText g{Text(ref.name), Text(ref.external_id)};
     int32_t target = kNone;
     std::string column, value, reason;
     if (g.external_id) {
-      if (auto it = by_external_id_.find(*g.external_id); it != by_external_id_.end()) {
-        target = Follow(it->second);
+      if (int32_t found = by_external_id_.Find(*g.external_id); found != kNone) {
+        target = Follow(found);
       } else {
         column = group_ext_col, value = *g.external_id;
         reason = "no customer has the " + ext_col + " \"" + *g.external_id +
@@ -202,8 +214,8 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
     if (target == kNone && g.name) {
       std::vector<int32_t> found;
       if (auto it = names.find(*g.name); it != names.end()) found = it->second;
-      if (auto it = by_name_only_.find(*g.name); it != by_name_only_.end()) {
-        int32_t f = Follow(it->second);
+      if (int32_t only = by_name_only_.Find(*g.name); only != kNone) {
+        int32_t f = Follow(only);
         if (std::find(found.begin(), found.end(), f) == found.end()) found.push_back(f);
       }
       column = group_col, value = *g.name;
@@ -244,9 +256,10 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
     int32_t cur = s.parent;
     for (int depth = 0; cur != kNone && depth <= domain::kMaxGroupDepth; ++depth) {
       if (cur == i) {
-        std::string reason = "\"" + s.name + "\" would become its own ancestor through its group";
-        problems.push_back({s.group_line, group_col, g.name.value_or(g.external_id.value_or("")),
-                            reason});
+        std::string reason =
+            "\"" + std::string(name(i)) + "\" would become its own ancestor through its group";
+        problems.push_back({s.group_line, group_col,
+                            Text(g.name).value_or(Text(g.external_id).value_or("")), reason});
         Reject(i, reason);
         break;
       }
@@ -260,8 +273,9 @@ std::vector<store::ImportRejection> CustomerIndex::Resolve(const ColumnMapping& 
     for (const auto& [i, g] : groups_) {
       Slot& s = at(i);
       if (s.rejected || s.parent == kNone || !at(s.parent).rejected) continue;
-      std::string reason = "its group \"" + at(s.parent).name + "\" was not imported";
-      problems.push_back({s.group_line, group_col, at(s.parent).name, reason});
+      const std::string group(name(s.parent));
+      std::string reason = "its group \"" + group + "\" was not imported";
+      problems.push_back({s.group_line, group_col, group, reason});
       Reject(i, reason);
       changed = true;
     }

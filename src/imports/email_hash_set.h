@@ -18,7 +18,7 @@ class EmailHashSet {
   // True when the address was not in the set (it is now).
   bool Insert(std::string_view email) {
     uint64_t h = Hash(email);
-    if ((size_ + 1) * 2 > table_.size()) Grow();
+    if ((size_ + 1) * 2 > table_.size()) Grow(table_.empty() ? 1024 : table_.size() * 2);
     size_t mask = table_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       if (table_[i] == h) return false;
@@ -30,6 +30,13 @@ class EmailHashSet {
     }
   }
   size_t size() const { return size_; }
+  // Makes room for `n` addresses at once: no table of half the size is
+  // copied and dropped on the way (8 bytes an address of peak memory).
+  void Reserve(size_t n) {
+    size_t want = 1024;
+    while (want < n * 2) want *= 2;
+    if (want > table_.size()) Grow(want);
+  }
 
  private:
   static constexpr uint64_t kEmpty = 0;
@@ -42,9 +49,9 @@ class EmailHashSet {
     h ^= h >> 33;
     return h == kEmpty ? 1 : h;
   }
-  void Grow() {
+  void Grow(size_t capacity) {
     std::vector<uint64_t> old = std::move(table_);
-    table_.assign(old.empty() ? 1024 : old.size() * 2, kEmpty);
+    table_.assign(capacity, kEmpty);
     size_ = 0;
     size_t mask = table_.size() - 1;
     for (uint64_t h : old) {

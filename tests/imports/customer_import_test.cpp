@@ -3,6 +3,9 @@
 // tests write.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "imports/customer_import.h"
 #include "imports/import_test_support.h"
 #include "store/external_refs.h"
@@ -343,6 +346,68 @@ TEST_P(CustomerImportTest, AReadOnlyUserCannotImport) {
   auto out = RunCustomerImport(*ctx_, reader, path, s);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code(), ErrorCode::kPermissionDenied);
+}
+
+// An organization with no customers is imported into without looking rows up
+// in the store; one with records takes the upsert path (R-IMP-11). Both
+// must end with the same customers, groups and contacts.
+TEST_P(CustomerImportTest, AnEmptyAndAPopulatedOrganizationGetTheSameRecords) {
+  const std::string csv = std::string(kHeader) +
+                          "C2;Filiale;Groupe;;45;f1@x.fr;Fanny;Roux;Payeur;1\n"
+                          "C2;Filiale;Groupe;;45;f2@x.fr;Fred;Roux;;1\n"
+                          "C1;Groupe;;;30;g1@x.fr;Gil;Blanc;Comptabilité;0\n"
+                          ";Groupe;;;;g2@x.fr;Guy;Noir;Acheteur;1\n"
+                          "C3;Autre filiale;;C1;;g1@x.fr;Gil;Blanc;Commercial;\n"
+                          "C4;Seul;;;;;;;;\n";
+  // What the organization holds, by keys a second organization shares.
+  auto snapshot = [&](const std::string& skip_name) {
+    std::vector<std::string> lines;
+    std::map<std::string, std::string> ext_of;
+    auto customers = Customers();
+    for (const auto& c : customers) ext_of[c.meta.id] = c.external_id.value_or(c.name);
+    for (const auto& c : customers) {
+      if (ext_of[c.meta.id] == skip_name) continue;
+      lines.push_back("customer " + c.external_id.value_or("-") + " " + c.name + " " +
+                      std::to_string(c.payment_delay_days.value_or(-1)) + " parent " +
+                      (c.parent_id ? ext_of[*c.parent_id] : "-") + " v" +
+                      std::to_string(c.meta.version));
+    }
+    for (const auto& k : Contacts()) {
+      if (ext_of[k.customer_id] == skip_name) continue;
+      lines.push_back("contact " + k.email + " of " + ext_of[k.customer_id] + " " +
+                      k.first_name.value_or("-") + " " + k.position.value_or("-") +
+                      (k.is_main ? " main" : "") + " v" + std::to_string(k.meta.version));
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  auto into_empty = Import(csv);
+  ASSERT_TRUE(into_empty.succeeded);
+  const auto expected = snapshot("");
+  ASSERT_EQ(expected.size(), 4u + 4u);  // f1, f2, g1 and g2 (g1 moved to C3)
+
+  services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
+  auto org = auth.CreateOrganization({"Beta"});
+  ASSERT_TRUE(org.ok());
+  auto user = auth.CreateUser(org->meta.id, {"Admin@beta.test", "Admin", "ADMIN",
+                                             "correct horse battery", std::nullopt});
+  ASSERT_TRUE(user.ok());
+  who_ = {org->meta.id, user->meta.id, "ADMIN"};
+  Customer other = Create({{"name", std::string("Déjà là")}, {"external_id", std::string("Z9")}});
+  services::RecordService<Contact> contacts(*ctx_);
+  ASSERT_TRUE(contacts
+                  .Create(who_, {{"customer_id", other.meta.id},
+                                 {"email", std::string("deja@x.fr")},
+                                 {"is_main", true}})
+                  .ok());
+  auto into_populated = Import(csv);
+  ASSERT_TRUE(into_populated.succeeded);
+  EXPECT_EQ(snapshot("Z9"), expected);
+  EXPECT_EQ(into_populated.counts.customers_created, into_empty.counts.customers_created);
+  EXPECT_EQ(into_populated.counts.contacts_created, into_empty.counts.contacts_created);
+  EXPECT_EQ(into_populated.counts.contacts_updated, into_empty.counts.contacts_updated);
+  EXPECT_EQ(into_populated.counts.groups_linked, into_empty.counts.groups_linked);
+  EXPECT_TRUE(ContactOf("deja@x.fr")->is_main);  // another customer's main contact stays
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CustomerImportTest, ::testing::Values("sqlite", "postgres"),
