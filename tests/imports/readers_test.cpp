@@ -183,6 +183,90 @@ TEST(CsvReaderTest, Utf8BomIsNotPartOfTheFirstHeader) {
   EXPECT_EQ(r.format.encoding, "UTF-8 (BOM)");
 }
 
+// The reader scans its buffer 64 bytes at a time: a separator or line end on
+// either side of a block boundary ends its field there.
+TEST(CsvReaderTest, ASeparatorAtABlockBoundaryEndsItsFieldRImp2) {
+  for (size_t len : {62u, 63u, 64u, 65u, 127u, 128u, 129u}) {
+    const std::string first(len, 'h');
+    Read r = MustRead(first + ";b\n" + std::string(len, '1') + ";2\r\n3;" + first + "\n", "a.csv");
+    EXPECT_EQ(CellsOf(r), (Cells{{first, "b"}, {std::string(len, '1'), "2"}, {"3", first}}))
+        << len;
+    EXPECT_THAT(LinesOf(r), ElementsAre(1, 2, 3));
+    EXPECT_TRUE(r.issues.empty());
+  }
+}
+
+// A quoted field holding a separator and a line break, cut by the end of the
+// 1 MiB read buffer, reads whole, with the lines after it numbered right.
+TEST(CsvReaderTest, AQuotedFieldAcrossTheReadBufferEndIsIntactRImp2) {
+  const size_t kBuffer = 1 << 20;
+  for (size_t before : {1u, 3u, 40u}) {  // bytes of the field before the buffer's end
+    std::string s = "a;b\n";
+    int64_t lines = 1;
+    while (s.size() + 40 < kBuffer - before) {
+      s += std::string(35, 'x') + ";y\n";
+      ++lines;
+    }
+    s += std::string(kBuffer - before - s.size() - 2, 'p') + ";\"";
+    s += std::string(before, 'q') + ";r\r\n\"\"s\"\"" + std::string(70, 't') + "\"\nz;w\n";
+    Read r = MustRead(s, "a.csv");
+    ASSERT_EQ(r.rows.size(), static_cast<size_t>(lines + 2));
+    const OwnedRow& cut = r.rows[r.rows.size() - 2];
+    EXPECT_EQ(cut.cells[1], std::string(before, 'q') + ";r\r\n\"s\"" + std::string(70, 't'));
+    EXPECT_EQ(cut.line, lines + 1);
+    EXPECT_EQ(r.rows.back().cells, (std::vector<std::string>{"z", "w"}));
+    EXPECT_EQ(r.rows.back().line, lines + 3);
+    EXPECT_TRUE(r.issues.empty());
+  }
+}
+
+// Fields of every length from 0 to 150 bytes, plain and quoted (with
+// separators, doubled quotes and line breaks), LF and CRLF, over several
+// buffers: each cell and line number is what was written.
+TEST(CsvReaderTest, FieldsOfEveryLengthAndQuotingReadBackAsWrittenRImp2) {
+  Cells expected = {{"a", "b", "c", "d"}};
+  std::vector<int64_t> lines = {1};
+  std::string s = "a;b;c;d\n";
+  int64_t line = 2;
+  for (uint32_t n = 0; s.size() < (5u << 19); ++n) {
+    std::vector<std::string> row;
+    std::string text;
+    int64_t breaks = 0;
+    for (uint32_t k = 0; k < 4; ++k) {
+      const uint32_t len = (n * 7 + k * 13 + n / 5) % 151;
+      std::string value;
+      for (uint32_t i = 0; i < len; ++i) value += static_cast<char>('a' + (n + i) % 26);
+      const uint32_t kind = (n + k) % 5;
+      if (kind == 3 && len > 2) value[len / 2] = ';';
+      if (kind == 4 && len > 4) value.replace(len / 3, 2, (n % 2) ? "\r\n" : "\"\n");
+      const bool quote = kind >= 2 && !value.empty();
+      if (k > 0) text += ';';
+      if (quote) {
+        text += '"';
+        for (char c : value) text += (c == '"') ? std::string("\"\"") : std::string(1, c);
+        text += '"';
+        for (size_t i = 0; i < value.size(); ++i) {
+          breaks += value[i] == '\n' || (value[i] == '\r' && value[i + 1] != '\n');
+        }
+      } else {
+        text += value;
+      }
+      row.push_back(value);
+    }
+    s += text + ((n % 3) ? "\n" : "\r\n");
+    if (row != std::vector<std::string>(4)) {
+      expected.push_back(row);
+      lines.push_back(line);
+    }
+    line += breaks + 1;
+  }
+  Read r = MustRead(s, "a.csv");
+  ASSERT_EQ(r.rows.size(), expected.size());
+  EXPECT_EQ(CellsOf(r), expected);
+  EXPECT_EQ(LinesOf(r), lines);
+  EXPECT_TRUE(r.issues.empty());
+}
+
 TEST(CsvReaderTest, AQuoteNeverClosedIsAnErrorNamingItsLine) {
   Error e = MustFail("a,b\n1,2\n3,\"never closed\n4,5\n", "a.csv");
   EXPECT_THAT(e.message(),

@@ -1,9 +1,12 @@
 #include "imports/readers/csv_reader.h"
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -14,6 +17,9 @@ namespace {
 
 constexpr size_t kSampleBytes = 64 * 1024;
 constexpr size_t kInitialBuffer = 1 << 20;
+// Text is decoded into the buffer this much at a time, so that the bytes
+// just read are still in the core's cache when they are parsed.
+constexpr size_t kReadBytes = 128 << 10;
 constexpr size_t kPadding = 64;  // SIMD loads may read this far past the data
 
 Error ResourceExhausted(std::string m) {
@@ -78,6 +84,30 @@ std::vector<int> FieldCounts(std::string_view s, char sep, bool whole, size_t ma
     counts.push_back(fields);
   }
   return counts;
+}
+
+// Bit i set when p[i] is `sep`, LF or CR, for the 64 bytes at p.
+uint64_t FieldEndMask(const char* p, char sep) {
+#if defined(__SSE2__)
+  const __m128i vsep = _mm_set1_epi8(sep);
+  const __m128i vlf = _mm_set1_epi8('\n');
+  const __m128i vcr = _mm_set1_epi8('\r');
+  uint64_t mask = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
+                             _mm_cmpeq_epi8(v, vcr));
+    mask |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(m))} << (16 * k);
+  }
+  return mask;
+#else
+  uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) {
+    const char c = p[i];
+    mask |= uint64_t{c == sep || c == '\n' || c == '\r'} << i;
+  }
+  return mask;
+#endif
 }
 
 class CsvReader final : public RowReader {
@@ -185,23 +215,31 @@ class CsvReader final : public RowReader {
     return true;
   }
 
-  // First separator, LF or CR at or after i (end if none before end).
-  size_t FindFieldEnd(const char* b, size_t i, size_t end) const {
-    const __m128i vsep = _mm_set1_epi8(sep_);
-    const __m128i vlf = _mm_set1_epi8('\n');
-    const __m128i vcr = _mm_set1_epi8('\r');
-    while (i < end) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-      __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
-                               _mm_cmpeq_epi8(v, vcr));
-      unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
-      if (mask != 0) {
-        size_t k = i + static_cast<size_t>(__builtin_ctz(mask));
-        return k < end ? k : end;
-      }
-      i += 16;
+  // First separator, LF or CR at or after i (end if none before end). The
+  // buffer is scanned in aligned 64-byte blocks, each turned once into a
+  // bitmask of those bytes; consecutive short fields of a record then cost a
+  // shift and a count of trailing zeros each.
+  size_t FindFieldEnd(const char* b, size_t i, size_t end) {
+    size_t block = i & ~size_t{63};
+    uint64_t mask = FieldEndMaskAt(b, block) & (~uint64_t{0} << (i - block));
+    while (mask == 0) {
+      block += 64;
+      if (block >= end) return end;
+      mask = FieldEndMaskAt(b, block);
     }
-    return end;
+    size_t k = block + static_cast<size_t>(__builtin_ctzll(mask));
+    return k < end ? k : end;
+  }
+
+  // The mask of the block at `block` (a multiple of 64 below end_ + 64: the
+  // padding keeps the 64 bytes readable), computed once per block until the
+  // buffer changes (Refill).
+  uint64_t FieldEndMaskAt(const char* b, size_t block) {
+    if (block != mask_block_) {
+      mask_ = FieldEndMask(b + block, sep_);
+      mask_block_ = block;
+    }
+    return mask_;
   }
 
   static int64_t CountLineBreaks(const char* b, size_t from, size_t to) {
@@ -341,6 +379,7 @@ class CsvReader final : public RowReader {
   }
 
   Result<void> Refill() {
+    mask_block_ = kNoBlock;  // the bytes move or change
     if (begin_ > 0) {
       std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       buf_abs_ += begin_;
@@ -363,7 +402,8 @@ class CsvReader final : public RowReader {
       buf_ = std::move(nb);
       cap_ = new_cap;
     }
-    ASSIGN_OR_RETURN(size_t n, text_.Read(buf_.get() + end_, cap_ - end_));
+    ASSIGN_OR_RETURN(size_t n,
+                     text_.Read(buf_.get() + end_, std::min(cap_ - end_, kReadBytes)));
     if (n == 0) eof_ = true;
     end_ += n;
     return Ok();
@@ -386,6 +426,9 @@ class CsvReader final : public RowReader {
   std::vector<size_t> escaped_;
   bool malformed_quote_ = false;
   std::string problem_;
+  static constexpr size_t kNoBlock = ~size_t{0};
+  size_t mask_block_ = kNoBlock;  // the block FieldEndMaskAt last computed
+  uint64_t mask_ = 0;
 };
 
 }  // namespace
