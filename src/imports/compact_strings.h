@@ -22,6 +22,16 @@
 
 namespace relance::imports {
 
+// 64 bits of a string: FNV-1a, then a finalizer to spread the bits.
+inline uint64_t HashKey(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
 class StringArena {
  public:
   // An empty Ref reads as "". Refs stay valid as long as the arena.
@@ -102,7 +112,7 @@ class SlotKeyIndex {
 
   int32_t Find(std::string_view key) const {
     if (table_.empty()) return kNone;
-    const uint64_t h = Hash(key);
+    const uint64_t h = HashKey(key);
     const size_t mask = table_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       const Entry& e = table_[i];
@@ -115,7 +125,7 @@ class SlotKeyIndex {
   // is kept, and returned (kNone when `slot` went in).
   int32_t Insert(int32_t slot) {
     if ((size_ + 1) * 2 > table_.size()) Grow();
-    return Place(slot, Hash(key_of_(slot)));
+    return Place(slot, HashKey(key_of_(slot)));
   }
 
   size_t size() const { return size_; }
@@ -133,15 +143,6 @@ class SlotKeyIndex {
     int32_t slot = kNone;
     uint32_t tag = 0;  // the hash's high 32 bits
   };
-
-  static uint64_t Hash(std::string_view s) {
-    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a finalizer to spread the bits
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-  }
 
   int32_t Place(int32_t slot, uint64_t h) {
     const size_t mask = table_.size() - 1;
@@ -163,7 +164,7 @@ class SlotKeyIndex {
     table_.assign(old.empty() ? 1024 : old.size() * 2, Entry{});
     size_ = 0;
     for (const Entry& e : old) {
-      if (e.slot != kNone) Place(e.slot, Hash(key_of_(e.slot)));
+      if (e.slot != kNone) Place(e.slot, HashKey(key_of_(e.slot)));
     }
   }
 

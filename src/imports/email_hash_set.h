@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "imports/compact_strings.h"
+
 namespace relance::imports {
 
 class EmailHashSet {
@@ -42,11 +44,7 @@ class EmailHashSet {
   static constexpr uint64_t kEmpty = 0;
 
   static uint64_t Hash(std::string_view s) {
-    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a finalizer to spread the bits
-    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
+    uint64_t h = HashKey(s);
     return h == kEmpty ? 1 : h;
   }
   void Grow(size_t capacity) {

@@ -386,13 +386,8 @@ TEST_P(CustomerImportTest, AnEmptyAndAPopulatedOrganizationGetTheSameRecords) {
   const auto expected = snapshot("");
   ASSERT_EQ(expected.size(), 4u + 4u);  // f1, f2, g1 and g2 (g1 moved to C3)
 
-  services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
-  auto org = auth.CreateOrganization({"Beta"});
-  ASSERT_TRUE(org.ok());
-  auto user = auth.CreateUser(org->meta.id, {"Admin@beta.test", "Admin", "ADMIN",
-                                             "correct horse battery", std::nullopt});
-  ASSERT_TRUE(user.ok());
-  who_ = {org->meta.id, user->meta.id, "ADMIN"};
+  who_ = NewOrganization("Beta", "Admin@beta.test");
+  ASSERT_FALSE(who_.org_id.empty());
   Customer other = Create({{"name", std::string("Déjà là")}, {"external_id", std::string("Z9")}});
   services::RecordService<Contact> contacts(*ctx_);
   ASSERT_TRUE(contacts

@@ -25,13 +25,20 @@ class ImportDbTest : public ::testing::TestWithParam<std::string> {
     if (!test_db_) return;
     ASSERT_TRUE(store::ApplyMigrations(test_db_->db()).ok());
     ctx_ = std::make_unique<services::Context>(services::Context{test_db_->db(), clock_});
+    who_ = NewOrganization("Acme", "Admin@acme.test");
+  }
+
+  // A new organization with one ADMIN, as that admin.
+  services::Principal NewOrganization(const std::string& name, const std::string& admin_email) {
     services::AuthService auth(*ctx_, services::PasswordCost::kMinimum);
-    auto org = auth.CreateOrganization({"Acme"});
-    ASSERT_TRUE(org.ok());
-    auto user = auth.CreateUser(org->meta.id, {"Admin@acme.test", "Admin", "ADMIN",
+    auto org = auth.CreateOrganization({name});
+    EXPECT_TRUE(org.ok());
+    if (!org.ok()) return {};
+    auto user = auth.CreateUser(org->meta.id, {admin_email, "Admin", "ADMIN",
                                                "correct horse battery", std::nullopt});
-    ASSERT_TRUE(user.ok());
-    who_ = {org->meta.id, user->meta.id, "ADMIN"};
+    EXPECT_TRUE(user.ok());
+    if (!user.ok()) return {};
+    return {org->meta.id, user->meta.id, "ADMIN"};
   }
 
   // Every record of the organization (at most 1000), sorted by `sort`.
