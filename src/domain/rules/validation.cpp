@@ -1,6 +1,8 @@
 #include "domain/rules/validation.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -137,11 +139,19 @@ bool IsCountryCode(std::string_view code) {
       "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
       "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
       "VN VU WF WS YE YT ZA ZM ZW";
+  // One bit per pair of letters, from the list above.
+  static constexpr auto kAssigned = [] {
+    std::array<uint32_t, 26> rows{};
+    for (size_t i = 0; i + 2 <= kCodes.size(); i += 3) {
+      rows[static_cast<size_t>(kCodes[i] - 'A')] |= uint32_t{1} << (kCodes[i + 1] - 'A');
+    }
+    return rows;
+  }();
   if (code.size() != 2) return false;
-  for (size_t i = 0; i + 2 <= kCodes.size(); i += 3) {
-    if (kCodes.substr(i, 2) == code) return true;
-  }
-  return false;
+  const auto first = static_cast<unsigned char>(code[0] - 'A');
+  const auto second = static_cast<unsigned char>(code[1] - 'A');
+  if (first >= 26 || second >= 26) return false;
+  return (kAssigned[first] >> second) & 1;
 }
 
 Result<void> ValidateOrganization(const Organization& o) {
@@ -198,15 +208,29 @@ Result<void> ValidateCustomer(const Customer& c) {
   return p.Done();
 }
 
-Result<void> ValidateContact(const Contact& c) {
-  Problems p("contact");
-  p.Ref("customer_id", c.customer_id, kCustomerPrefix);
+namespace {
+
+void ContactFields(Problems& p, const Contact& c) {
   Email(p, "email", c.email);
   p.Length("first_name", c.first_name, kNameMax);
   p.Length("last_name", c.last_name, kNameMax);
   p.Length("phone", c.phone, kCodeMax);
   p.Length("external_id", c.external_id, kCodeMax);
   if (c.position) p.OneOf("position", *c.position, {"ACCOUNTING", "SALES", "PURCHASER", "PAYER"});
+}
+
+}  // namespace
+
+Result<void> ValidateContact(const Contact& c) {
+  Problems p("contact");
+  p.Ref("customer_id", c.customer_id, kCustomerPrefix);
+  ContactFields(p, c);
+  return p.Done();
+}
+
+Result<void> ValidateContactFields(const Contact& c) {
+  Problems p("contact");
+  ContactFields(p, c);
   return p.Done();
 }
 

@@ -14,6 +14,9 @@ Result<void> ValidateOrganization(const Organization& o);
 Result<void> ValidateUser(const User& u);
 Result<void> ValidateCustomer(const Customer& c);
 Result<void> ValidateContact(const Contact& c);
+// ValidateContact but for customer_id: the checks of a contact whose customer
+// is not resolved yet (an import row).
+Result<void> ValidateContactFields(const Contact& c);
 Result<void> ValidateInvoice(const Invoice& i);
 Result<void> ValidatePayment(const Payment& p);
 Result<void> ValidateProduct(const Product& p);
