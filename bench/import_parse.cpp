@@ -1,6 +1,6 @@
 // import_parse: the import's parsing alone, "CSV -> validated rows" with no
 // store (bench/import.sh). Opens FILE as an import does, proposes the
-// mapping from its header, and runs every data row through ParseImportRow
+// mapping from its header, and runs every data row through a RowParser
 // (cell checks, positions, flags, delays, and the domain's validation of
 // the customer and the contact), on one thread. Prints on stdout:
 //
@@ -35,11 +35,12 @@ relance::Result<Totals> ParseAll(const std::string& path) {
   std::vector<std::string> names(header->cells.begin(), header->cells.end());
   const ColumnMapping mapping = ProposeMapping(names);
   Totals t;
+  RowParser parser(mapping);
   for (;;) {
     ASSIGN_OR_RETURN(auto row, reader->Next());
     if (!row) break;
     ++t.rows;
-    ImportRow parsed = ParseImportRow(row->line, row->cells, mapping);
+    const ImportRow& parsed = parser.Parse(row->line, row->cells);
     if (!parsed.problems.empty() || !row->problem.empty()) ++t.invalid;
     if (parsed.contact.present) ++t.contacts;
   }

@@ -153,19 +153,6 @@ std::string_view FrenchLabel(ImportField f) {
   return InfoOf(f)->french_label;
 }
 
-bool IsContactField(ImportField f) {
-  switch (f) {
-    case ImportField::kContactEmail:
-    case ImportField::kContactFirstName:
-    case ImportField::kContactLastName:
-    case ImportField::kContactPhone:
-    case ImportField::kContactExternalId:
-    case ImportField::kContactPosition:
-    case ImportField::kContactMain: return true;
-    default: return false;
-  }
-}
-
 std::span<const ImportField> FixedFields() {
   static const auto kList = [] {
     std::array<ImportField, kFields.size()> list{};

@@ -57,7 +57,18 @@ std::string TargetName(const FieldTarget& t);
 std::optional<FieldTarget> ParseTargetName(std::string_view name);
 // A French label for previews and templates ("Raison sociale").
 std::string_view FrenchLabel(ImportField f);
-bool IsContactField(ImportField f);
+constexpr bool IsContactField(ImportField f) {
+  switch (f) {
+    case ImportField::kContactEmail:
+    case ImportField::kContactFirstName:
+    case ImportField::kContactLastName:
+    case ImportField::kContactPhone:
+    case ImportField::kContactExternalId:
+    case ImportField::kContactPosition:
+    case ImportField::kContactMain: return true;
+    default: return false;
+  }
+}
 
 // Every field that has a fixed name (all but smart-tags and custom fields),
 // in template order.

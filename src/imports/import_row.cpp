@@ -2,41 +2,82 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
-#include "core/ids.h"
 #include "domain/rules/validation.h"
 
 namespace relance::imports {
 namespace {
 
+// The bytes Trim removes: ASCII spaces and line breaks, and a Latin-1 no-break space.
+bool IsTrimmed(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\xA0';
+}
+
 std::string_view Trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n\xA0";
-  size_t b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
+  size_t b = 0, e = s.size();
+  while (b < e && IsTrimmed(s[b])) ++b;
+  while (e > b && IsTrimmed(s[e - 1])) --e;
+  return s.substr(b, e - b);
 }
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
+void LowerInPlace(std::string& s) {
+  for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
 }
 
+// Sets `dst` to `v`, reusing its storage when it already holds a value;
+// returns whether the value changed.
+bool Assign(std::optional<std::string>& dst, std::string_view v) {
+  if (!dst) {
+    dst.emplace(v);
+    return true;
+  }
+  if (*dst == v) return false;
+  dst->assign(v);
+  return true;
+}
+
+// FoldHeader(text) for a cell compared with labels: short ASCII texts (the
+// usual ones) are folded into `buf` without allocating.
+class FoldedLabel {
+ public:
+  explicit FoldedLabel(std::string_view text) {
+    if (text.size() <= sizeof(ascii_) &&
+        std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) {
+      size_t n = 0;
+      for (char c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ascii_[n++] = c;
+      }
+      view_ = std::string_view(ascii_, n);
+    } else {
+      other_ = FoldHeader(text);
+      view_ = other_;
+    }
+  }
+  FoldedLabel(const FoldedLabel&) = delete;
+  FoldedLabel& operator=(const FoldedLabel&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  char ascii_[32];
+  std::string other_;
+  std::string_view view_;
+};
+
 // Common country names of French-speaking customers' files; anything else
-// must already be an ISO code.
-std::optional<std::string> CountryCode(std::string_view text) {
-  std::string upper = Upper(text);
-  if (upper.size() == 2) return upper;
+// must already be an ISO code. A two-character text is upper-cased into
+// `upper`, which the result then views.
+std::optional<std::string_view> CountryCode(std::string_view text, char (&upper)[2]) {
+  if (text.size() == 2) {
+    for (size_t i = 0; i < 2; ++i) {
+      char c = text[i];
+      upper[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    return std::string_view(upper, 2);
+  }
   struct Name {
     std::string_view folded;
     std::string_view code;
@@ -50,18 +91,177 @@ std::optional<std::string> CountryCode(std::string_view text) {
       {"portugal", "PT"},    {"maroc", "MA"},      {"morocco", "MA"},     {"tunisie", "TN"},
       {"algerie", "DZ"},     {"senegal", "SN"},
   };
-  std::string folded = FoldHeader(text);
+  FoldedLabel folded(text);
   for (const auto& n : kNames) {
-    if (n.folded == folded) return std::string(n.code);
+    if (n.folded == folded.view()) return n.code;
   }
   return std::nullopt;
 }
 
-std::optional<std::string> ParseStatus(std::string_view text) {
-  std::string f = FoldHeader(text);
+std::optional<std::string_view> ParseStatus(std::string_view text) {
+  FoldedLabel folded(text);
+  std::string_view f = folded.view();
   if (f == "client" || f == "customer") return "CLIENT";
   if (f == "prospect") return "PROSPECT";
   return std::nullopt;
+}
+
+// R-IMP-9: the canonical position a label names.
+std::optional<std::string_view> PositionOf(std::string_view text) {
+  FoldedLabel folded(text);
+  std::string_view f = folded.view();
+  struct Label {
+    std::string_view folded;
+    std::string_view position;
+  };
+  static constexpr Label kLabels[] = {
+      {"accounting", "ACCOUNTING"}, {"comptabilite", "ACCOUNTING"}, {"comptable", "ACCOUNTING"},
+      {"compta", "ACCOUNTING"},     {"sales", "SALES"},             {"commercial", "SALES"},
+      {"commerciale", "SALES"},     {"ventes", "SALES"},            {"vente", "SALES"},
+      {"purchaser", "PURCHASER"},   {"acheteur", "PURCHASER"},      {"acheteuse", "PURCHASER"},
+      {"achats", "PURCHASER"},      {"achat", "PURCHASER"},         {"payer", "PAYER"},
+      {"payeur", "PAYER"},          {"payeuse", "PAYER"},
+  };
+  for (const auto& l : kLabels) {
+    if (l.folded == f) return l.position;
+  }
+  return std::nullopt;
+}
+
+// The member of `row` that holds a field kept as text (nullptr for the
+// others: the delay, keyed columns, the contact's e-mail and main flag).
+std::optional<std::string>* TextSlot(ImportRow& row, ImportField f) {
+  CustomerPart& cu = row.customer;
+  ContactPart& co = row.contact;
+  switch (f) {
+    case ImportField::kExternalId: return &cu.external_id;
+    case ImportField::kName: return &cu.name;
+    case ImportField::kStatus: return &cu.status;
+    case ImportField::kAccountingCode: return &cu.accounting_code;
+    case ImportField::kVatNumber: return &cu.vat_number;
+    case ImportField::kStreet: return &cu.street;
+    case ImportField::kPostalCode: return &cu.postal_code;
+    case ImportField::kCity: return &cu.city;
+    case ImportField::kRegion: return &cu.region;
+    case ImportField::kCountry: return &cu.country;
+    case ImportField::kAccountManager: return &cu.account_manager_email;
+    case ImportField::kDunningPlan: return &cu.dunning_plan_name;
+    case ImportField::kGroupName: return &cu.group_name;
+    case ImportField::kGroupExternalId: return &cu.group_external_id;
+    case ImportField::kContactFirstName: return &co.first_name;
+    case ImportField::kContactLastName: return &co.last_name;
+    case ImportField::kContactPhone: return &co.phone;
+    case ImportField::kContactExternalId: return &co.external_id;
+    case ImportField::kContactPosition: return &co.position;
+    case ImportField::kPaymentDelay:
+    case ImportField::kSmartTag:
+    case ImportField::kCustomField:
+    case ImportField::kContactEmail:
+    case ImportField::kContactMain: return nullptr;
+  }
+  return nullptr;
+}
+
+constexpr uint64_t Bit(ImportField f) { return uint64_t{1} << static_cast<unsigned>(f); }
+
+// Bit() of every customer field.
+constexpr uint64_t kCustomerFields = [] {
+  uint64_t bits = 0;
+  for (auto f = ImportField::kExternalId; f <= ImportField::kContactMain;
+       f = static_cast<ImportField>(static_cast<int>(f) + 1)) {
+    if (!IsContactField(f)) bits |= Bit(f);
+  }
+  return bits;
+}();
+
+// Calls visit(record_field, part_field) for every field that
+// CustomerPart::ApplyTo sets, so copying a part onto a customer and lending
+// it to one for validation (below) go over the same list.
+template <typename Part, typename Visit>
+void VisitCustomerFields(Part& part, domain::Customer& c, Visit&& visit) {
+  visit(c.external_id, part.external_id);
+  visit(c.name, part.name);
+  visit(c.status, part.status);
+  visit(c.accounting_code, part.accounting_code);
+  visit(c.vat_number, part.vat_number);
+  visit(c.street, part.street);
+  visit(c.postal_code, part.postal_code);
+  visit(c.city, part.city);
+  visit(c.region, part.region);
+  visit(c.country, part.country);
+  visit(c.payment_delay_days, part.payment_delay_days);
+  visit(c.smart_tags, part.smart_tags);
+  visit(c.custom_fields, part.custom_fields);
+}
+
+// The same for ContactPart::ApplyTo.
+template <typename Part, typename Visit>
+void VisitContactFields(Part& part, domain::Contact& c, Visit&& visit) {
+  visit(c.email, part.email);
+  visit(c.first_name, part.first_name);
+  visit(c.last_name, part.last_name);
+  visit(c.phone, part.phone);
+  visit(c.external_id, part.external_id);
+  visit(c.position, part.position);
+  visit(c.is_main, part.is_main);
+}
+
+// ApplyTo: a set value replaces the record's; maps add their entries.
+struct CopySet {
+  template <typename T>
+  void operator()(T& dst, const std::optional<T>& v) const {
+    if (v) dst = *v;
+  }
+  template <typename T>
+  void operator()(std::optional<T>& dst, const std::optional<T>& v) const {
+    if (v) dst = *v;
+  }
+  void operator()(std::string& dst, const std::string& v) const { dst = v; }
+  void operator()(domain::StringMap& dst, const domain::StringMap& v) const {
+    for (const auto& [k, value] : v) dst[k] = value;
+  }
+};
+
+// Lending: the same fields exchanged instead of copied. On a record in its
+// default state the result reads as CopySet's; exchanging twice gives both
+// back unchanged.
+struct SwapSet {
+  template <typename T>
+  void operator()(T& dst, std::optional<T>& v) const {
+    if (v) std::swap(dst, *v);
+  }
+  template <typename T>
+  void operator()(T& dst, T& v) const {
+    std::swap(dst, v);
+  }
+};
+
+// The default record a row's customer part is validated in.
+domain::Customer DefaultCustomer() {
+  domain::Customer c;
+  c.name = "-";  // required only for a new customer; the job checks that
+  return c;
+}
+
+// Lends `part`'s fields to `record` until destroyed.
+template <typename Part, typename Record, void (*Exchange)(Part&, Record&)>
+class Loan {
+ public:
+  Loan(Part& part, Record& record) : part_(part), record_(record) { Exchange(part_, record_); }
+  ~Loan() { Exchange(part_, record_); }
+  Loan(const Loan&) = delete;
+  Loan& operator=(const Loan&) = delete;
+
+ private:
+  Part& part_;
+  Record& record_;
+};
+
+void ExchangeCustomer(CustomerPart& part, domain::Customer& c) {
+  VisitCustomerFields(part, c, SwapSet{});
+}
+void ExchangeContact(ContactPart& part, domain::Contact& c) {
+  VisitContactFields(part, c, SwapSet{});
 }
 
 // Puts a FieldError of the domain validators back on the file's column.
@@ -105,27 +305,13 @@ RowProblem CustomerFieldProblem(const FieldError& d, const ColumnMapping& mappin
 }
 
 std::optional<std::string> ParsePosition(std::string_view text) {
-  std::string f = FoldHeader(text);
-  struct Label {
-    std::string_view folded;
-    std::string_view position;
-  };
-  static constexpr Label kLabels[] = {
-      {"accounting", "ACCOUNTING"}, {"comptabilite", "ACCOUNTING"}, {"comptable", "ACCOUNTING"},
-      {"compta", "ACCOUNTING"},     {"sales", "SALES"},             {"commercial", "SALES"},
-      {"commerciale", "SALES"},     {"ventes", "SALES"},            {"vente", "SALES"},
-      {"purchaser", "PURCHASER"},   {"acheteur", "PURCHASER"},      {"acheteuse", "PURCHASER"},
-      {"achats", "PURCHASER"},      {"achat", "PURCHASER"},         {"payer", "PAYER"},
-      {"payeur", "PAYER"},          {"payeuse", "PAYER"},
-  };
-  for (const auto& l : kLabels) {
-    if (l.folded == f) return std::string(l.position);
-  }
+  if (auto p = PositionOf(text)) return std::string(*p);
   return std::nullopt;
 }
 
 std::optional<bool> ParseMainFlag(std::string_view text) {
-  std::string f = FoldHeader(text);
+  FoldedLabel folded(text);
+  std::string_view f = folded.view();
   if (f == "1" || f == "oui" || f == "yes" || f == "true" || f == "vrai" || f == "x") return true;
   if (f == "0" || f == "non" || f == "no" || f == "false" || f == "faux") return false;
   return std::nullopt;
@@ -141,7 +327,7 @@ std::optional<int64_t> ParsePaymentDelay(std::string_view text) {
     if (frac.empty() || frac.find_first_not_of('0') != std::string_view::npos) return std::nullopt;
   }
   if (digits.empty() || digits.size() > 6 ||
-      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   int64_t v = 0;
@@ -163,79 +349,67 @@ uint64_t CustomerPart::Digest() const {
   return h;
 }
 
-void CustomerPart::ApplyTo(domain::Customer& c) const {
-  auto set = [](std::optional<std::string>& dst, const std::optional<std::string>& v) {
-    if (v) dst = *v;
-  };
-  set(c.external_id, external_id);
-  if (name) c.name = *name;
-  if (status) c.status = *status;
-  set(c.accounting_code, accounting_code);
-  set(c.vat_number, vat_number);
-  set(c.street, street);
-  set(c.postal_code, postal_code);
-  set(c.city, city);
-  set(c.region, region);
-  set(c.country, country);
-  if (payment_delay_days) c.payment_delay_days = payment_delay_days;
-  for (const auto& [k, v] : smart_tags) c.smart_tags[k] = v;
-  for (const auto& [k, v] : custom_fields) c.custom_fields[k] = v;
-}
+void CustomerPart::ApplyTo(domain::Customer& c) const { VisitCustomerFields(*this, c, CopySet{}); }
 
-void ContactPart::ApplyTo(domain::Contact& c) const {
-  c.email = email;
-  auto set = [](std::optional<std::string>& dst, const std::optional<std::string>& v) {
-    if (v) dst = *v;
-  };
-  set(c.first_name, first_name);
-  set(c.last_name, last_name);
-  set(c.phone, phone);
-  set(c.external_id, external_id);
-  set(c.position, position);
-  if (is_main) c.is_main = *is_main;
-}
+void ContactPart::ApplyTo(domain::Contact& c) const { VisitContactFields(*this, c, CopySet{}); }
 
-ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
-                         const ColumnMapping& mapping, bool validate) {
-  ImportRow row;
+namespace {
+
+// Overwrites `row` with the row read from `cells` (no domain check yet);
+// returns whether its customer part differs from what `row` held before.
+bool FillRow(int64_t line, std::span<const std::string_view> cells, const ColumnMapping& mapping,
+             ImportRow& row) {
   row.line = line;
+  row.problems.clear();
   CustomerPart& cu = row.customer;
   ContactPart& co = row.contact;
+  // Text fields keep their strings from the previous row until the end,
+  // where the ones this row did not fill are cleared; the rest starts over.
+  const std::optional<int64_t> old_delay = cu.payment_delay_days;
+  bool customer_changed = !cu.smart_tags.empty() || !cu.custom_fields.empty();
+  cu.payment_delay_days.reset();
+  cu.smart_tags.clear();
+  cu.custom_fields.clear();
+  co.present = false;
+  co.email.clear();
+  co.is_main.reset();
+  uint64_t filled = 0;   // Bit() of the text fields this row set
+  uint64_t changed = 0;  // Bit() of the text fields whose value changed
   auto problem = [&](size_t col, std::string_view value, std::string reason) {
     row.problems.push_back({mapping.headers[col], std::string(value), std::move(reason)});
   };
-  for (size_t col = 0; col < mapping.columns.size(); ++col) {
+  auto set = [&](ImportField f, std::string_view value) {
+    if (Assign(*TextSlot(row, f), value)) changed |= Bit(f);
+    filled |= Bit(f);
+  };
+  const size_t columns = std::min(mapping.columns.size(), cells.size());
+  for (size_t col = 0; col < columns; ++col) {
     const auto& target = mapping.columns[col];
     if (!target) continue;
-    std::string_view v = col < cells.size() ? Trim(cells[col]) : std::string_view{};
+    std::string_view v = Trim(cells[col]);
     if (v.empty()) continue;
-    std::string s(v);
     if (IsContactField(target->field)) co.present = true;
     switch (target->field) {
-      case ImportField::kExternalId: cu.external_id = std::move(s); break;
-      case ImportField::kName: cu.name = std::move(s); break;
       case ImportField::kStatus:
         if (auto st = ParseStatus(v)) {
-          cu.status = *st;
+          set(target->field, *st);
         } else {
           problem(col, v, "must be Client or Prospect");
         }
         break;
-      case ImportField::kAccountingCode: cu.accounting_code = std::move(s); break;
-      case ImportField::kVatNumber: cu.vat_number = std::move(s); break;
-      case ImportField::kStreet: cu.street = std::move(s); break;
-      case ImportField::kPostalCode: cu.postal_code = std::move(s); break;
-      case ImportField::kCity: cu.city = std::move(s); break;
-      case ImportField::kRegion: cu.region = std::move(s); break;
-      case ImportField::kCountry:
-        if (auto code = CountryCode(v)) {
-          cu.country = *code;
+      case ImportField::kCountry: {
+        char upper[2];
+        if (auto code = CountryCode(v, upper)) {
+          set(target->field, *code);
         } else {
           problem(col, v, "is not a country: give its ISO 3166-1 alpha-2 code, such as FR");
         }
         break;
-      case ImportField::kAccountManager: cu.account_manager_email = Lower(v); break;
-      case ImportField::kDunningPlan: cu.dunning_plan_name = std::move(s); break;
+      }
+      case ImportField::kAccountManager:
+        set(target->field, v);
+        LowerInPlace(*cu.account_manager_email);
+        break;
       case ImportField::kPaymentDelay:
         // R-IMP-6
         if (auto d = ParsePaymentDelay(v)) {
@@ -244,19 +418,22 @@ ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
           problem(col, v, "must be a whole number of days, such as 30");
         }
         break;
-      case ImportField::kGroupName: cu.group_name = std::move(s); break;
-      case ImportField::kGroupExternalId: cu.group_external_id = std::move(s); break;
-      case ImportField::kSmartTag: cu.smart_tags[target->key] = std::move(s); break;
-      case ImportField::kCustomField: cu.custom_fields[target->key] = std::move(s); break;
-      case ImportField::kContactEmail: co.email = Lower(v); break;
-      case ImportField::kContactFirstName: co.first_name = std::move(s); break;
-      case ImportField::kContactLastName: co.last_name = std::move(s); break;
-      case ImportField::kContactPhone: co.phone = std::move(s); break;
-      case ImportField::kContactExternalId: co.external_id = std::move(s); break;
+      case ImportField::kSmartTag:
+        cu.smart_tags[target->key] = std::string(v);
+        customer_changed = true;
+        break;
+      case ImportField::kCustomField:
+        cu.custom_fields[target->key] = std::string(v);
+        customer_changed = true;
+        break;
+      case ImportField::kContactEmail:
+        co.email.assign(v);
+        LowerInPlace(co.email);
+        break;
       case ImportField::kContactPosition:
         // R-IMP-9
-        if (auto p = ParsePosition(v)) {
-          co.position = *p;
+        if (auto p = PositionOf(v)) {
+          set(target->field, *p);
         } else {
           problem(col, v,
                   "must be a position: ACCOUNTING (Comptabilité), SALES (Commercial), "
@@ -271,19 +448,41 @@ ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
           problem(col, v, "must be 1 for the main contact, or 0 / empty");
         }
         break;
+      default: set(target->field, v); break;
     }
   }
+  for (ImportField f : FixedFields()) {
+    if ((filled & Bit(f)) != 0) continue;
+    auto* slot = TextSlot(row, f);
+    if (slot == nullptr || !*slot) continue;
+    slot->reset();
+    changed |= Bit(f);
+  }
+  if ((changed & kCustomerFields) != 0) customer_changed = true;
+  if (cu.payment_delay_days != old_delay) customer_changed = true;
   if (!cu.external_id && !cu.name) {
     row.problems.push_back({"", "",
                             "the row names no customer: both its name and its external id "
                             "are empty"});
   }
-  if (!validate) return row;
-  // The domain's own rules, so an import accepts exactly what the API does.
-  domain::Customer c;
-  c.name = "-";  // required only for a new customer; the job checks that
-  cu.ApplyTo(c);
-  AddValidation(domain::ValidateCustomer(c), mapping, cells, false, row.problems);
+  return customer_changed;
+}
+
+// The domain's own rules, so an import accepts exactly what the API does;
+// the row's values are lent to default records (`customer`, `contact`)
+// rather than copied. The customer part is checked only when
+// `check_customer`. Returns false when it was checked and found invalid.
+bool CheckRow(std::span<const std::string_view> cells, const ColumnMapping& mapping,
+              bool check_customer, domain::Customer& customer, domain::Contact& contact,
+              ImportRow& row) {
+  bool customer_valid = true;
+  if (check_customer) {
+    Loan<CustomerPart, domain::Customer, ExchangeCustomer> loan(row.customer, customer);
+    Result<void> r = domain::ValidateCustomer(customer);
+    customer_valid = r.ok();
+    AddValidation(r, mapping, cells, false, row.problems);
+  }
+  ContactPart& co = row.contact;
   if (co.present) {
     if (co.email.empty()) {
       // R-IMP-8
@@ -291,13 +490,42 @@ ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
       row.problems.push_back({col ? mapping.headers[*col] : "contact.email", "",
                               "a contact needs an e-mail address, which identifies it"});
     } else {
-      domain::Contact k;
-      k.customer_id = std::string(kCustomerPrefix) + "_00000000000000000000000000";
-      co.ApplyTo(k);
-      AddValidation(domain::ValidateContact(k), mapping, cells, true, row.problems);
+      // The customer is not known yet: its id is not checked (it is always
+      // valid once the job has resolved it).
+      Loan<ContactPart, domain::Contact, ExchangeContact> loan(co, contact);
+      AddValidation(domain::ValidateContactFields(contact), mapping, cells, true, row.problems);
     }
   }
+  return customer_valid;
+}
+
+}  // namespace
+
+ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
+                         const ColumnMapping& mapping, bool validate) {
+  ImportRow row;
+  FillRow(line, cells, mapping, row);
+  if (validate) {
+    domain::Customer customer = DefaultCustomer();
+    domain::Contact contact;
+    CheckRow(cells, mapping, /*check_customer=*/true, customer, contact, row);
+  }
   return row;
+}
+
+RowParser::RowParser(const ColumnMapping& mapping)
+    : mapping_(mapping), customer_scratch_(DefaultCustomer()) {}
+
+const ImportRow& RowParser::Parse(int64_t line, std::span<const std::string_view> cells,
+                                  bool validate) {
+  const bool changed = FillRow(line, cells, mapping_, row_);
+  if (!validate) {
+    if (changed) customer_valid_ = false;
+    return row_;
+  }
+  customer_valid_ = CheckRow(cells, mapping_, changed || !customer_valid_, customer_scratch_,
+                             contact_scratch_, row_);
+  return row_;
 }
 
 }  // namespace relance::imports

@@ -183,5 +183,69 @@ TEST(ImportRow, DomainValidationNamesTheColumn) {
   EXPECT_NE(row.problems[0].reason.find("longer than"), std::string::npos);
 }
 
+// Every field and problem of a row, as text, to compare two parses.
+std::string Dump(const ImportRow& r) {
+  std::string out = std::to_string(r.line) + "|";
+  auto opt = [&out](const std::optional<std::string>& v) { out += v ? "=" + *v + "|" : "-|"; };
+  const CustomerPart& c = r.customer;
+  for (const auto* v : {&c.external_id, &c.name, &c.status, &c.accounting_code, &c.vat_number,
+                        &c.street, &c.postal_code, &c.city, &c.region, &c.country,
+                        &c.account_manager_email, &c.dunning_plan_name, &c.group_name,
+                        &c.group_external_id}) {
+    opt(*v);
+  }
+  out += c.payment_delay_days ? std::to_string(*c.payment_delay_days) + "|" : "-|";
+  for (const auto* m : {&c.smart_tags, &c.custom_fields}) {
+    for (const auto& [k, v] : *m) out += k + ":" + v + ",";
+    out += "|";
+  }
+  const ContactPart& k = r.contact;
+  out += std::string(k.present ? "P" : "-") + k.email + "|";
+  for (const auto* v : {&k.first_name, &k.last_name, &k.phone, &k.external_id, &k.position}) opt(*v);
+  out += k.is_main ? (*k.is_main ? "1|" : "0|") : "-|";
+  for (const auto& p : r.problems) out += "[" + p.column + "/" + p.value + "/" + p.reason + "]";
+  return out;
+}
+
+// A RowParser reuses one row and skips re-checking a repeated customer: row
+// after row, it must read exactly what ParseImportRow reads on its own,
+// whatever the previous row held (values set, changed, emptied, invalid).
+TEST(ImportRow, ARowParserReadsEachRowAsParseImportRowDoes) {
+  const std::vector<std::string> header = {
+      "Identifiant client", "Raison sociale", "Code postal", "Pays",   "Délai de paiement",
+      "Statut",             "Responsable",    "Tag: région", "E-mail", "Prénom",
+      "Poste",              "Contact principal"};
+  const std::string long_name(250, 'n');
+  const std::vector<std::vector<std::string>> rows = {
+      {"C1", "Acme", "01000", "France", "30", "Client", "Anne@Acme.FR", "Nord", "a@acme.fr",
+       "Anne", "Comptabilité", "1"},
+      {"C1", "Acme", "01000", "France", "30", "Client", "Anne@Acme.FR", "Nord", "b@acme.fr",
+       "Bob", "Payeur", "0"},
+      {"C1", "Acme", "01000", "France", "30", "Client", "Anne@Acme.FR", "", "c@acme.fr", "", "",
+       ""},
+      {"C2", long_name, "", "fr", "30 jours", "Client", "", "", "d@x.fr", "Dan", "Chef", "2"},
+      {"C2", long_name, "", "fr", "", "", "", "", "e@x.fr", "", "", ""},
+      {"C3", "Beta", "  75001 ", "Atlantis", "45.0", "Prospect", "", "Sud", "", "Eve", "", ""},
+      {"C3", "Beta", "75001", "BE", "45", "Prospect", "", "Sud", "f at x", "", "", ""},
+      {"", "", "", "", "", "", "", "", "", "", "", ""},
+      {"C4", "Gamma", std::string(100, '9'), "DE", "5000", "", "", "", "g@x.de", "", "", ""},
+      {"C4", "Gamma", std::string(100, '9'), "DE", "5000", "", "", "", "h@x.de", "", "", ""},
+      {"C5"},
+      {"C5", "Delta", "", "", "", "", "", "", "i@x.fr", "Ian", "Vente", "oui"},
+  };
+  ColumnMapping m = ProposeMapping(header);
+  RowParser parser(m);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::vector<std::string_view> views(rows[i].begin(), rows[i].end());
+      const int64_t line = static_cast<int64_t>(i) + 2;
+      const bool validate = pass == 0 || i % 3 != 0;
+      EXPECT_EQ(Dump(parser.Parse(line, views, validate)),
+                Dump(ParseImportRow(line, views, m, validate)))
+          << "pass " << pass << ", row " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace relance::imports
