@@ -11,6 +11,7 @@
 #include "dunning/planning_service.h"
 #include "dunning/todo_service.h"
 #include "http/idempotency.h"
+#include "http/list_page_cache.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -49,7 +50,8 @@ struct Api {
         connections(c, registry, box),
         public_url(o.public_url),
         max_body_bytes(o.max_body_bytes),
-        docs_dir(o.docs_dir) {}
+        docs_dir(o.docs_dir),
+        list_pages(o.list_cache_bytes) {}
 
   services::Context ctx;
   const services::AuthService& auth;
@@ -82,6 +84,9 @@ struct Api {
   std::string public_url;
   size_t max_body_bytes;
   std::optional<std::string> docs_dir;  // swagger-ui-dist's files
+  // List pages of cached resources (Resource::cached_table); mutable: the
+  // handlers get a const Api, and the cache is thread-safe.
+  mutable ListPageCache list_pages;
   Metrics metrics;
 };
 

@@ -122,10 +122,57 @@ Result<OrderedJson> ExternalRefsJson(const Api& api, const services::Principal& 
   return out;
 }
 
+namespace {
+
+// A list request's place in Api::list_pages: its key, the stamp read for
+// it, and the page stored there if any.
+struct CachedPage {
+  std::string key;
+  int64_t stamp = 0;
+  std::shared_ptr<const std::string> body;
+};
+
+void AppendKeyPart(std::string& key, std::string_view part) {
+  key += std::to_string(part.size());
+  key += ':';
+  key += part;
+}
+
+// Nothing when the resource's pages are not cached, the cache is off, a
+// parameter reads other tables, or the stamp or today's date cannot be
+// read (the list then runs as if uncached and reports any error itself).
+template <typename T>
+std::optional<CachedPage> FindCachedPage(const Api& api, const ApiRequest& req,
+                                         const Resource<T>& res) {
+  if (res.cached_table.empty() || !api.list_pages.enabled()) return std::nullopt;
+  for (const auto& p : res.list_params) {
+    if (p.reads_other_tables && req.http.has_param(p.doc.name)) return std::nullopt;
+  }
+  const services::Principal& who = req.who();
+  auto today = services::TodayFor(api.ctx, who);
+  if (!today.ok()) return std::nullopt;
+  auto stamp = services::ChangeStampFor(api.ctx, who, res.cached_table);
+  if (!stamp.ok()) return std::nullopt;
+  CachedPage page;
+  page.stamp = *stamp;
+  AppendKeyPart(page.key, who.org_id);
+  AppendKeyPart(page.key, res.base);
+  AppendKeyPart(page.key, today->ToString());
+  // httplib keeps the parameters sorted by name (a multimap): the same
+  // query in another order is the same page.
+  for (const auto& [name, value] : req.http.params) {
+    AppendKeyPart(page.key, name);
+    AppendKeyPart(page.key, value);
+  }
+  page.body = api.list_pages.Find(page.key, page.stamp);
+  return page;
+}
+
+}  // namespace
+
 template <typename T>
 void AddResourceRoutes(Router& router, const Api& api, const services::RecordService<T>& service,
                        Resource<T> resource) {
-  (void)api;
   auto res = std::make_shared<const Resource<T>>(std::move(resource));
   const services::RecordService<T>* svc = &service;
   const std::string item = res->base + "/{id}";
@@ -183,7 +230,16 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
     doc.response_schema = S;
     doc.query = ListParamDocs(svc->spec(), res->list_params);
     router.Add({"GET", res->base, Access::kRead,
-                [svc, res, present, list_text, text_lists](ApiRequest& req) -> Reply {
+                [&api, svc, res, present, list_text, text_lists](ApiRequest& req) -> Reply {
+                  // Read before the page, so that a stored page is never
+                  // older than the stamp it is kept under.
+                  std::optional<CachedPage> cached;
+                  if (text_lists) cached = FindCachedPage(api, req, *res);
+                  if (cached && cached->body) {
+                    Reply reply;
+                    reply.body = *cached->body;
+                    return reply;
+                  }
                   auto q = ParseListQuery(svc->spec(), req, res->list_params);
                   if (!q.ok()) return ErrorReply(q.error());
                   auto page = svc->List(req.who(), *q);
@@ -196,6 +252,7 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
                       return ErrorReply(w.error());
                     }
                     ClosePageEnvelope(reply.body, page->next_cursor);
+                    if (cached) api.list_pages.Store(cached->key, cached->stamp, reply.body);
                     return reply;
                   }
                   auto items = present(req, page->items, false);

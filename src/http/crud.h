@@ -45,6 +45,12 @@ struct Resource {
 
   std::vector<ListParam> list_params;
 
+  // Set: list pages are kept in Api::list_pages under this table's change
+  // stamp (store/change_stamps.h must stamp it) and the organization's
+  // today's date (for lists whose members depend on the day, like an
+  // invoice's status).
+  std::string cached_table;
+
   // Turns records into JSON for one request; `single` is true for the
   // one-record responses (get, create, update). Default: RecordToJson.
   std::function<Result<std::vector<OrderedJson>>(const ApiRequest&, std::span<const T>,

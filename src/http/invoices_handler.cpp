@@ -10,8 +10,7 @@ namespace relance::http {
 namespace {
 
 Result<Date> TodayOf(const Api& api, const services::Principal& p) {
-  ASSIGN_OR_RETURN(auto org, api.auth.GetOrganization(p.org_id));
-  return TodayIn(org.time_zone, api.ctx.clock.Now());
+  return services::TodayFor(api.ctx, p);
 }
 
 }  // namespace
@@ -23,6 +22,8 @@ void AddInvoiceRoutes(Router& r, const Api& api) {
   res.tag = "Invoices";
   res.singular = "invoice or credit note";
   res.by_external_id = true;
+  // Each invoice's status is today's (R-CORE-7): pages are kept per day.
+  res.cached_table = "invoices";
 
   ParamDoc status{"status", "string",
                   "Only invoices in this status today (R-CORE-7): TO_SEND, NOT_DUE, OVERDUE, PAID "
@@ -65,7 +66,8 @@ void AddInvoiceRoutes(Router& r, const Api& api) {
          }
          return Result<void>(
              FieldInvalid("include_subsidiaries", "needs customer_id=<the group's id>"));
-       }});
+       },
+       /*reads_other_tables=*/true});
 
   res.present = [&api](const ApiRequest& req, std::span<const domain::Invoice> items,
                        bool single) -> Result<std::vector<OrderedJson>> {

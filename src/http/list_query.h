@@ -26,6 +26,10 @@ struct ListParam {
   // `q`; may add or replace conditions.
   std::function<Result<void>(const ApiRequest& req, const std::string& value, store::ListQuery& q)>
       apply;
+  // The parameter makes the list read other tables than the resource's
+  // (include_subsidiaries reads the customers): a page asked with it is not
+  // cached, since only the resource's table stamps it.
+  bool reads_other_tables = false;
 };
 
 template <typename T>

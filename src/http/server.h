@@ -53,6 +53,9 @@ struct ServerOptions {
   // Empty: a folder under the system's temporary directory.
   std::string uploads_dir;
   size_t max_upload_bytes = size_t{256} << 20;  // a larger upload gets 413
+  // Rendered list pages kept until their table changes (list_page_cache.h);
+  // 0 turns the cache off.
+  size_t list_cache_bytes = size_t{32} << 20;
   // Run queued imports in this process (imports::ImportService worker).
   bool import_worker = true;
   // Connections to external systems (/api/v1/connections, /webhooks): the

@@ -97,6 +97,17 @@ void AddSystemRoutes(Router& r, const Api& api, const std::string* openapi_json)
          [&api](ApiRequest&) {
            Reply reply;
            reply.body = api.metrics.Render();
+           const ListPageCache& pages = api.list_pages;
+           reply.body +=
+               "# HELP relance_list_cache_hits_total List pages answered from the cache.\n"
+               "# TYPE relance_list_cache_hits_total counter\n"
+               "relance_list_cache_hits_total " + std::to_string(pages.hits()) +
+               "\n# HELP relance_list_cache_misses_total List pages read from the store.\n"
+               "# TYPE relance_list_cache_misses_total counter\n"
+               "relance_list_cache_misses_total " + std::to_string(pages.misses()) +
+               "\n# HELP relance_list_cache_bytes Bytes of list pages kept.\n"
+               "# TYPE relance_list_cache_bytes gauge\n"
+               "relance_list_cache_bytes " + std::to_string(pages.bytes()) + "\n";
            reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
            return reply;
          },

@@ -22,7 +22,9 @@ Error BadCredentials() {
 }
 
 Principal ToPrincipal(const store::CredentialOwner& owner) {
-  return Principal{owner.org_id, owner.user_id, owner.role};
+  Principal p{owner.org_id, owner.user_id, owner.role};
+  p.time_zone = owner.time_zone;
+  return p;
 }
 
 }  // namespace

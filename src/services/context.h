@@ -23,6 +23,10 @@ struct Principal {
   // "relance" for people and API clients; a connector's name when a sync
   // writes (connector-owned fields are writable only by their owner).
   std::string origin = "relance";
+  // The organization's time zone when the principal was authenticated from
+  // a token or a session (read in the same query); empty otherwise, and
+  // TodayFor reads it from the organization then.
+  std::string time_zone = {};
 };
 
 // The role check used by every write: READ_ONLY may only read; managing

@@ -6,6 +6,7 @@
 #include "services/apply_fields.h"
 #include "services/ownership.h"
 #include "services/record_rules.h"
+#include "store/change_stamps.h"
 #include "store/external_refs.h"
 
 namespace relance::services {
@@ -119,12 +120,22 @@ Result<store::Page<T>> RecordService<T>::List(const Principal& p,
   return repo_.List(*conn, p.org_id, q);
 }
 
+Result<Date> TodayFor(Context ctx, const Principal& p) {
+  if (!p.time_zone.empty()) return TodayIn(p.time_zone, ctx.clock.Now());
+  ASSIGN_OR_RETURN(auto conn, ctx.db.Acquire());
+  ASSIGN_OR_RETURN(auto org, LoadOrganization(*conn, p.org_id));
+  return TodayIn(org.time_zone, ctx.clock.Now());
+}
+
+Result<int64_t> ChangeStampFor(Context ctx, const Principal& p, std::string_view table) {
+  ASSIGN_OR_RETURN(auto conn, ctx.db.Acquire());
+  return store::ReadChangeStamp(*conn, p.org_id, table);
+}
+
 Result<std::vector<store::Condition>> InvoiceStatusConditions(Context ctx, const Principal& p,
                                                               std::string_view status) {
   using Op = store::Condition::Op;
-  ASSIGN_OR_RETURN(auto conn, ctx.db.Acquire());
-  ASSIGN_OR_RETURN(auto org, LoadOrganization(*conn, p.org_id));
-  ASSIGN_OR_RETURN(Date today, TodayIn(org.time_zone, ctx.clock.Now()));
+  ASSIGN_OR_RETURN(Date today, TodayFor(ctx, p));
   std::vector<store::Condition> live = {{"is_void", Op::kEq, int64_t{0}},
                                         {"to_send", Op::kEq, int64_t{0}}};
   // R-CORE-7, in the same order as domain::InvoiceStatus decides.

@@ -48,6 +48,14 @@ class RecordService {
   store::RecordRepository<T> repo_;
 };
 
+// Today's date in the principal's organization's time zone (R-CORE-7):
+// from the time zone authentication read, else from the organization.
+Result<Date> TodayFor(Context ctx, const Principal& p);
+
+// The change stamp of `table` for the principal's organization
+// (store/change_stamps.h), read before a list whose page may be cached.
+Result<int64_t> ChangeStampFor(Context ctx, const Principal& p, std::string_view table);
+
 // Invoices list by status (R-CORE-7): the status is derived from the due date
 // and today's date in the organization's time zone, so it becomes
 // conditions on stored columns here.

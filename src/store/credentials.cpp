@@ -9,8 +9,9 @@ Result<std::optional<CredentialOwner>> OneOwner(Connection& c, std::string_view 
                                                 std::span<const SqlValue> params) {
   ASSIGN_OR_RETURN(auto rows, c.Query(sql, params));
   if (rows.empty()) return std::optional<CredentialOwner>();
-  CredentialOwner owner{rows[0].Text(0), rows[0].Text(1), rows[0].Text(2), {}};
+  CredentialOwner owner{rows[0].Text(0), rows[0].Text(1), rows[0].Text(2), {}, {}};
   if (rows[0].size() > 3) owner.password_hash = rows[0].Text(3);
+  if (rows[0].size() > 4) owner.time_zone = rows[0].Text(4);
   return std::optional<CredentialOwner>(std::move(owner));
 }
 
@@ -36,9 +37,12 @@ Result<std::optional<CredentialOwner>> FindTokenOwner(Connection& c,
                                                       const std::string& token_hash) {
   SqlValue params[] = {token_hash};
   return OneOwner(c,
-                  "SELECT t.org_id, t.user_id, u.role FROM api_tokens t JOIN users u ON "
-                  "u.org_id = t.org_id AND u.id = t.user_id WHERE t.token_hash = ? AND "
-                  "t.revoked = 0",
+                  // The time zone too, so that a request needs no second
+                  // query to know today's date (services::TodayFor).
+                  "SELECT t.org_id, t.user_id, u.role, '', o.time_zone FROM api_tokens t "
+                  "JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id "
+                  "JOIN organizations o ON o.org_id = t.org_id AND o.id = t.org_id "
+                  "WHERE t.token_hash = ? AND t.revoked = 0",
                   params);
 }
 
@@ -71,8 +75,10 @@ Result<std::optional<CredentialOwner>> FindSessionOwner(Connection& c,
                                                         const std::string& now) {
   SqlValue params[] = {session_hash, now};
   return OneOwner(c,
-                  "SELECT s.org_id, s.user_id, u.role FROM sessions s JOIN users u ON u.org_id "
-                  "= s.org_id AND u.id = s.user_id WHERE s.session_hash = ? AND s.expires_at > ?",
+                  "SELECT s.org_id, s.user_id, u.role, '', o.time_zone FROM sessions s "
+                  "JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id "
+                  "JOIN organizations o ON o.org_id = s.org_id AND o.id = s.org_id "
+                  "WHERE s.session_hash = ? AND s.expires_at > ?",
                   params);
 }
 

@@ -15,6 +15,7 @@ struct CredentialOwner {
   std::string user_id;
   std::string role;
   std::string password_hash;  // only filled by FindLoginByEmail
+  std::string time_zone;      // the organization's (tokens and sessions)
 };
 
 Result<std::optional<CredentialOwner>> FindLoginByEmail(Connection& c, const std::string& email);

@@ -2,6 +2,8 @@
 
 #include "store/record_repository.h"
 
+#include "store/change_stamps.h"
+
 namespace relance::store {
 namespace {
 
@@ -194,10 +196,11 @@ Result<Recovered> RecoverExpiredLeases(Connection& c, const std::string& now) {
 Result<void> ClearInvoiceToSend(Connection& c, const std::string& org_id,
                                 const std::string& invoice_id, const std::string& now) {
   SqlValue params[] = {now, org_id, invoice_id};
-  RETURN_IF_ERROR(c.Exec("UPDATE invoices SET to_send = 0, version = version + 1, updated_at = ? "
-            "WHERE org_id = ? AND id = ? AND to_send = 1",
-                         params));
-  return Ok();
+  ASSIGN_OR_RETURN(int64_t changed,
+                   c.Exec("UPDATE invoices SET to_send = 0, version = version + 1, updated_at = ? "
+                          "WHERE org_id = ? AND id = ? AND to_send = 1",
+                          params));
+  return changed > 0 ? BumpChangeStamp(c, org_id, "invoices") : Ok();
 }
 
 }  // namespace relance::store

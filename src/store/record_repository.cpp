@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/change_stamps.h"
+
 namespace relance::store {
 namespace {
 
@@ -130,6 +132,13 @@ RecordRepository<T>::RecordRepository(const domain::EntitySpec<T>& spec) : spec_
   update_sql_ = "UPDATE " + std::string(spec_.table) + " SET " + Join(sets, ", ") +
                 " WHERE org_id = ? AND id = ? AND version = ?";
   select_sql_ = "SELECT " + columns_ + " FROM " + std::string(spec_.table) + " WHERE org_id = ?";
+  stamped_ = IsChangeStamped(spec_.table);
+}
+
+template <typename T>
+Result<void> RecordRepository<T>::Stamp(Connection& c, const std::string& org_id) const {
+  if (!stamped_) return Ok();
+  return BumpChangeStamp(c, org_id, spec_.table);
 }
 
 template <typename T>
@@ -221,7 +230,7 @@ Result<void> RecordRepository<T>::Insert(Connection& c, const T& record) const {
     }
     return std::move(r).take_error();
   }
-  return Ok();
+  return Stamp(c, record.meta.org_id);
 }
 
 template <typename T>
@@ -239,7 +248,7 @@ Result<void> RecordRepository<T>::Update(Connection& c, const T& record) const {
     }
     return std::move(changed).take_error();
   }
-  if (*changed == 1) return Ok();
+  if (*changed == 1) return Stamp(c, record.meta.org_id);
   ASSIGN_OR_RETURN(auto current, Find(c, record.meta.org_id, record.meta.id));
   if (!current) return NotFound(std::string(spec_.entity) + " " + record.meta.id + " not found");
   return Conflict(std::string(spec_.entity) + " " + record.meta.id +
@@ -300,7 +309,7 @@ Result<void> RecordRepository<T>::Delete(Connection& c, const std::string& org_i
     return std::move(deleted).take_error();
   }
   if (*deleted == 0) return NotFound(std::string(spec_.entity) + " " + id + " not found");
-  return Ok();
+  return Stamp(c, org_id);
 }
 
 template <typename T>

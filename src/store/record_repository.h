@@ -90,7 +90,11 @@ class RecordRepository {
   Result<std::string> Where(const std::vector<Condition>& conditions,
                             std::vector<SqlValue>& params) const;
 
+  // Moves the table's change stamp (store/change_stamps.h) after a write.
+  Result<void> Stamp(Connection& c, const std::string& org_id) const;
+
   const domain::EntitySpec<T>& spec_;
+  bool stamped_ = false;
   std::vector<std::string> column_names_;
   std::string columns_;  // "id, org_id, version, created_at, updated_at, f1, f2, ..."
   std::string insert_sql_;

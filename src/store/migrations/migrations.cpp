@@ -280,6 +280,15 @@ CREATE INDEX customers_dunning ON customers (org_id, id, dunning_plan_id, dunnin
   account_manager_id) WHERE dunning_plan_id IS NOT NULL
 )sql";
 
+// A counter per organization and table that every write to the table moves
+// (store/change_stamps.h): cached list pages are valid while it stands still.
+constexpr std::string_view kChangeStamps = R"sql(
+CREATE TABLE change_stamps (
+  org_id TEXT NOT NULL, table_name TEXT NOT NULL, stamp BIGINT NOT NULL,
+  PRIMARY KEY (org_id, table_name)
+)
+)sql";
+
 const std::vector<Migration> kMigrations = {
     {1, "initial schema", kInitial},
     {2, "dunning plans and imports", kImports},
@@ -287,6 +296,7 @@ const std::vector<Migration> kMigrations = {
     {4, "sync connections, cursors, inbox, runs and change log", kSync},
     {5, "actions found by Message-ID (bounces)", kActionMessageId},
     {6, "partial indexes of the open invoices and the customers with a plan", kOpenInvoices},
+    {7, "change stamps of the tables cached lists read", kChangeStamps},
 };
 
 constexpr std::string_view kCreateLedger =

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/change_stamps.h"
 #include "store/connection_pool.h"
 
 namespace relance::store {
@@ -644,7 +645,8 @@ Result<void> PostgresConnection::BulkInsert(std::string_view table,
     }
     if (!outcome || PQresultStatus(outcome.get()) == PGRES_COMMAND_OK) outcome = std::move(next);
   }
-  return Status(Finish(std::move(outcome), sql));
+  RETURN_IF_ERROR(Status(Finish(std::move(outcome), sql)));
+  return StampBulkRows(*this, table, columns, rows);
 }
 
 class PostgresDatabase final : public Database {

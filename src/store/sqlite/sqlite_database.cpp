@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/change_stamps.h"
 #include "store/connection_pool.h"
 
 namespace relance::store {
@@ -430,6 +431,7 @@ Result<void> SqliteConnection::BulkInsert(std::string_view table,
       }
     }
   }
+  if (result.ok()) result = StampBulkRows(*this, table, columns, rows);
   if (own_transaction) {
     if (result.ok()) result = Commit();
     if (!result.ok()) (void)Rollback();
