@@ -136,6 +136,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   serve->add_option("--sync-poll-ms", flags.sync_poll_ms,
                     "how often the sync runner looks for due syncs, in milliseconds (env "
                     "RELANCE_SYNC_POLL_MS; default 1000)");
+  serve->add_option("--list-cache-mb", flags.list_cache_mb,
+                    "MiB of rendered invoice list pages kept in memory; 0 turns the cache off "
+                    "(env RELANCE_LIST_CACHE_MB; default 32)");
   serve->add_option("--public-url", flags.public_url,
                     "base URL at which connected systems reach this server's webhooks (env "
                     "RELANCE_PUBLIC_URL; default http://127.0.0.1:<port>)");

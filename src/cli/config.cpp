@@ -48,41 +48,45 @@ Result<std::string> CheckLogLevel(std::string level, const Source& source) {
   return level;
 }
 
-// `what`: "the dunning interval", "the dunning lease".
-Result<int> CheckSeconds(int64_t seconds, const Source& source, std::string_view what) {
-  if (seconds < 1 || seconds > 86400) {
-    return InvalidArgument(source + ": " + std::string(what) +
-                           " must be between 1 and 86400 seconds, not " + std::to_string(seconds));
+// An integer setting: its config key (the flag is --key-with-dashes, the
+// environment variable RELANCE_KEY_IN_UPPER_CASE), its bounds, and how
+// messages name it and its unit.
+struct IntegerSetting {
+  std::string_view key;
+  int64_t min;
+  int64_t max;
+  std::string_view what;  // "the dunning interval"
+  std::string_view unit;  // "seconds"
+};
+
+constexpr IntegerSetting kInterval{"dunning_interval_seconds", 1, 86400, "the dunning interval",
+                                   "seconds"};
+constexpr IntegerSetting kLease{"dunning_lease_seconds", 1, 86400, "the dunning lease",
+                                "seconds"};
+constexpr IntegerSetting kPoll{"sync_poll_ms", 10, 3'600'000, "the sync poll interval",
+                               "milliseconds"};
+constexpr IntegerSetting kListCache{"list_cache_mb", 0, 65536, "the list page cache", "MiB"};
+constexpr std::array<const IntegerSetting*, 4> kIntegerSettings = {&kInterval, &kLease, &kPoll,
+                                                                   &kListCache};
+
+Result<int> CheckInteger(int64_t n, const Source& source, const IntegerSetting& setting) {
+  if (n < setting.min || n > setting.max) {
+    return InvalidArgument(source + ": " + std::string(setting.what) + " must be between " +
+                           std::to_string(setting.min) + " and " + std::to_string(setting.max) +
+                           " " + std::string(setting.unit) + ", not " + std::to_string(n));
   }
-  return static_cast<int>(seconds);
+  return static_cast<int>(n);
 }
 
-Result<int> ParseSeconds(std::string_view text, const Source& source, std::string_view what) {
+Result<int> ParseInteger(std::string_view text, const Source& source,
+                         const IntegerSetting& setting) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgument(source + ": " + std::string(what) +
-                           " must be a whole number of seconds, not \"" + std::string(text) + "\"");
+    return InvalidArgument(source + ": " + std::string(setting.what) + " must be a whole number of " +
+                           std::string(setting.unit) + ", not \"" + std::string(text) + "\"");
   }
-  return CheckSeconds(n, source, what);
-}
-
-Result<int> CheckPollMs(int64_t ms, const Source& source) {
-  if (ms < 10 || ms > 3'600'000) {
-    return InvalidArgument(source + ": the sync poll interval must be between 10 and 3600000 "
-                                    "milliseconds, not " + std::to_string(ms));
-  }
-  return static_cast<int>(ms);
-}
-
-Result<int> ParsePollMs(std::string_view text, const Source& source) {
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgument(source + ": the sync poll interval must be a whole number of "
-                                    "milliseconds, not \"" + std::string(text) + "\"");
-  }
-  return CheckPollMs(n, source);
+  return CheckInteger(n, source, setting);
 }
 
 // Names where the key came from, never the key.
@@ -98,9 +102,6 @@ Result<void> CheckSecretKey(const std::string& key) {
   }
   return Ok();
 }
-
-constexpr std::string_view kInterval = "the dunning interval";
-constexpr std::string_view kLease = "the dunning lease";
 
 Result<bool> ParseBool(std::string_view text, const Source& source) {
   for (auto t : {"true", "1", "on", "yes"}) {
@@ -136,10 +137,8 @@ struct FileValues {
   std::map<std::string, std::string, std::less<>> text;  // the kTextKeys given
   std::optional<int> port;
   std::optional<bool> dunning;
-  std::optional<int> dunning_interval_seconds;
-  std::optional<int> dunning_lease_seconds;
+  std::map<std::string_view, int> integers;  // keyed by IntegerSetting::key
   std::optional<bool> sync;
-  std::optional<int> sync_poll_ms;
 
   std::optional<std::string> Text(std::string_view key) const {
     auto it = text.find(key);
@@ -182,18 +181,12 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
       auto b = node.value_exact<bool>();
       if (!b) return InvalidArgument(source + " must be true or false");
       values.sync = *b;
-    } else if (name == "sync_poll_ms") {
+    } else if (auto setting = std::find_if(kIntegerSettings.begin(), kIntegerSettings.end(),
+                                           [&](auto* i) { return i->key == name; });
+               setting != kIntegerSettings.end()) {
       auto n = node.value_exact<int64_t>();
       if (!n) return InvalidArgument(source + " must be an integer");
-      ASSIGN_OR_RETURN(values.sync_poll_ms, CheckPollMs(*n, source));
-    } else if (name == "dunning_interval_seconds" || name == "dunning_lease_seconds") {
-      auto n = node.value_exact<int64_t>();
-      if (!n) return InvalidArgument(source + " must be an integer");
-      if (name == "dunning_interval_seconds") {
-        ASSIGN_OR_RETURN(values.dunning_interval_seconds, CheckSeconds(*n, source, kInterval));
-      } else {
-        ASSIGN_OR_RETURN(values.dunning_lease_seconds, CheckSeconds(*n, source, kLease));
-      }
+      ASSIGN_OR_RETURN(values.integers[(*setting)->key], CheckInteger(*n, source, **setting));
     } else if (std::find(kTextKeys.begin(), kTextKeys.end(), name) != kTextKeys.end()) {
       auto text_value = node.value_exact<std::string>();
       if (!text_value) return InvalidArgument(source + " must be a string");
@@ -206,8 +199,8 @@ Result<FileValues> ReadConfigFile(const std::string& path) {
     } else {
       // A typo ("prot") silently falling back to a default is worse than a
       // refusal to start.
-      std::string known =
-          "port, dunning, dunning_interval_seconds, dunning_lease_seconds, sync, sync_poll_ms";
+      std::string known = "port, dunning, sync";
+      for (auto* i : kIntegerSettings) known += ", " + std::string(i->key);
       for (auto k : kTextKeys) known += ", " + std::string(k);
       return InvalidArgument("unknown key \"" + name + "\" in config file " + path +
                              " (known keys: " + known + ")");
@@ -337,26 +330,32 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   if (auto v = lookup("RELANCE_DUNNING")) {
     ASSIGN_OR_RETURN(env_dunning, ParseBool(*v, "RELANCE_DUNNING"));
   }
-  // An integer number of seconds: flag > environment > file.
-  auto seconds = [&](const std::optional<int>& flag, const char* flag_name, const char* env_name,
-                     const std::optional<int>& from_file, std::string_view what,
+  // An integer setting: flag > RELANCE_<KEY> > the file.
+  auto integer = [&](const IntegerSetting& setting, const std::optional<int>& flag,
                      int& out) -> Result<void> {
-    std::optional<int> f, e;
+    std::string env_name = "RELANCE_";
+    std::string flag_name = "--";
+    for (char c : setting.key) {
+      env_name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      flag_name += c == '_' ? '-' : c;
+    }
+    std::optional<int> f, e, from_file;
     if (flag) {
-      ASSIGN_OR_RETURN(f, CheckSeconds(*flag, flag_name, what));
+      ASSIGN_OR_RETURN(f, CheckInteger(*flag, flag_name, setting));
     }
     if (auto v = lookup(env_name)) {
-      ASSIGN_OR_RETURN(e, ParseSeconds(*v, env_name, what));
+      ASSIGN_OR_RETURN(e, ParseInteger(*v, env_name, setting));
+    }
+    if (auto it = file.integers.find(setting.key); it != file.integers.end()) {
+      from_file = it->second;
     }
     if (auto v = Pick(f, e, from_file)) out = *v;
     return Ok();
   };
-  RETURN_IF_ERROR(seconds(flags.dunning_interval_seconds, "--dunning-interval-seconds",
-                          "RELANCE_DUNNING_INTERVAL_SECONDS", file.dunning_interval_seconds,
-                          kInterval, s.dunning_interval_seconds));
-  RETURN_IF_ERROR(seconds(flags.dunning_lease_seconds, "--dunning-lease-seconds",
-                          "RELANCE_DUNNING_LEASE_SECONDS", file.dunning_lease_seconds, kLease,
-                          s.dunning_lease_seconds));
+  RETURN_IF_ERROR(integer(kInterval, flags.dunning_interval_seconds, s.dunning_interval_seconds));
+  RETURN_IF_ERROR(integer(kLease, flags.dunning_lease_seconds, s.dunning_lease_seconds));
+  RETURN_IF_ERROR(integer(kPoll, flags.sync_poll_ms, s.sync_poll_ms));
+  RETURN_IF_ERROR(integer(kListCache, flags.list_cache_mb, s.list_cache_mb));
   if (auto v = Pick(flags.dunning, env_dunning, file.dunning)) s.dunning = *v;
   // A string setting: flag (when it has one) > RELANCE_<NAME> > the file.
   auto text = [&](std::string_view key, const std::optional<std::string>& flag, std::string& out) {
@@ -390,14 +389,6 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
     ASSIGN_OR_RETURN(env_sync, ParseBool(*v, "RELANCE_SYNC"));
   }
   if (auto v = Pick(flags.sync, env_sync, file.sync)) s.sync = *v;
-  std::optional<int> flag_poll, env_poll;
-  if (flags.sync_poll_ms) {
-    ASSIGN_OR_RETURN(flag_poll, CheckPollMs(*flags.sync_poll_ms, "--sync-poll-ms"));
-  }
-  if (auto v = lookup("RELANCE_SYNC_POLL_MS")) {
-    ASSIGN_OR_RETURN(env_poll, ParsePollMs(*v, "RELANCE_SYNC_POLL_MS"));
-  }
-  if (auto v = Pick(flag_poll, env_poll, file.sync_poll_ms)) s.sync_poll_ms = *v;
 
   if (s.db.empty()) return InvalidArgument("the database location (--db) must not be empty");
   if (s.host.empty()) return InvalidArgument("the host (--host) must not be empty");

@@ -10,6 +10,9 @@
 //   docs_dir   --docs-dir    RELANCE_DOCS_DIR   docs_dir    (none: /docs says so)
 //   log_level  --log-level   RELANCE_LOG_LEVEL  log_level   info
 //   data_dir   --data-dir    RELANCE_DATA_DIR   data_dir    var/data (uploaded import files)
+//   list_cache_mb  --list-cache-mb  RELANCE_LIST_CACHE_MB  list_cache_mb  32
+//              (MiB of rendered invoice list pages the server keeps; 0 turns
+//              the cache off; http/list_page_cache.h)
 //
 // The dunning worker of `relance serve` and `relance dunning run`, and its
 // delivery channels (a channel without settings is off: its actions wait).
@@ -74,6 +77,7 @@ inline constexpr int kDefaultDunningIntervalSeconds = 60;
 inline constexpr int kDefaultDunningLeaseSeconds = 300;
 inline constexpr std::string_view kDefaultSmsBaseUrl = "https://api.twilio.com";
 inline constexpr int kDefaultSyncPollMs = 1000;
+inline constexpr int kDefaultListCacheMb = 32;
 
 struct Settings {
   std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
@@ -82,6 +86,7 @@ struct Settings {
   std::optional<std::string> docs_dir;  // Swagger UI files served at /docs
   std::string log_level{kDefaultLogLevel};  // trace, debug, info, warn, error, off
   std::string data_dir{kDefaultDataDir};  // files kept by the server (uploads)
+  int list_cache_mb = kDefaultListCacheMb;  // 0..65536; 0 = no list page cache
 
   // Dunning (empty strings: not configured).
   bool dunning = true;  // run the dunning worker in `serve`
@@ -130,6 +135,7 @@ struct SettingFlags {
   std::optional<std::string> public_url;
   std::optional<bool> sync;
   std::optional<int> sync_poll_ms;
+  std::optional<int> list_cache_mb;
 };
 
 // Reads one environment variable; nullopt when it is unset.
@@ -143,7 +149,8 @@ EnvironmentLookup ProcessEnvironment();
 // an unknown key in it, a value of the wrong type, a port out of range, an
 // unknown log level, a dunning interval out of range, a delivery channel
 // given in part, a secret key that is not 64 hexadecimal characters, a sync
-// poll interval out of range, a public URL that is not http(s). An empty
+// poll interval or list cache size out of range, a public URL that is not
+// http(s). An empty
 // environment variable counts as unset.
 Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLookup& env);
 

@@ -68,6 +68,7 @@ Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnviron
   options.connectors = &connectors;
   options.secret_box = &box;
   options.public_url = s.public_url;
+  options.list_cache_bytes = static_cast<size_t>(s.list_cache_mb) << 20;
   // Set before the server starts; the runner is created before it serves
   // requests that could call this and destroyed after the server stops.
   options.on_webhook_hints = [&runner] {

@@ -312,6 +312,43 @@ TEST_F(ConfigTest, BadDunningSettingsNameTheSource) {
   EXPECT_THAT(s.error().message(), HasSubstr("smtp://"));
 }
 
+// The invoice list's page cache (http/list_page_cache.h): 32 MiB unless set,
+// 0 turns it off, the usual precedence, bounds named with their source.
+TEST_F(ConfigTest, ListCacheSizeHasTheUsualPrecedenceAndBounds) {
+  auto s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->list_cache_mb, 32);
+
+  env_["RELANCE_CONFIG"] = WriteFile("c.toml", "list_cache_mb = 0\n");
+  s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->list_cache_mb, 0);
+  env_["RELANCE_LIST_CACHE_MB"] = "256";
+  s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->list_cache_mb, 256);
+  SettingFlags flags;
+  flags.list_cache_mb = 8;
+  s = Resolve(flags);
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->list_cache_mb, 8);
+
+  flags.list_cache_mb = -1;
+  s = Resolve(flags);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(),
+              AllOf(HasSubstr("--list-cache-mb"), HasSubstr("between 0 and 65536 MiB")));
+  env_["RELANCE_LIST_CACHE_MB"] = "32M";
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("RELANCE_LIST_CACHE_MB"), HasSubstr("\"32M\"")));
+  env_.erase("RELANCE_LIST_CACHE_MB");
+  env_["RELANCE_CONFIG"] = WriteFile("big.toml", "list_cache_mb = 100000\n");
+  s = Resolve();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), AllOf(HasSubstr("key list_cache_mb"), HasSubstr("100000")));
+}
+
 // A channel given in part is refused, naming what is missing and where to
 // put it, never the secret that was given.
 TEST_F(ConfigTest, AChannelGivenInPartIsAnErrorThatShowsNoSecret) {
