@@ -237,7 +237,7 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
                   if (text_lists) cached = FindCachedPage(api, req, *res);
                   if (cached && cached->body) {
                     Reply reply;
-                    reply.body = *cached->body;
+                    reply.shared_body = std::move(cached->body);
                     return reply;
                   }
                   auto q = ParseListQuery(svc->spec(), req, res->list_params);
@@ -252,7 +252,11 @@ void AddResourceRoutes(Router& router, const Api& api, const services::RecordSer
                       return ErrorReply(w.error());
                     }
                     ClosePageEnvelope(reply.body, page->next_cursor);
-                    if (cached) api.list_pages.Store(cached->key, cached->stamp, reply.body);
+                    if (cached) {
+                      reply.shared_body = std::make_shared<const std::string>(std::move(reply.body));
+                      reply.body.clear();
+                      api.list_pages.Store(cached->key, cached->stamp, reply.shared_body);
+                    }
                     return reply;
                   }
                   auto items = present(req, page->items, false);

@@ -28,10 +28,10 @@ std::shared_ptr<const std::string> ListPageCache::Find(const std::string& key, i
   return it->second->body;
 }
 
-void ListPageCache::Store(const std::string& key, int64_t stamp, std::string body) {
-  const size_t cost = Cost(key, body);
+void ListPageCache::Store(const std::string& key, int64_t stamp,
+                          std::shared_ptr<const std::string> body) {
+  const size_t cost = Cost(key, *body);
   if (cost > max_bytes_ / 4) return;
-  auto shared = std::make_shared<const std::string>(std::move(body));
   std::lock_guard lock(mu_);
   if (auto it = index_.find(key); it != index_.end()) {
     // Two requests raced on a miss: keep the page of the newer stamp.
@@ -39,7 +39,7 @@ void ListPageCache::Store(const std::string& key, int64_t stamp, std::string bod
     EraseLocked(it->second);
   }
   while (!order_.empty() && bytes_ + cost > max_bytes_) EraseLocked(std::prev(order_.end()));
-  order_.push_front(Entry{key, stamp, std::move(shared)});
+  order_.push_front(Entry{key, stamp, std::move(body)});
   index_.emplace(key, order_.begin());
   bytes_ += cost;
 }

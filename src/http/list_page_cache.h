@@ -30,7 +30,7 @@ class ListPageCache {
   std::shared_ptr<const std::string> Find(const std::string& key, int64_t stamp);
   // Keeps `body` under `key` at `stamp` (replacing what was there), unless
   // it alone is larger than a quarter of the budget.
-  void Store(const std::string& key, int64_t stamp, std::string body);
+  void Store(const std::string& key, int64_t stamp, std::shared_ptr<const std::string> body);
 
   bool enabled() const { return max_bytes_ > 0; }
   size_t bytes() const;

@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,9 @@ namespace relance::http {
 struct Reply {
   int status = 200;
   std::string body;
+  // Set instead of body for a 200 page kept elsewhere (the list page cache):
+  // written to the socket from there, without a copy per request.
+  std::shared_ptr<const std::string> shared_body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -64,12 +64,24 @@ bool IsJsonContentType(const std::string& content_type) {
          (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
 }
 
-void Write(const Reply& reply, httplib::Response& res) {
+void Write(Reply reply, httplib::Response& res) {
   res.status = reply.status;
   for (const auto& [k, v] : reply.headers) res.set_header(k, v);
-  if (!reply.content_type.empty() || !reply.body.empty()) {
-    res.set_content(reply.body,
-                    reply.content_type.empty() ? "application/json" : reply.content_type);
+  const std::string type = reply.content_type.empty() ? "application/json" : reply.content_type;
+  if (reply.shared_body) {
+    // httplib calls the provider until the length is written; the page
+    // stays alive in the lambda until the response is gone.
+    const size_t size = reply.shared_body->size();  // before the lambda takes the page
+    res.set_content_provider(size, type,
+                             [page = std::move(reply.shared_body)](
+                                 size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(page->data() + offset, length);
+                             });
+  } else if (!reply.content_type.empty() || !reply.body.empty()) {
+    // Moved, not set_content's copy: list pages run to tens of KiB.
+    res.body = std::move(reply.body);
+    res.headers.erase("Content-Type");
+    res.set_header("Content-Type", type);
   }
 }
 
@@ -275,7 +287,7 @@ void Server::Impl::DispatchRoute(const httplib::Request& req, httplib::Response&
                   reply.body);
     reply = ErrorReply(InternalError(areq.request_id));
   }
-  Write(reply, res);
+  Write(std::move(reply), res);
 }
 
 void Server::Impl::Observe(int status) {

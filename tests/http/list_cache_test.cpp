@@ -13,10 +13,14 @@
 namespace relance::http::test {
 namespace {
 
+std::shared_ptr<const std::string> Page(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
 TEST(ListPageCacheTest, AnswersOnlyAtTheStampThePageWasStoredAt) {
   ListPageCache cache(1 << 20);
   EXPECT_EQ(cache.Find("k", 1), nullptr);
-  cache.Store("k", 1, "page at 1");
+  cache.Store("k", 1, Page("page at 1"));
   auto hit = cache.Find("k", 1);
   ASSERT_NE(hit, nullptr);
   EXPECT_EQ(*hit, "page at 1");
@@ -29,8 +33,8 @@ TEST(ListPageCacheTest, AnswersOnlyAtTheStampThePageWasStoredAt) {
 
 TEST(ListPageCacheTest, KeepsTheNewerStampWhenTwoMissesRace) {
   ListPageCache cache(1 << 20);
-  cache.Store("k", 5, "newer");
-  cache.Store("k", 4, "older");  // read before the write that made 5
+  cache.Store("k", 5, Page("newer"));
+  cache.Store("k", 4, Page("older"));  // read before the write that made 5
   ASSERT_NE(cache.Find("k", 5), nullptr);
   EXPECT_EQ(*cache.Find("k", 5), "newer");
 }
@@ -39,22 +43,22 @@ TEST(ListPageCacheTest, StaysWithinItsBudgetLeastRecentlyUsedOutFirst) {
   // Each entry costs 700 bytes of page and its bookkeeping: four fit.
   ListPageCache cache(4096);
   const std::string page(700, 'x');
-  for (int i = 0; i < 4; ++i) cache.Store("k" + std::to_string(i), 1, page);
+  for (int i = 0; i < 4; ++i) cache.Store("k" + std::to_string(i), 1, Page(page));
   ASSERT_NE(cache.Find("k0", 1), nullptr);  // k0 is now the most recent
-  for (int i = 4; i < 7; ++i) cache.Store("k" + std::to_string(i), 1, page);
+  for (int i = 4; i < 7; ++i) cache.Store("k" + std::to_string(i), 1, Page(page));
   EXPECT_LE(cache.bytes(), 4096u);
   EXPECT_NE(cache.Find("k0", 1), nullptr);  // k1, k2 and k3 went first
   EXPECT_EQ(cache.Find("k1", 1), nullptr);
   EXPECT_EQ(cache.Find("k3", 1), nullptr);
   EXPECT_NE(cache.Find("k6", 1), nullptr);
-  cache.Store("big", 1, std::string(2000, 'y'));  // over a quarter: not kept
+  cache.Store("big", 1, Page(std::string(2000, 'y')));  // over a quarter: not kept
   EXPECT_EQ(cache.Find("big", 1), nullptr);
 }
 
 TEST(ListPageCacheTest, ZeroBytesTurnsItOff) {
   ListPageCache cache(0);
   EXPECT_FALSE(cache.enabled());
-  cache.Store("k", 1, "p");
+  cache.Store("k", 1, Page("p"));
   EXPECT_EQ(cache.Find("k", 1), nullptr);
 }
 
@@ -81,6 +85,10 @@ TEST_P(ListCacheTest, RCore7_APageIsServedFromTheCacheUntilAnInvoiceChanges) {
   Response second = Get(path, admin_);
   EXPECT_EQ(second.body, first.body);
   EXPECT_EQ(CacheHits(), hits + 1);
+  // Written from the cache without a copy: the same headers as a read page.
+  EXPECT_EQ(second.Header("Content-Type"), "application/json");
+  EXPECT_EQ(second.Header("Content-Length"), std::to_string(first.body.size()));
+  EXPECT_EQ(first.Header("Content-Type"), "application/json");
   // The same query in another order is the same page.
   EXPECT_EQ(Get("/api/v1/invoices?limit=10&status=OVERDUE", admin_).body, first.body);
   EXPECT_EQ(CacheHits(), hits + 2);
