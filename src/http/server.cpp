@@ -8,9 +8,13 @@
 #include <filesystem>
 #include <cctype>
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <sys/socket.h>
 
 #include "core/ids.h"
 #include "http/api.h"
@@ -152,6 +156,8 @@ struct Server::Impl {
   bool started = false;
   std::atomic<bool> listen_returned{false};
   int bound_port = 0;
+  // The listening socket, as httplib's socket-options hook saw it.
+  int listen_socket = -1;
 };
 
 void Server::Impl::BuildRoutes() {
@@ -363,7 +369,16 @@ void Server::Impl::Install() {
   // A worker thread serves one connection until it closes; more requests per
   // connection save reconnects, and worker_threads bounds how many clients
   // are served at once.
-  svr.set_keep_alive_max_count(100);
+  svr.set_keep_alive_max_count(1000);
+  // Replaces httplib's hook, which sets SO_REUSEPORT: with it a second
+  // server could bind this port beside us; SO_REUSEADDR only allows a
+  // restart over connections still in TIME_WAIT. The socket is kept so that
+  // Start can raise its listen backlog.
+  svr.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket = sock;
+  });
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request.start = Clock::now();
@@ -461,6 +476,13 @@ Result<void> Server::Start() {
   } else if (!impl_->svr.bind_to_port(o.host, o.port)) {
     return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                        " (in use, or not an address of this machine)");
+  }
+  // httplib's library listens with a backlog of 5: a burst of clients
+  // connecting at once (a pool of 32 reconnecting together) overflowed it,
+  // and each dropped connection attempt is sent again a second later. On
+  // Linux, listen() again on the bound socket sets the new backlog.
+  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, SOMAXCONN) != 0) {
+    spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
   }
   if (o.import_worker) RETURN_IF_ERROR(impl_->api.imports.StartWorker());
   impl_->bound_port = port;
