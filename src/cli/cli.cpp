@@ -139,6 +139,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env) {
   serve->add_option("--list-cache-mb", flags.list_cache_mb,
                     "MiB of rendered invoice list pages kept in memory; 0 turns the cache off "
                     "(env RELANCE_LIST_CACHE_MB; default 32)");
+  serve->add_option("--db-pool-size", flags.db_pool_size,
+                    "database connections the server keeps open at most, 4 to 1000 (env "
+                    "RELANCE_DB_POOL_SIZE; default 8)");
   serve->add_option("--public-url", flags.public_url,
                     "base URL at which connected systems reach this server's webhooks (env "
                     "RELANCE_PUBLIC_URL; default http://127.0.0.1:<port>)");

@@ -66,8 +66,12 @@ constexpr IntegerSetting kLease{"dunning_lease_seconds", 1, 86400, "the dunning 
 constexpr IntegerSetting kPoll{"sync_poll_ms", 10, 3'600'000, "the sync poll interval",
                                "milliseconds"};
 constexpr IntegerSetting kListCache{"list_cache_mb", 0, 65536, "the list page cache", "MiB"};
-constexpr std::array<const IntegerSetting*, 4> kIntegerSettings = {&kInterval, &kLease, &kPoll,
-                                                                   &kListCache};
+// At least what serve's parts may hold at once (a request, the dunning
+// worker's split reads, the sync runner, the import worker).
+constexpr IntegerSetting kPoolSize{"db_pool_size", 4, 1000, "the server's database pool",
+                                   "connections"};
+constexpr std::array<const IntegerSetting*, 5> kIntegerSettings = {&kInterval, &kLease, &kPoll,
+                                                                   &kListCache, &kPoolSize};
 
 Result<int> CheckInteger(int64_t n, const Source& source, const IntegerSetting& setting) {
   if (n < setting.min || n > setting.max) {
@@ -356,6 +360,7 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   RETURN_IF_ERROR(integer(kLease, flags.dunning_lease_seconds, s.dunning_lease_seconds));
   RETURN_IF_ERROR(integer(kPoll, flags.sync_poll_ms, s.sync_poll_ms));
   RETURN_IF_ERROR(integer(kListCache, flags.list_cache_mb, s.list_cache_mb));
+  RETURN_IF_ERROR(integer(kPoolSize, flags.db_pool_size, s.db_pool_size));
   if (auto v = Pick(flags.dunning, env_dunning, file.dunning)) s.dunning = *v;
   // A string setting: flag (when it has one) > RELANCE_<NAME> > the file.
   auto text = [&](std::string_view key, const std::optional<std::string>& flag, std::string& out) {

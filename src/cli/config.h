@@ -13,6 +13,8 @@
 //   list_cache_mb  --list-cache-mb  RELANCE_LIST_CACHE_MB  list_cache_mb  32
 //              (MiB of rendered invoice list pages the server keeps; 0 turns
 //              the cache off; http/list_page_cache.h)
+//   db_pool_size  --db-pool-size  RELANCE_DB_POOL_SIZE  db_pool_size  8
+//              (database connections `relance serve` keeps, 4 to 1000)
 //
 // The dunning worker of `relance serve` and `relance dunning run`, and its
 // delivery channels (a channel without settings is off: its actions wait).
@@ -78,6 +80,9 @@ inline constexpr int kDefaultDunningLeaseSeconds = 300;
 inline constexpr std::string_view kDefaultSmsBaseUrl = "https://api.twilio.com";
 inline constexpr int kDefaultSyncPollMs = 1000;
 inline constexpr int kDefaultListCacheMb = 32;
+// Two per CPU of the machines measured (bench/RESULTS.md): more PostgreSQL
+// backends than that only take turns on the CPUs, and the tail grows.
+inline constexpr int kDefaultDbPoolSize = 8;
 
 struct Settings {
   std::string db{kDefaultDb};  // SQLite file path or postgresql:// URL
@@ -87,6 +92,7 @@ struct Settings {
   std::string log_level{kDefaultLogLevel};  // trace, debug, info, warn, error, off
   std::string data_dir{kDefaultDataDir};  // files kept by the server (uploads)
   int list_cache_mb = kDefaultListCacheMb;  // 0..65536; 0 = no list page cache
+  int db_pool_size = kDefaultDbPoolSize;    // 4..1000 connections of `serve`
 
   // Dunning (empty strings: not configured).
   bool dunning = true;  // run the dunning worker in `serve`
@@ -136,6 +142,7 @@ struct SettingFlags {
   std::optional<bool> sync;
   std::optional<int> sync_poll_ms;
   std::optional<int> list_cache_mb;
+  std::optional<int> db_pool_size;
 };
 
 // Reads one environment variable; nullopt when it is unset.
@@ -149,7 +156,7 @@ EnvironmentLookup ProcessEnvironment();
 // an unknown key in it, a value of the wrong type, a port out of range, an
 // unknown log level, a dunning interval out of range, a delivery channel
 // given in part, a secret key that is not 64 hexadecimal characters, a sync
-// poll interval or list cache size out of range, a public URL that is not
+// poll interval, list cache size or pool size out of range, a public URL that is not
 // http(s). An empty
 // environment variable counts as unset.
 Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLookup& env);

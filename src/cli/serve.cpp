@@ -22,9 +22,6 @@
 namespace relance::cli {
 namespace {
 
-// Enough connections for the HTTP worker threads plus background work.
-constexpr int kServePoolSize = 16;
-
 void PrintDemoBanner(const services::DemoSeed& seed, const CliEnvironment& env) {
   if (seed.created) {
     env.out << "Seeded the demo organization \"" << services::kDemoOrganizationName << "\": "
@@ -45,7 +42,7 @@ void PrintDemoBanner(const services::DemoSeed& seed, const CliEnvironment& env) 
 }  // namespace
 
 Result<void> RunServe(const Settings& s, const ServeOptions& o, const CliEnvironment& env) {
-  ASSIGN_OR_RETURN(auto db, OpenMigratedDatabase(s, env, kServePoolSize));
+  ASSIGN_OR_RETURN(auto db, OpenMigratedDatabase(s, env, s.db_pool_size));
   services::Context ctx{*db, env.clock};
   if (o.demo) {
     ASSIGN_OR_RETURN(services::DemoSeed seed, services::SeedDemoData(ctx));

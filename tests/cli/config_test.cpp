@@ -349,6 +349,24 @@ TEST_F(ConfigTest, ListCacheSizeHasTheUsualPrecedenceAndBounds) {
   EXPECT_THAT(s.error().message(), AllOf(HasSubstr("key list_cache_mb"), HasSubstr("100000")));
 }
 
+// The server's pool: 8 unless set, at least what serve's parts hold at once.
+TEST_F(ConfigTest, DbPoolSizeHasTheUsualPrecedenceAndBounds) {
+  auto s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->db_pool_size, 8);
+  env_["RELANCE_CONFIG"] = WriteFile("c.toml", "db_pool_size = 20\n");
+  env_["RELANCE_DB_POOL_SIZE"] = "12";
+  s = Resolve();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->db_pool_size, 12);
+  SettingFlags flags;
+  flags.db_pool_size = 3;
+  s = Resolve(flags);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(),
+              AllOf(HasSubstr("--db-pool-size"), HasSubstr("between 4 and 1000 connections")));
+}
+
 // A channel given in part is refused, naming what is missing and where to
 // put it, never the secret that was given.
 TEST_F(ConfigTest, AChannelGivenInPartIsAnErrorThatShowsNoSecret) {
