@@ -175,6 +175,33 @@ TEST_P(ListCacheTest, TheStampMovesWithEveryInvoiceWriteOnly) {
   EXPECT_GT(stamp(), created);
 }
 
+// Both backends' BulkInsert (imports, sync backfills) end with StampBulkRows:
+// one bump per organization the rows belong to, whatever their number.
+TEST_P(ListCacheTest, ABulkInsertMovesTheStampOfEachOrganizationItWrote) {
+  Caller other = NewOrg("Other");
+  auto conn = test_db_->db().Acquire();
+  ASSERT_TRUE(conn.ok());
+  auto stamp = [&](const std::string& org) {
+    return *store::ReadChangeStamp(**conn, org, "invoices");
+  };
+  const std::vector<std::string> columns = {"id", "org_id"};
+  const std::vector<std::vector<store::SqlValue>> rows = {
+      {std::string("inv_a"), admin_.org_id},
+      {std::string("inv_b"), admin_.org_id},
+      {std::string("inv_c"), other.org_id}};
+  ASSERT_TRUE(store::StampBulkRows(**conn, "invoices", columns, rows).ok());
+  EXPECT_EQ(stamp(admin_.org_id), 1);
+  EXPECT_EQ(stamp(other.org_id), 1);
+  ASSERT_TRUE(store::StampBulkRows(**conn, "customers", columns, rows).ok());
+  EXPECT_EQ(stamp(admin_.org_id), 1);  // customers are not stamped
+
+  const std::vector<std::string> no_org = {"id", "number"};
+  auto refused = store::StampBulkRows(**conn, "invoices", no_org, rows);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message(), "bulk insert into invoices without org_id");
+  EXPECT_EQ(stamp(admin_.org_id), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ListCacheTest, ::testing::Values("sqlite", "postgres"),
                          relance::test::BackendName());
 
