@@ -93,6 +93,14 @@ Result<int> ParseInteger(std::string_view text, const Source& source,
   return CheckInteger(n, source, setting);
 }
 
+// The environment variable of a config key: "list_cache_mb" ->
+// RELANCE_LIST_CACHE_MB.
+std::string EnvironmentName(std::string_view key) {
+  std::string name = "RELANCE_";
+  for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
 // Names where the key came from, never the key.
 Result<void> CheckSecretKey(const std::string& key) {
   if (key.empty()) return Ok();
@@ -337,12 +345,9 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   // An integer setting: flag > RELANCE_<KEY> > the file.
   auto integer = [&](const IntegerSetting& setting, const std::optional<int>& flag,
                      int& out) -> Result<void> {
-    std::string env_name = "RELANCE_";
+    const std::string env_name = EnvironmentName(setting.key);
     std::string flag_name = "--";
-    for (char c : setting.key) {
-      env_name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      flag_name += c == '_' ? '-' : c;
-    }
+    for (char c : setting.key) flag_name += c == '_' ? '-' : c;
     std::optional<int> f, e, from_file;
     if (flag) {
       ASSIGN_OR_RETURN(f, CheckInteger(*flag, flag_name, setting));
@@ -364,9 +369,7 @@ Result<Settings> ResolveSettings(const SettingFlags& flags, const EnvironmentLoo
   if (auto v = Pick(flags.dunning, env_dunning, file.dunning)) s.dunning = *v;
   // A string setting: flag (when it has one) > RELANCE_<NAME> > the file.
   auto text = [&](std::string_view key, const std::optional<std::string>& flag, std::string& out) {
-    std::string env_name = "RELANCE_";
-    for (char c : key) env_name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (auto v = Pick(flag, lookup(env_name), file.Text(key))) out = *v;
+    if (auto v = Pick(flag, lookup(EnvironmentName(key)), file.Text(key))) out = *v;
   };
   text("smtp_url", flags.smtp_url, s.smtp_url);
   text("smtp_user", flags.smtp_user, s.smtp_user);
