@@ -28,6 +28,23 @@ Result<R> Referenced(store::Connection& c, const EntitySpec<R>& spec, const std:
   return std::move(*found);
 }
 
+// The same for a customer, read through `refs`.
+Result<const Customer*> ReferencedCustomer(ReferenceReader& refs, const std::string& org_id,
+                                           const std::string& id, std::string_view field) {
+  ASSIGN_OR_RETURN(const Customer* found, refs.FindCustomer(org_id, id));
+  if (found == nullptr) {
+    return FieldInvalid(std::string(field), "no customer " + id + " in this organization");
+  }
+  return found;
+}
+
+// `given`, or a database reader on `c` held by the caller.
+ReferenceReader& ReaderOr(ReferenceReader* given, std::optional<DatabaseReferenceReader>& own,
+                          store::Connection& c) {
+  if (given != nullptr) return *given;
+  return own.emplace(c);
+}
+
 }  // namespace
 
 template <> WritePolicy PolicyFor<Organization>() { return {Access::kAdmin, false, false}; }
@@ -89,31 +106,34 @@ Result<void> Prepare(store::Connection&, const Context&, const Organization&, Us
 }
 
 Result<void> Prepare(store::Connection& c, const Context&, const Organization&, Customer& r,
-                     const Customer* before) {
+                     const Customer* before, ReferenceReader* given) {
   RETURN_IF_ERROR(ValidateCustomer(r));
+  std::optional<DatabaseReferenceReader> own;
+  ReferenceReader& refs = ReaderOr(given, own, c);
+  bool default_plan = false;  // just read, so known to exist
   if (before == nullptr && !r.dunning_plan_id) {
     // R-DUN-1: a new customer follows the organization's default plan.
-    store::RecordRepository<DunningPlan> plans(DunningPlanSpec());
-    ASSIGN_OR_RETURN(auto plan, plans.FindBy(c, r.meta.org_id, "is_default", int64_t{1}));
-    if (plan) r.dunning_plan_id = plan->meta.id;
+    ASSIGN_OR_RETURN(r.dunning_plan_id, refs.DefaultPlanId(r.meta.org_id));
+    default_plan = r.dunning_plan_id.has_value();
   }
   if (r.account_manager_id) {
     RETURN_IF_ERROR(
         Referenced(c, UserSpec(), r.meta.org_id, *r.account_manager_id, "account_manager_id"));
   }
-  if (r.dunning_plan_id && (before == nullptr || before->dunning_plan_id != r.dunning_plan_id)) {
+  if (r.dunning_plan_id && !default_plan &&
+      (before == nullptr || before->dunning_plan_id != r.dunning_plan_id)) {
     RETURN_IF_ERROR(
         Referenced(c, DunningPlanSpec(), r.meta.org_id, *r.dunning_plan_id, "dunning_plan_id"));
   }
   if (r.parent_id && (before == nullptr || before->parent_id != r.parent_id)) {
-    store::RecordRepository<Customer> repo(CustomerSpec());
-    RETURN_IF_ERROR(Referenced(c, CustomerSpec(), r.meta.org_id, *r.parent_id, "parent_id"));
+    RETURN_IF_ERROR(ReferencedCustomer(refs, r.meta.org_id, *r.parent_id, "parent_id"));
     // R-CORE-3: a customer may not become its own ancestor.
     RETURN_IF_ERROR(CheckParentAssignment(
         r.meta.id, *r.parent_id,
         [&](const std::string& id) -> Result<std::optional<std::string>> {
-          ASSIGN_OR_RETURN(Customer parent, repo.Get(c, r.meta.org_id, id));
-          return parent.parent_id;
+          ASSIGN_OR_RETURN(const Customer* parent, refs.FindCustomer(r.meta.org_id, id));
+          if (parent == nullptr) return NotFound("customer " + id);
+          return parent->parent_id;
         }));
   }
   // R-CORE-2: without an external id, the name is the customer's key.
@@ -136,9 +156,11 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization&, 
 }
 
 Result<void> Prepare(store::Connection& c, const Context&, const Organization&, Contact& r,
-                     const Contact*) {
+                     const Contact*, ReferenceReader* given) {
   RETURN_IF_ERROR(ValidateContact(r));
-  RETURN_IF_ERROR(Referenced(c, CustomerSpec(), r.meta.org_id, r.customer_id, "customer_id"));
+  std::optional<DatabaseReferenceReader> own;
+  RETURN_IF_ERROR(
+      ReferencedCustomer(ReaderOr(given, own, c), r.meta.org_id, r.customer_id, "customer_id"));
   return Ok();
 }
 
@@ -157,10 +179,12 @@ Result<void> AfterWrite(store::Connection& c, const Context&, const Contact& r) 
 }
 
 Result<void> Prepare(store::Connection& c, const Context&, const Organization& org, Invoice& r,
-                     const Invoice* before) {
+                     const Invoice* before, ReferenceReader* given) {
   RETURN_IF_ERROR(ValidateInvoice(r));
-  ASSIGN_OR_RETURN(Customer customer,
-                   Referenced(c, CustomerSpec(), r.meta.org_id, r.customer_id, "customer_id"));
+  std::optional<DatabaseReferenceReader> own;
+  ASSIGN_OR_RETURN(const Customer* customer,
+                   ReferencedCustomer(ReaderOr(given, own, c), r.meta.org_id, r.customer_id,
+                                      "customer_id"));
   if (before == nullptr) {
     r.outstanding_amount = r.gross_amount;
     // R-SEND-1: while the organization sends invoices itself, every new
@@ -180,15 +204,17 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization& o
   }
   // R-CORE-8: printed date, else on receipt = issue date, else customer's
   // delay, else the organization's.
-  r.due_date = EffectiveDueDate(r, customer.payment_delay_days, org.default_payment_delay_days);
+  r.due_date = EffectiveDueDate(r, customer->payment_delay_days, org.default_payment_delay_days);
   return Ok();
 }
 
 Result<void> Prepare(store::Connection& c, const Context&, const Organization&, Payment& r,
-                     const Payment*) {
+                     const Payment*, ReferenceReader* given) {
   RETURN_IF_ERROR(ValidatePayment(r));
   if (r.customer_id) {
-    RETURN_IF_ERROR(Referenced(c, CustomerSpec(), r.meta.org_id, *r.customer_id, "customer_id"));
+    std::optional<DatabaseReferenceReader> own;
+    RETURN_IF_ERROR(ReferencedCustomer(ReaderOr(given, own, c), r.meta.org_id, *r.customer_id,
+                                       "customer_id"));
   }
   return Ok();
 }

@@ -8,6 +8,7 @@
 
 #include "domain/entities.h"
 #include "services/context.h"
+#include "services/reference_reader.h"
 #include "store/db.h"
 
 namespace relance::services {
@@ -26,19 +27,25 @@ WritePolicy PolicyFor();
 
 // Called inside the write transaction after the client's fields were applied
 // and before the row is written; `before` is null on create. Validates (all
-// field errors at once), checks references, computes derived fields.
+// field errors at once), checks references, computes derived fields. The
+// customer and the default plan that customers, contacts, invoices and
+// payments refer to are read through `refs` (the database when null).
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
                      domain::Organization& r, const domain::Organization* before);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
                      domain::User& r, const domain::User* before);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
-                     domain::Customer& r, const domain::Customer* before);
+                     domain::Customer& r, const domain::Customer* before,
+                     ReferenceReader* refs = nullptr);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
-                     domain::Contact& r, const domain::Contact* before);
+                     domain::Contact& r, const domain::Contact* before,
+                     ReferenceReader* refs = nullptr);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
-                     domain::Invoice& r, const domain::Invoice* before);
+                     domain::Invoice& r, const domain::Invoice* before,
+                     ReferenceReader* refs = nullptr);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
-                     domain::Payment& r, const domain::Payment* before);
+                     domain::Payment& r, const domain::Payment* before,
+                     ReferenceReader* refs = nullptr);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,
                      domain::Allocation& r, const domain::Allocation* before);
 Result<void> Prepare(store::Connection& c, const Context& ctx, const domain::Organization& org,

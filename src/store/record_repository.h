@@ -102,6 +102,14 @@ class RecordRepository {
   std::string select_sql_;  // "SELECT <columns> FROM <table> WHERE org_id = ?"
 };
 
+// The repository of T's spec, built once: repositories are stateless after
+// construction, and building one composes its SQL.
+template <typename T>
+const RecordRepository<T>& RepositoryOf() {
+  static const RecordRepository<T> repo(domain::SpecOf<T>());
+  return repo;
+}
+
 // Buffers new records and writes them with Connection::BulkInsert (prepared
 // statement reuse on SQLite, COPY on PostgreSQL) every `batch` records and
 // on Flush(), inside the caller's transaction. Rows added but not flushed are

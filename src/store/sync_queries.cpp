@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <span>
 
+#include "store/change_stamps.h"
+
 namespace relance::store {
 namespace {
 
@@ -74,6 +76,22 @@ Result<void> WriteRef(Connection& c, const std::string& org_id, const std::strin
       "last_seen_scan = COALESCE(excluded.last_seen_scan, external_refs.last_seen_scan)",
       params));
   return Ok();
+}
+
+Result<void> InsertRefs(Connection& c, const std::string& org_id, const std::string& connector,
+                        const std::vector<RefWrite>& refs) {
+  static const std::vector<std::string> kColumns = {
+      "org_id",         "entity",          "record_id",          "connector",
+      "external_id",    "external_version", "last_synced_at",    "last_change_origin",
+      "owned_fields",   "kind",            "last_seen_scan"};
+  std::vector<std::vector<SqlValue>> rows;
+  rows.reserve(refs.size());
+  for (const auto& ref : refs) {
+    rows.push_back({org_id, ref.entity, ref.record_id, connector, ref.external_id,
+                    ref.external_version, ref.synced_at, connector, ref.owned_fields, ref.kind,
+                    ref.scan_id.empty() ? Null() : SqlValue(ref.scan_id)});
+  }
+  return c.BulkInsert("external_refs", kColumns, rows);
 }
 
 Result<void> DeleteRef(Connection& c, const std::string& org_id, const std::string& connector,
@@ -290,6 +308,40 @@ Result<int64_t> SumAllocations(Connection& c, const std::string& org_id, std::st
                                       "org_id = ? AND " + std::string(column) + " = ?",
                                       params));
   return rows.empty() ? 0 : rows[0].Int(0);
+}
+
+Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
+                                   const std::vector<OutstandingWrite>& writes,
+                                   const std::string& now) {
+  if (writes.empty()) return Ok();
+  for (const auto& w : writes) {
+    SqlValue params[] = {w.outstanding_amount, w.version + 1, now, org_id, w.invoice_id, w.version};
+    ASSIGN_OR_RETURN(int64_t changed,
+                     c.Exec("UPDATE invoices SET outstanding_amount = ?, version = ?, "
+                            "updated_at = ? WHERE org_id = ? AND id = ? AND version = ?",
+                            params));
+    if (changed == 0) {
+      return Error(ErrorCode::kConflict, "invoice " + w.invoice_id +
+                                             " was changed by another writer; try again");
+    }
+  }
+  return BumpChangeStamp(c, org_id, "invoices");
+}
+
+Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
+    Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids) {
+  std::map<std::string, int64_t> out;
+  RETURN_IF_ERROR(ForChunks(invoice_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+    std::vector<SqlValue> params = {org_id};
+    for (const auto& id : chunk) params.emplace_back(id);
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT invoice_id, SUM(amount) FROM allocations WHERE "
+                                        "org_id = ? AND invoice_id IN (" +
+                                            Placeholders(chunk.size()) + ") GROUP BY invoice_id",
+                                        params));
+    for (const auto& row : rows) out[row.Text(0)] = row.Int(1);
+    return Ok();
+  }));
+  return out;
 }
 
 }  // namespace relance::store

@@ -40,6 +40,10 @@ struct RefWrite {
 };
 Result<void> WriteRef(Connection& c, const std::string& org_id, const std::string& connector,
                       const RefWrite& ref);
+// Inserts refs whose keys have none yet (the records a page created), all
+// at once with Connection::BulkInsert.
+Result<void> InsertRefs(Connection& c, const std::string& org_id, const std::string& connector,
+                        const std::vector<RefWrite>& refs);
 Result<void> DeleteRef(Connection& c, const std::string& org_id, const std::string& connector,
                        const std::string& entity, const std::string& external_id);
 // Stamps refs seen unchanged by a full scan.
@@ -114,6 +118,20 @@ namespace relance::store {
 // `id`: what an invoice received, or what a payment or credit note gave.
 Result<int64_t> SumAllocations(Connection& c, const std::string& org_id, std::string_view column,
                                const std::string& id);
+// A new outstanding amount for an invoice read at `version`.
+struct OutstandingWrite {
+  std::string invoice_id;
+  int64_t version = 0;
+  int64_t outstanding_amount = 0;
+};
+// Writes each (its version one up, updated at `now`) and moves the invoices'
+// change stamp once; kConflict when one was changed since it was read.
+Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
+                                   const std::vector<OutstandingWrite>& writes,
+                                   const std::string& now);
+// invoice id -> the sum of its allocations, for the `invoice_ids` that have any.
+Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
+    Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids);
 
 }  // namespace relance::store
 

@@ -11,6 +11,8 @@
 #include "store/record_repository.h"
 #include "store/external_refs.h"
 #include "store/sync_queries.h"
+#include "sync/create_batch.h"
+#include "sync/page_cache.h"
 
 namespace relance::sync {
 namespace {
@@ -96,9 +98,11 @@ class PageWriter {
  public:
   PageWriter(Connection& c, services::Context ctx, const ConnectorPolicy& policy,
              const WriterScope& scope, const domain::Organization& org)
-      : c_(c), ctx_(ctx), policy_(policy), scope_(scope), org_(org) {
+      : c_(c), ctx_(ctx), policy_(policy), scope_(scope), org_(org), cache_(c, scope.org_id) {
     now_ = FormatTimestamp(ctx.clock.Now());
   }
+
+  const WriteStats& stats() const { return stats_; }
 
   Result<void> LoadRefs(const std::vector<SourceRecord>& records) {
     std::map<std::string, std::vector<std::string>> wanted;
@@ -124,11 +128,16 @@ class PageWriter {
       ASSIGN_OR_RETURN(refs_[entity],
                        store::FindRefs(c_, scope_.org_id, policy_.connector, entity, ids));
     }
-    return Ok();
+    // The stored customers and invoices the page names, for the rules and
+    // the balances: a few queries for the page instead of some per record.
+    std::vector<std::string> customers, invoices;
+    for (const auto& [ext, ref] : refs_["customer"]) customers.push_back(ref.record_id);
+    for (const auto& [ext, ref] : refs_["invoice"]) invoices.push_back(ref.record_id);
+    return cache_.Preload(customers, invoices);
   }
 
   // Writes one record in its own savepoint; a refusal is logged, not returned.
-  Result<void> WriteOne(SourceRecord& rec, WriteStats& stats) {
+  Result<void> WriteOne(SourceRecord& rec) {
     const EntityPolicy* pol = policy_.Find(rec.kind);
     if (pol == nullptr) return Ok();  // the connector does not sync this kind
     for (const auto& t : pol->transforms) t.apply(rec);
@@ -143,16 +152,43 @@ class PageWriter {
     }
     auto ref = FindRef(RefEntity(rec.kind), rec.external_id);
     if (!rec.deleted && ref && ref->external_version == rec.version) {
-      ++stats.unchanged;
+      ++stats_.unchanged;
       seen_[RefEntity(rec.kind)].push_back(rec.external_id);
       return Ok();
     }
     if (rec.deleted && !ref) return Ok();
+    if (bulk_ && !rec.deleted && !ref) {
+      ASSIGN_OR_RETURN(bool taken, TryCreate(rec, *pol));
+      if (taken) return batch_.size() >= kMaxBatch ? FlushBatch() : Ok();
+    }
+    RETURN_IF_ERROR(FlushBatch());
+    return WriteAlone(rec, *pol, ref);
+  }
+
+  Result<void> Finish() {
+    RETURN_IF_ERROR(FlushBatch());
+    for (const auto& [entity, ids] : seen_) {
+      RETURN_IF_ERROR(
+          store::MarkRefsSeen(c_, scope_.org_id, policy_.connector, entity, ids, scope_.scan_id));
+    }
+    store::BulkWriter<SyncChange> writer(store::RepositoryOf<SyncChange>());
+    for (const auto& ch : changes_) RETURN_IF_ERROR(writer.Add(c_, ch));
+    return writer.Flush(c_);
+  }
+
+ private:
+  static constexpr size_t kMaxBatch = 2000;
+
+  // The one-by-one path: the record in its own savepoint, every rule reading
+  // the database as it goes, and a refusal rolled back alone.
+  Result<void> WriteAlone(SourceRecord& rec, const EntityPolicy& pol,
+                          const std::optional<store::RefRow>& ref) {
+    ForgetWhatMayChange(rec.kind);
     RETURN_IF_ERROR(c_.Exec("SAVEPOINT sync_record"));
     size_t changes_before = changes_.size();
     added_.clear();
     dropped_.clear();
-    Result<void> r = rec.deleted ? Delete(rec, *pol, *ref, stats) : Upsert(rec, *pol, ref, stats);
+    Result<void> r = rec.deleted ? Delete(rec, pol, *ref) : Upsert(rec, pol, ref);
     if (r.ok()) {
       RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
       for (const auto& key : dropped_) {
@@ -164,27 +200,180 @@ class PageWriter {
     if (!IsRecordError(r.error())) return r;
     RETURN_IF_ERROR(c_.Exec("ROLLBACK TO SAVEPOINT sync_record"));
     RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
+    ForgetWhatMayChange(rec.kind);  // rows it read may have been its own
     changes_.resize(changes_before);
     for (const auto& key : added_) registered_.erase(key);
-    ++stats.rejected;
+    ++stats_.rejected;
     // Still in the source: a full scan must not take it for deleted.
     if (ref) seen_[RefEntity(rec.kind)].push_back(rec.external_id);
     Log(rec, ref ? ref->record_id : "", "REJECTED", ErrorJson(r.error()));
     return Ok();
   }
 
-  Result<void> Finish() {
-    for (const auto& [entity, ids] : seen_) {
-      RETURN_IF_ERROR(
-          store::MarkRefsSeen(c_, scope_.org_id, policy_.connector, entity, ids, scope_.scan_id));
+  // The batched path of a record the connection has not seen: Create's
+  // rules, reading what the page cache holds, with the rows held in batch_
+  // until the next flush. A refusal is logged as Create's would be. False
+  // when the record needs the one-by-one path: its allocations would
+  // overdraw, which ReplaceAllocations words for the log.
+  Result<bool> TryCreate(SourceRecord& rec, const EntityPolicy& pol) {
+    if (batch_records_.empty()) {
+      batch_changes_begin_ = changes_.size();
+      batch_stats_ = stats_;
     }
-    store::RecordRepository<SyncChange> repo(domain::SyncChangeSpec());
-    store::BulkWriter<SyncChange> writer(repo);
-    for (const auto& ch : changes_) RETURN_IF_ERROR(writer.Add(c_, ch));
-    return writer.Flush(c_);
+    return std::visit(
+        [&](auto& d) -> Result<bool> {
+          using T = std::decay_t<decltype(d.record)>;
+          T r = d.record;  // rec stays as it came, for the one-by-one path
+          r.external_id = rec.external_id;
+          auto refused = [&](const Error& e) -> Result<bool> {
+            if (!IsRecordError(e)) return e;
+            ++stats_.rejected;
+            Log(rec, "", "REJECTED", ErrorJson(e));
+            batch_records_.push_back(&rec);
+            return true;
+          };
+          if (auto linked = Link(r, d); !linked.ok()) return refused(linked.error());
+          r.meta = {NewId(services::NewIdPrefix(r), ctx_.clock.Now()), scope_.org_id, 1, now_,
+                    now_};
+          if constexpr (std::is_same_v<T, Contact>) {
+            // R-SELLSY-4, as in Create. A main contact set here is the only
+            // one, so AfterWrite's clearing of the others has nothing to do.
+            if (r.is_main) {
+              ASSIGN_OR_RETURN(bool has_main, cache_.HasMainContact(r.customer_id));
+              r.is_main = !has_main;
+            }
+          }
+          if constexpr (std::is_same_v<T, Payment>) r.unallocated_amount = r.amount;
+          if (auto prepared = services::Prepare(c_, ctx_, org_, r, nullptr, &cache_);
+              !prepared.ok()) {
+            return refused(prepared.error());
+          }
+          std::vector<std::pair<PageCache::Balance*, int64_t>> moves;
+          int64_t given = 0;
+          const std::string* source_type = nullptr;
+          if constexpr (std::is_same_v<T, Payment>) {
+            static const std::string kPayment = "PAYMENT";
+            source_type = &kPayment;
+            ASSIGN_OR_RETURN(bool fits, PlanAllocations(d.allocations, r.amount, moves, given));
+            if (!fits) return false;
+          } else if constexpr (std::is_same_v<T, Invoice>) {
+            static const std::string kCreditNote = "CREDIT_NOTE";
+            if (r.kind == kCreditNote) {
+              source_type = &kCreditNote;
+              ASSIGN_OR_RETURN(bool fits,
+                               PlanAllocations(d.allocations, r.gross_amount, moves, given));
+              if (!fits) return false;
+            }
+          }
+          Log(rec, r.meta.id, "CREATED", Diff<T>(nullptr, r));
+          // What ReplaceAllocations would store after the insert.
+          if constexpr (std::is_same_v<T, Payment>) r.unallocated_amount = r.amount - given;
+          if constexpr (std::is_same_v<T, Invoice>) {
+            if (source_type) r.outstanding_amount = r.gross_amount - given;
+          }
+          for (auto& [balance, amount] : moves) {
+            Allocation a;
+            a.meta = {NewId(kAllocationPrefix, ctx_.clock.Now()), scope_.org_id, 1, now_, now_};
+            a.source_type = *source_type;
+            a.source_id = r.meta.id;
+            a.invoice_id = balance->invoice.meta.id;
+            a.amount = amount;
+            batch_.Add(std::move(a));
+            balance->received += amount;
+            balance->moved = true;
+          }
+          if constexpr (std::is_same_v<T, Customer>) cache_.PutNewCustomer(r);
+          if constexpr (std::is_same_v<T, Contact>) {
+            if (r.is_main) cache_.PutMainContact(r.customer_id);
+          }
+          if constexpr (std::is_same_v<T, Invoice>) {
+            if (!source_type) cache_.PutInvoice(r);
+          }
+          const std::string id = r.meta.id;
+          batch_.Add(std::move(r));
+          batch_.AddRef(RefOf(rec, pol, id));
+          std::pair<std::string, std::string> key{RefEntity(rec.kind), rec.external_id};
+          registered_.insert_or_assign(key, id);
+          batch_keys_.push_back(std::move(key));
+          batch_records_.push_back(&rec);
+          ++stats_.created;
+          return true;
+        },
+        rec.data);
   }
 
- private:
+  // Relance ids of the invoices the source allocates to, with the amounts;
+  // allocations to invoices outside the policy's filters (before 2018, a
+  // draft) are dropped.
+  std::map<std::string, int64_t> DesiredAllocations(const std::vector<SourceAllocation>& wanted) {
+    std::map<std::string, int64_t> desired;
+    for (const auto& a : wanted) {
+      if (auto ref = FindRef("invoice", a.invoice_external_id)) desired[ref->record_id] += a.amount;
+    }
+    return desired;
+  }
+
+  // The allocations of a new payment or credit note of `total`, checked
+  // against the balances; false when one would overdraw.
+  Result<bool> PlanAllocations(const std::vector<SourceAllocation>& wanted, int64_t total,
+                               std::vector<std::pair<PageCache::Balance*, int64_t>>& moves,
+                               int64_t& given) {
+    for (const auto& [invoice_id, amount] : DesiredAllocations(wanted)) {
+      if (amount <= 0) continue;
+      ASSIGN_OR_RETURN(PageCache::Balance* b, cache_.FindBalance(invoice_id));
+      if (b == nullptr || b->received + amount > b->invoice.gross_amount) return false;
+      moves.emplace_back(b, amount);
+      given += amount;
+    }
+    return given <= total;
+  }
+
+  // Writes the batch. A row the store refuses (a duplicate e-mail or number)
+  // fails the whole batch: it is rolled back and written again one record
+  // at a time, so that only that record is refused; the rest of the page
+  // then goes one by one too.
+  Result<void> FlushBatch() {
+    if (batch_records_.empty()) return Ok();
+    std::vector<SourceRecord*> records = std::move(batch_records_);
+    std::vector<std::pair<std::string, std::string>> keys = std::move(batch_keys_);
+    batch_records_.clear();
+    batch_keys_.clear();
+    RETURN_IF_ERROR(c_.Exec("SAVEPOINT sync_batch"));
+    auto flushed = batch_.Flush(c_, scope_.org_id, policy_.connector, cache_, now_);
+    if (flushed.ok()) {
+      RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_batch"));
+      return Ok();
+    }
+    if (!IsRecordError(flushed.error())) return flushed;
+    RETURN_IF_ERROR(c_.Exec("ROLLBACK TO SAVEPOINT sync_batch"));
+    RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_batch"));
+    for (const auto& key : keys) registered_.erase(key);
+    changes_.resize(batch_changes_begin_);
+    stats_ = batch_stats_;
+    cache_.ForgetAll();
+    bulk_ = false;
+    for (SourceRecord* rec : records) {
+      RETURN_IF_ERROR(
+          WriteAlone(*rec, *policy_.Find(rec->kind), FindRef(RefEntity(rec->kind), rec->external_id)));
+    }
+    return Ok();
+  }
+
+  // What the page cache knows that writing a record of `kind` one by one
+  // may change (a customer deleted takes its contacts along).
+  void ForgetWhatMayChange(EntityKind kind) {
+    switch (kind) {
+      case EntityKind::kCustomer:
+        cache_.ForgetCustomers();
+        cache_.ForgetMainContacts();
+        break;
+      case EntityKind::kContact: cache_.ForgetMainContacts(); break;
+      case EntityKind::kInvoice:
+      case EntityKind::kCreditNote:
+      case EntityKind::kPayment: cache_.ForgetBalances(); break;
+    }
+  }
+
   // Errors that are about the record (validation, references, balances):
   // the record is refused and the page goes on. Anything else (the
   // database) stops the page.
@@ -242,18 +431,22 @@ class PageWriter {
     changes_.push_back(std::move(ch));
   }
 
+  store::RefWrite RefOf(const SourceRecord& rec, const EntityPolicy& pol,
+                        const std::string& record_id) const {
+    return {RefEntity(rec.kind),
+            std::string(EntityName(rec.kind)),
+            record_id,
+            rec.external_id,
+            rec.version,
+            now_,
+            // The link to the source is the connector's too.
+            JoinFields(pol.owned_fields) + ",external_id",
+            scope_.scan_id};
+  }
+
   Result<void> SaveRef(const SourceRecord& rec, const EntityPolicy& pol,
                        const std::string& record_id) {
-    store::RefWrite w{RefEntity(rec.kind),
-                      std::string(EntityName(rec.kind)),
-                      record_id,
-                      rec.external_id,
-                      rec.version,
-                      now_,
-                      // The link to the source is the connector's too.
-                      JoinFields(pol.owned_fields) + ",external_id",
-                      scope_.scan_id};
-    RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, w));
+    RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, RefOf(rec, pol, record_id)));
     std::pair<std::string, std::string> key{RefEntity(rec.kind), rec.external_id};
     if (registered_.insert_or_assign(key, record_id).second) added_.push_back(std::move(key));
     return Ok();
@@ -286,14 +479,14 @@ class PageWriter {
   }
 
   Result<void> Upsert(SourceRecord& rec, const EntityPolicy& pol,
-                      const std::optional<store::RefRow>& ref, WriteStats& stats) {
+                      const std::optional<store::RefRow>& ref) {
     return std::visit(
         [&](auto& d) -> Result<void> {
           auto& mapped = d.record;
           using T = std::decay_t<decltype(mapped)>;
           mapped.external_id = rec.external_id;
           RETURN_IF_ERROR(Link(mapped, d));
-          store::RecordRepository<T> repo(domain::SpecOf<T>());
+          const auto& repo = store::RepositoryOf<T>();
           std::optional<T> existing;
           if (ref) {
             ASSIGN_OR_RETURN(existing, repo.Find(c_, scope_.org_id, ref->record_id));
@@ -301,11 +494,11 @@ class PageWriter {
           std::string record_id;
           if (!existing) {
             ASSIGN_OR_RETURN(record_id, Create(repo, rec, mapped));
-            ++stats.created;
+            ++stats_.created;
           } else {
             ASSIGN_OR_RETURN(bool changed, Update(repo, rec, pol, mapped, *existing));
             record_id = existing->meta.id;
-            changed ? ++stats.updated : ++stats.unchanged;
+            changed ? ++stats_.updated : ++stats_.unchanged;
           }
           RETURN_IF_ERROR(AfterUpsert(rec, d, record_id));
           return SaveRef(rec, pol, record_id);
@@ -322,7 +515,7 @@ class PageWriter {
       // by a user) keeps it; the source's main contact counts only for
       // customers that have none.
       if (r.is_main) {
-        store::RecordRepository<Contact> contacts(domain::ContactSpec());
+        const auto& contacts = store::RepositoryOf<Contact>();
         ASSIGN_OR_RETURN(int64_t mains,
                          contacts.Count(c_, scope_.org_id,
                                         {{"customer_id", Condition::Op::kEq, r.customer_id},
@@ -331,7 +524,7 @@ class PageWriter {
       }
     }
     if constexpr (std::is_same_v<T, Payment>) r.unallocated_amount = r.amount;
-    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, r, nullptr));
+    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, r, nullptr, &cache_));
     RETURN_IF_ERROR(repo.Insert(c_, r));
     RETURN_IF_ERROR(services::AfterWrite(c_, ctx_, r));
     Log(rec, r.meta.id, "CREATED", Diff<T>(nullptr, r));
@@ -358,7 +551,7 @@ class PageWriter {
     if (domain::SameFieldValues(updated, existing)) return false;
     updated.meta.version = existing.meta.version + 1;
     updated.meta.updated_at = now_;
-    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, updated, &existing));
+    RETURN_IF_ERROR(services::Prepare(c_, ctx_, org_, updated, &existing, &cache_));
     RETURN_IF_ERROR(repo.Update(c_, updated));
     RETURN_IF_ERROR(services::AfterWrite(c_, ctx_, updated));
     Log(rec, updated.meta.id, "UPDATED", Diff<T>(&existing, updated));
@@ -382,13 +575,8 @@ class PageWriter {
   // cannot drift whatever order the source's changes arrive in.
   Result<void> ReplaceAllocations(const std::string& source_type, const std::string& source_id,
                                   const std::vector<SourceAllocation>& wanted) {
-    std::map<std::string, int64_t> desired;
-    for (const auto& a : wanted) {
-      auto ref = FindRef("invoice", a.invoice_external_id);
-      if (!ref) continue;  // outside the policy's filters (before 2018, a draft)
-      desired[ref->record_id] += a.amount;
-    }
-    store::RecordRepository<Allocation> allocations(domain::AllocationSpec());
+    std::map<std::string, int64_t> desired = DesiredAllocations(wanted);
+    const auto& allocations = store::RepositoryOf<Allocation>();
     ASSIGN_OR_RETURN(auto current, allocations.FindAll(c_, scope_.org_id,
                                                        {{"source_id", Condition::Op::kEq,
                                                          source_id}}));
@@ -418,7 +606,7 @@ class PageWriter {
   }
 
   Result<void> RecomputeInvoice(const std::string& invoice_id) {
-    store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+    const auto& invoices = store::RepositoryOf<Invoice>();
     ASSIGN_OR_RETURN(Invoice inv, invoices.Get(c_, scope_.org_id, invoice_id));
     ASSIGN_OR_RETURN(int64_t received,
                      store::SumAllocations(c_, scope_.org_id, "invoice_id", invoice_id));
@@ -445,7 +633,7 @@ class PageWriter {
       return Ok();
     };
     if (source_type == "PAYMENT") {
-      store::RecordRepository<Payment> payments(domain::PaymentSpec());
+      const auto& payments = store::RepositoryOf<Payment>();
       ASSIGN_OR_RETURN(Payment p, payments.Get(c_, scope_.org_id, source_id));
       RETURN_IF_ERROR(check(p.amount, "payment " + p.meta.id));
       if (p.unallocated_amount == p.amount - given) return Ok();
@@ -454,7 +642,7 @@ class PageWriter {
       p.meta.updated_at = now_;
       return payments.Update(c_, p);
     }
-    store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+    const auto& invoices = store::RepositoryOf<Invoice>();
     ASSIGN_OR_RETURN(Invoice credit, invoices.Get(c_, scope_.org_id, source_id));
     RETURN_IF_ERROR(check(credit.gross_amount, "credit note " + credit.number));
     if (credit.outstanding_amount == credit.gross_amount - given) return Ok();
@@ -464,8 +652,7 @@ class PageWriter {
     return invoices.Update(c_, credit);
   }
 
-  Result<void> Delete(const SourceRecord& rec, const EntityPolicy& pol, const store::RefRow& ref,
-                      WriteStats& stats) {
+  Result<void> Delete(const SourceRecord& rec, const EntityPolicy& pol, const store::RefRow& ref) {
     const std::string entity = RefEntity(rec.kind);
     auto drop_ref = [&] {
       dropped_.push_back({entity, rec.external_id});  // forgotten once the record commits
@@ -473,7 +660,7 @@ class PageWriter {
     };
     if (pol.deletion == DeletionPolicy::kIgnore) return Ok();
     if (pol.deletion == DeletionPolicy::kMarkDeleted && entity == "invoice") {
-      store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+      const auto& invoices = store::RepositoryOf<Invoice>();
       ASSIGN_OR_RETURN(auto inv, invoices.Find(c_, scope_.org_id, ref.record_id));
       if (!inv) return drop_ref();
       if (inv->is_void && ref.external_version == "deleted") return Ok();
@@ -484,7 +671,7 @@ class PageWriter {
         updated.meta.updated_at = now_;
         RETURN_IF_ERROR(invoices.Update(c_, updated));
         Log(rec, inv->meta.id, "MARKED_DELETED", Diff<Invoice>(&*inv, updated));
-        ++stats.deleted;
+        ++stats_.deleted;
       }
       SourceRecord gone = rec;
       gone.version = "deleted";
@@ -493,14 +680,14 @@ class PageWriter {
     // Propagate.
     if (entity == "payment") {
       RETURN_IF_ERROR(ReplaceAllocations("PAYMENT", ref.record_id, {}));
-      store::RecordRepository<Payment> payments(domain::PaymentSpec());
+      const auto& payments = store::RepositoryOf<Payment>();
       RETURN_IF_ERROR(IgnoreNotFound(payments.Delete(c_, scope_.org_id, ref.record_id)));
     } else if (entity == "customer") {
-      store::RecordRepository<Contact> contacts(domain::ContactSpec());
+      const auto& contacts = store::RepositoryOf<Contact>();
       ASSIGN_OR_RETURN(auto own, contacts.FindAll(c_, scope_.org_id,
                                                   {{"customer_id", Condition::Op::kEq,
                                                     ref.record_id}}));
-      store::RecordRepository<Customer> customers(domain::CustomerSpec());
+      const auto& customers = store::RepositoryOf<Customer>();
       auto deleted = customers.Delete(c_, scope_.org_id, ref.record_id);
       if (!deleted.ok() && deleted.error().code() != ErrorCode::kNotFound) {
         return Error(ErrorCode::kFailedPrecondition,
@@ -511,17 +698,17 @@ class PageWriter {
         RETURN_IF_ERROR(store::DeleteExternalRefsOf(c_, scope_.org_id, "contact", ct.meta.id));
       }
     } else if (entity == "contact") {
-      store::RecordRepository<Contact> contacts(domain::ContactSpec());
+      const auto& contacts = store::RepositoryOf<Contact>();
       RETURN_IF_ERROR(IgnoreNotFound(contacts.Delete(c_, scope_.org_id, ref.record_id)));
     } else {
-      store::RecordRepository<Invoice> invoices(domain::InvoiceSpec());
+      const auto& invoices = store::RepositoryOf<Invoice>();
       if (rec.kind == EntityKind::kCreditNote) {
         RETURN_IF_ERROR(ReplaceAllocations("CREDIT_NOTE", ref.record_id, {}));
       }
       RETURN_IF_ERROR(IgnoreNotFound(invoices.Delete(c_, scope_.org_id, ref.record_id)));
     }
     Log(rec, ref.record_id, "DELETED", "{}");
-    ++stats.deleted;
+    ++stats_.deleted;
     return drop_ref();
   }
 
@@ -545,6 +732,15 @@ class PageWriter {
   std::vector<std::pair<std::string, std::string>> dropped_;
   std::map<std::string, std::vector<std::string>> seen_;
   std::vector<SyncChange> changes_;
+  WriteStats stats_;
+  PageCache cache_;
+  // Creates held for the next flush, and what to undo if it fails.
+  bool bulk_ = true;
+  CreateBatch batch_;
+  std::vector<SourceRecord*> batch_records_;
+  std::vector<std::pair<std::string, std::string>> batch_keys_;
+  size_t batch_changes_begin_ = 0;
+  WriteStats batch_stats_;
 };
 
 }  // namespace
@@ -554,14 +750,13 @@ RecordWriter::RecordWriter(services::Context ctx, const ConnectorPolicy& policy,
     : ctx_(ctx), policy_(policy), scope_(std::move(scope)) {}
 
 Result<WriteStats> RecordWriter::Write(store::Connection& c, std::vector<SourceRecord>& records) {
-  store::RecordRepository<domain::Organization> orgs(domain::OrganizationSpec());
-  ASSIGN_OR_RETURN(domain::Organization org, orgs.Get(c, scope_.org_id, scope_.org_id));
+  ASSIGN_OR_RETURN(domain::Organization org, store::RepositoryOf<domain::Organization>().Get(
+                                                 c, scope_.org_id, scope_.org_id));
   PageWriter page(c, ctx_, policy_, scope_, org);
   RETURN_IF_ERROR(page.LoadRefs(records));
-  WriteStats stats;
-  for (auto& rec : records) RETURN_IF_ERROR(page.WriteOne(rec, stats));
+  for (auto& rec : records) RETURN_IF_ERROR(page.WriteOne(rec));
   RETURN_IF_ERROR(page.Finish());
-  return stats;
+  return page.stats();
 }
 
 }  // namespace relance::sync

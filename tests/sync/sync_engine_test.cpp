@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/clock.h"
 #include "domain/entity_spec.h"
@@ -232,6 +233,66 @@ TEST_P(SyncEngineTest, AllocationsFollowTheSource) {
     }
   }
   EXPECT_TRUE(logged);
+}
+
+// New records are written in batches (record_writer.cpp); a row the store
+// refuses fails its batch, which is then written one by one so that only
+// that record is refused and the others of its page are kept.
+TEST_P(SyncEngineTest, ARowTheStoreRefusesInABatchIsTheOnlyOneRefused) {
+  if (!db_) return;
+  source_.Put("contacts", FakeContact("K3", "C2", "same@beta.test", true));
+  source_.Put("contacts", FakeContact("K4", "C2", "same@beta.test", false));
+  source_.Put("contacts", FakeContact("K5", "C3", "carla@gamma.test", true));
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->stats.rejected, 1);
+  EXPECT_EQ(r->stats.created, 10);  // 3 customers, 4 contacts, 2 invoices, 1 payment
+  EXPECT_EQ(All<domain::Contact>().size(), 4u);
+  EXPECT_TRUE(ByExternal<domain::Contact>("K3").is_main);
+  EXPECT_TRUE(ByExternal<domain::Contact>("K5").is_main);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 6000);
+  int created_logged = 0;
+  bool rejected_logged = false;
+  for (const auto& ch : All<domain::SyncChange>()) {
+    if (ch.operation == "CREATED") ++created_logged;
+    if (ch.operation == "REJECTED") {
+      rejected_logged = true;
+      EXPECT_EQ(ch.external_id, "K4");
+    }
+  }
+  EXPECT_EQ(created_logged, 10);
+  EXPECT_TRUE(rejected_logged);
+  // The refused contact is not known to the connection: a later run tries again.
+  auto refs = [&] {
+    auto c = db_->db().Acquire();
+    return *store::FindRefs(**c, who_.org_id, "fake", "contact", {"K3", "K4", "K5"});
+  }();
+  EXPECT_EQ(refs.size(), 2u);
+  EXPECT_FALSE(refs.count("K4"));
+}
+
+// A new payment's allocations are checked against the invoices' balances,
+// as the payment's own and as other new payments of the page leave them.
+TEST_P(SyncEngineTest, NewPaymentsThatWouldOverdrawAnInvoiceAreRefusedWithTheReason) {
+  if (!db_) return;
+  source_.Put("payments", FakePayment("P2", "C1", 5000, {{"I1", 5000}}));
+  source_.Put("payments", FakePayment("P3", "C1", 2000, {{"I1", 2000}}));  // 4000+5000+2000 > 10000
+  source_.Put("payments", FakePayment("P4", "C2", 9000, {{"I2", 9000}}));  // above 5000
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->stats.rejected, 2);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 1000);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").outstanding_amount, 5000);
+  EXPECT_EQ(ByExternal<domain::Payment>("P2").unallocated_amount, 0);
+  EXPECT_EQ(All<domain::Payment>().size(), 2u);
+  EXPECT_EQ(All<domain::Allocation>().size(), 2u);
+  std::set<std::string> refused;
+  for (const auto& ch : All<domain::SyncChange>()) {
+    if (ch.operation != "REJECTED") continue;
+    refused.insert(ch.external_id);
+    EXPECT_NE(ch.changes.find("above its total"), std::string::npos) << ch.changes;
+  }
+  EXPECT_EQ(refused, (std::set<std::string>{"P3", "P4"}));
 }
 
 TEST_P(SyncEngineTest, AFailureMidBackfillResumesWithoutLossOrDuplicates) {

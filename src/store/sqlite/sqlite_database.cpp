@@ -283,9 +283,12 @@ Result<std::unique_ptr<Connection>> SqliteConnection::Open(const std::string& pa
                     (mode->empty() ? std::string("?") : (*mode)[0].Text(0)) + ")");
   }
   // Statement journals (one per savepoint: the sync writes each record in
-  // its own) and sorts stay in memory instead of temporary files.
+  // its own) and sorts stay in memory instead of temporary files. A page
+  // cache of up to 32 MiB per connection (SQLite's default is 2 MiB, filled
+  // on demand): with 100,000 invoices and their indexes, a sync backfill on
+  // the default cache spent half its time reading pages back from the OS.
   if (auto r = conn->ExecScript(
-          "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY");
+          "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768");
       !r.ok()) {
     return failed(r.error());
   }

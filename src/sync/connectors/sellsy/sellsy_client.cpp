@@ -300,12 +300,15 @@ Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query, const 
   Result<json> got =
       search_filters ? Post(path, json{{"filters", *search_filters}}, query) : Get(path, query);
   if (!got.ok()) return std::move(got).take_error();
-  const json& j = *got;
+  json& j = *got;
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {
     return Unavailable("Sellsy " + std::string(path) + " answered a list without a data array");
   }
   SellsyPage page;
-  for (const auto& item : j["data"]) page.data.push_back(item);
+  // Moved out, not copied: a page of documents is most of what a sync reads.
+  json::array_t& items = j["data"].get_ref<json::array_t&>();
+  page.data.reserve(items.size());
+  for (auto& item : items) page.data.push_back(std::move(item));
   int64_t count = static_cast<int64_t>(page.data.size());
   if (j.contains("pagination") && j["pagination"].is_object()) {
     const json& p = j["pagination"];
