@@ -23,7 +23,7 @@ constexpr std::string_view kScanRow = "";
 constexpr std::string_view kScanRunning = "RUNNING";
 constexpr int kInboxBatch = 200;
 constexpr int kResolveRounds = 3;
-constexpr size_t kWriteBatch = 1000;
+constexpr size_t kWriteBatch = 5000;
 
 std::string Now(const services::Context& ctx) { return FormatTimestamp(ctx.clock.Now()); }
 
