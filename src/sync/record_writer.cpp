@@ -186,6 +186,7 @@ class PageWriter {
     ForgetWhatMayChange(rec.kind);
     RETURN_IF_ERROR(c_.Exec("SAVEPOINT sync_record"));
     size_t changes_before = changes_.size();
+    const WriteStats stats_before = stats_;
     added_.clear();
     dropped_.clear();
     Result<void> r = rec.deleted ? Delete(rec, pol, *ref) : Upsert(rec, pol, ref);
@@ -203,6 +204,8 @@ class PageWriter {
     ForgetWhatMayChange(rec.kind);  // rows it read may have been its own
     changes_.resize(changes_before);
     for (const auto& key : added_) registered_.erase(key);
+    // Counted as refused only, not also as the create or update it began as.
+    stats_ = stats_before;
     ++stats_.rejected;
     // Still in the source: a full scan must not take it for deleted.
     if (ref) seen_[RefEntity(rec.kind)].push_back(rec.external_id);

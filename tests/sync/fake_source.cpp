@@ -145,6 +145,17 @@ SourceRecord FakeInvoice(const std::string& ext, const std::string& customer_ext
   return r;
 }
 
+SourceRecord FakeCreditNote(const std::string& ext, const std::string& customer_ext,
+                            const std::string& number, int64_t gross,
+                            std::vector<sync::SourceAllocation> allocations, int version) {
+  SourceRecord r = FakeInvoice(ext, customer_ext, number, gross, version);
+  r.kind = EntityKind::kCreditNote;
+  auto& note = std::get<sync::SourceInvoice>(r.data);
+  note.record.kind = "CREDIT_NOTE";
+  note.allocations = std::move(allocations);
+  return r;
+}
+
 SourceRecord FakePayment(const std::string& ext, const std::string& customer_ext, int64_t amount,
                          std::vector<sync::SourceAllocation> allocations, int version) {
   SourceRecord r = Base(EntityKind::kPayment, ext, version);
@@ -175,8 +186,10 @@ const sync::ConnectorPolicy& FakePolicy() {
          DeletionPolicy::kMarkDeleted, *Date::Parse("2018-01-01"), d, {}},
         {EntityKind::kPayment, sync::Direction::kPull, {"amount", "date"}, {},
          DeletionPolicy::kPropagate, *Date::Parse("2018-01-01"), d, {}},
+        {EntityKind::kCreditNote, sync::Direction::kPull, {"number", "issue_date", "gross_amount"},
+         {}, DeletionPolicy::kPropagate, *Date::Parse("2018-01-01"), d, {}},
     };
-    p.streams = {{"customers"}, {"contacts"}, {"invoices"}, {"payments"}};
+    p.streams = {{"customers"}, {"contacts"}, {"invoices"}, {"payments"}, {"credit-notes"}};
     return p;
   }();
   return policy;

@@ -16,7 +16,8 @@
 namespace relance::test {
 
 struct FakeSource {
-  // external id -> record, per stream ("customers", "contacts", "invoices", "payments").
+  // external id -> record, per stream ("customers", "contacts", "invoices", "payments",
+  // "credit-notes").
   std::map<std::string, std::map<std::string, sync::SourceRecord>> streams;
   int page_size = 2;
   int calls = 0;
@@ -43,12 +44,18 @@ sync::SourceRecord FakeContact(const std::string& ext, const std::string& custom
                                const std::string& email, bool main, int version = 1);
 sync::SourceRecord FakeInvoice(const std::string& ext, const std::string& customer_ext,
                                const std::string& number, int64_t gross, int version = 1);
+// A credit note of `gross` allocated to invoices (stream "credit-notes").
+sync::SourceRecord FakeCreditNote(const std::string& ext, const std::string& customer_ext,
+                                  const std::string& number, int64_t gross,
+                                  std::vector<sync::SourceAllocation> allocations,
+                                  int version = 1);
 sync::SourceRecord FakePayment(const std::string& ext, const std::string& customer_ext,
                                int64_t amount,
                                std::vector<sync::SourceAllocation> allocations, int version = 1);
 
 // The policy of the fake: customers and contacts (owned: name / email;
-// position and is_main create-only), invoices (marked deleted), payments.
+// position and is_main create-only), invoices (marked deleted), payments,
+// credit notes.
 const sync::ConnectorPolicy& FakePolicy();
 
 std::unique_ptr<sync::Connector> NewFakeConnector(FakeSource& source);

@@ -26,6 +26,7 @@ namespace relance::sync {
 namespace {
 
 using test::FakeContact;
+using test::FakeCreditNote;
 using test::FakeCustomer;
 using test::FakeInvoice;
 using test::FakePayment;
@@ -293,6 +294,27 @@ TEST_P(SyncEngineTest, NewPaymentsThatWouldOverdrawAnInvoiceAreRefusedWithTheRea
     EXPECT_NE(ch.changes.find("above its total"), std::string::npos) << ch.changes;
   }
   EXPECT_EQ(refused, (std::set<std::string>{"P3", "P4"}));
+}
+
+TEST_P(SyncEngineTest, NewCreditNotesMoveTheBalancesOfTheirInvoices) {
+  if (!db_) return;
+  source_.Put("credit-notes", FakeCreditNote("A1", "C2", "AV-1", 2000, {{"I2", 1500}}));
+  // I1 has 6000 left once P1 is allocated.
+  source_.Put("credit-notes", FakeCreditNote("A2", "C1", "AV-2", 9000, {{"I1", 7000}}));
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->stats.rejected, 1);
+  EXPECT_EQ(r->stats.created, 9);  // a refused record is not counted as created too
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").outstanding_amount, 3500);
+  EXPECT_EQ(ByExternal<domain::Invoice>("A1").outstanding_amount, 500);
+  EXPECT_EQ(ByExternal<domain::Invoice>("A1").kind, "CREDIT_NOTE");
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 6000);
+  EXPECT_EQ(All<domain::Invoice>().size(), 3u);
+  EXPECT_EQ(All<domain::Allocation>().size(), 2u);
+  auto again = Run(true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stats.written(), 0);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").outstanding_amount, 3500);
 }
 
 TEST_P(SyncEngineTest, AFailureMidBackfillResumesWithoutLossOrDuplicates) {
