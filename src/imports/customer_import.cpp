@@ -207,6 +207,7 @@ Result<void> Import::Validate() {
     return InvalidArgument(
         "the file's header row is not the one the mapping was made for; upload the file again");
   }
+  RowParser parser(s_.mapping);
   RETURN_IF_ERROR(rows.ForEach([&](int64_t line, std::span<const std::string_view> cells,
                                    std::string_view problem) -> Result<void> {
     int64_t n = ++out_.counts.rows_total;
@@ -216,12 +217,13 @@ Result<void> Import::Validate() {
       RejectRow(line, "", "", std::string(problem));
       return Ok();
     }
-    ImportRow row = ParseImportRow(line, cells, s_.mapping);
+    const ImportRow& row = parser.Parse(line, cells);
     Customer scratch;
-    RETURN_IF_ERROR(ResolveReferences(row.customer, scratch, &row.problems));
-    if (!row.problems.empty()) {
+    std::vector<RowProblem> problems = row.problems;  // empty, but for a rejected row
+    RETURN_IF_ERROR(ResolveReferences(row.customer, scratch, &problems));
+    if (!problems.empty()) {
       rejected_lines_.push_back(line);
-      RejectRow(line, std::move(row.problems));
+      RejectRow(line, std::move(problems));
       return Ok();
     }
     index_.Note(row);
@@ -416,6 +418,7 @@ Result<void> Import::Write(Connection& c) {
   ASSIGN_OR_RETURN(DataRows rows, DataRows::Open(path_, s_.sheet));
   size_t next_rejected = 0;
   int64_t done = 0;
+  RowParser parser(s_.mapping);
   RETURN_IF_ERROR(rows.ForEach(
       [&](int64_t line, std::span<const std::string_view> cells, std::string_view) -> Result<void> {
         RETURN_IF_ERROR(Report(ImportPhase::kWriting, ++done));
@@ -425,7 +428,7 @@ Result<void> Import::Write(Connection& c) {
         if (next_rejected < rejected_lines_.size() && rejected_lines_[next_rejected] == line) {
           return Ok();
         }
-        return WriteRow(c, ParseImportRow(line, cells, s_.mapping, /*validate=*/false));
+        return WriteRow(c, parser.Parse(line, cells, /*validate=*/false));
       }));
   RETURN_IF_ERROR(FlushAll(c));
   RETURN_IF_ERROR(LinkGroups(c));

@@ -225,48 +225,6 @@ struct CopySet {
   }
 };
 
-// Lending: the same fields exchanged instead of copied. On a record in its
-// default state the result reads as CopySet's; exchanging twice gives both
-// back unchanged.
-struct SwapSet {
-  template <typename T>
-  void operator()(T& dst, std::optional<T>& v) const {
-    if (v) std::swap(dst, *v);
-  }
-  template <typename T>
-  void operator()(T& dst, T& v) const {
-    std::swap(dst, v);
-  }
-};
-
-// The default record a row's customer part is validated in.
-domain::Customer DefaultCustomer() {
-  domain::Customer c;
-  c.name = "-";  // required only for a new customer; the job checks that
-  return c;
-}
-
-// Lends `part`'s fields to `record` until destroyed.
-template <typename Part, typename Record, void (*Exchange)(Part&, Record&)>
-class Loan {
- public:
-  Loan(Part& part, Record& record) : part_(part), record_(record) { Exchange(part_, record_); }
-  ~Loan() { Exchange(part_, record_); }
-  Loan(const Loan&) = delete;
-  Loan& operator=(const Loan&) = delete;
-
- private:
-  Part& part_;
-  Record& record_;
-};
-
-void ExchangeCustomer(CustomerPart& part, domain::Customer& c) {
-  VisitCustomerFields(part, c, SwapSet{});
-}
-void ExchangeContact(ContactPart& part, domain::Contact& c) {
-  VisitContactFields(part, c, SwapSet{});
-}
-
 // Puts a FieldError of the domain validators back on the file's column.
 RowProblem FromDetail(const FieldError& d, const ColumnMapping& m,
                       std::span<const std::string_view> cells, bool contact) {
@@ -358,10 +316,64 @@ void ContactPart::ApplyTo(domain::Contact& c) const { VisitContactFields(*this, 
 
 namespace {
 
-// Overwrites `row` with the row read from `cells` (no domain check yet);
-// returns whether its customer part differs from what `row` held before.
-bool FillRow(int64_t line, std::span<const std::string_view> cells, const ColumnMapping& mapping,
-             ImportRow& row) {
+// A view of `part`'s values as the domain's rules read a customer: an unset
+// name or status reads as a default record's ("-": the name is required only
+// of a new customer, which the job checks; "CLIENT").
+domain::CustomerFields ViewOf(const CustomerPart& part) {
+  domain::CustomerFields f;
+  f.external_id = part.external_id;
+  f.name = part.name ? std::string_view(*part.name) : std::string_view("-");
+  if (part.status) f.status = *part.status;
+  f.accounting_code = part.accounting_code;
+  f.vat_number = part.vat_number;
+  f.street = part.street;
+  f.postal_code = part.postal_code;
+  f.city = part.city;
+  f.region = part.region;
+  f.country = part.country;
+  f.payment_delay_days = part.payment_delay_days;
+  f.smart_tags = &part.smart_tags;
+  f.custom_fields = &part.custom_fields;
+  return f;
+}
+
+domain::ContactFields ViewOf(const ContactPart& part) {
+  domain::ContactFields f;
+  f.email = part.email;
+  f.first_name = part.first_name;
+  f.last_name = part.last_name;
+  f.phone = part.phone;
+  f.external_id = part.external_id;
+  f.position = part.position;
+  return f;
+}
+
+// Trim, with the usual case (nothing to trim) decided on two bytes.
+inline std::string_view TrimCell(std::string_view s) {
+  if (s.empty() || (!IsTrimmed(s.front()) && !IsTrimmed(s.back()))) return s;
+  return Trim(s);
+}
+
+}  // namespace
+
+ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
+                         const ColumnMapping& mapping, bool validate) {
+  RowParser parser(mapping);
+  return parser.Parse(line, cells, validate);
+}
+
+RowParser::RowParser(const ColumnMapping& mapping) : mapping_(mapping) {
+  for (size_t col = 0; col < mapping.columns.size(); ++col) {
+    const auto& target = mapping.columns[col];
+    if (!target) continue;
+    steps_.push_back({col, target->field, TextSlot(row_, target->field), &target->key});
+  }
+}
+
+// Overwrites row_ with the row read from `cells` (no domain check yet);
+// returns whether its customer part differs from what row_ held before.
+bool RowParser::Fill(int64_t line, std::span<const std::string_view> cells) {
+  ImportRow& row = row_;
   row.line = line;
   row.problems.clear();
   CustomerPart& cu = row.customer;
@@ -379,68 +391,68 @@ bool FillRow(int64_t line, std::span<const std::string_view> cells, const Column
   uint64_t filled = 0;   // Bit() of the text fields this row set
   uint64_t changed = 0;  // Bit() of the text fields whose value changed
   auto problem = [&](size_t col, std::string_view value, std::string reason) {
-    row.problems.push_back({mapping.headers[col], std::string(value), std::move(reason)});
+    row.problems.push_back({mapping_.headers[col], std::string(value), std::move(reason)});
   };
-  auto set = [&](ImportField f, std::string_view value) {
-    if (Assign(*TextSlot(row, f), value)) changed |= Bit(f);
-    filled |= Bit(f);
-  };
-  const size_t columns = std::min(mapping.columns.size(), cells.size());
-  for (size_t col = 0; col < columns; ++col) {
-    const auto& target = mapping.columns[col];
-    if (!target) continue;
-    std::string_view v = Trim(cells[col]);
+  for (const Step& step : steps_) {
+    if (step.column >= cells.size()) break;  // steps are in column order
+    std::string_view v = TrimCell(cells[step.column]);
     if (v.empty()) continue;
-    if (IsContactField(target->field)) co.present = true;
-    switch (target->field) {
+    const ImportField field = step.field;
+    if (IsContactField(field)) co.present = true;
+    std::string_view text = v;  // the value kept in a text slot
+    switch (field) {
       case ImportField::kStatus:
         if (auto st = ParseStatus(v)) {
-          set(target->field, *st);
+          text = *st;
         } else {
-          problem(col, v, "must be Client or Prospect");
+          problem(step.column, v, "must be Client or Prospect");
+          continue;
         }
         break;
       case ImportField::kCountry: {
         char upper[2];
         if (auto code = CountryCode(v, upper)) {
-          set(target->field, *code);
+          if (Assign(*step.slot, *code)) changed |= Bit(field);
+          filled |= Bit(field);
         } else {
-          problem(col, v, "is not a country: give its ISO 3166-1 alpha-2 code, such as FR");
+          problem(step.column, v, "is not a country: give its ISO 3166-1 alpha-2 code, such as FR");
         }
-        break;
+        continue;  // `upper` ends here
       }
       case ImportField::kAccountManager:
-        set(target->field, v);
-        LowerInPlace(*cu.account_manager_email);
-        break;
+        if (Assign(*step.slot, v)) changed |= Bit(field);
+        filled |= Bit(field);
+        LowerInPlace(**step.slot);
+        continue;
       case ImportField::kPaymentDelay:
         // R-IMP-6
         if (auto d = ParsePaymentDelay(v)) {
           cu.payment_delay_days = *d;
         } else {
-          problem(col, v, "must be a whole number of days, such as 30");
+          problem(step.column, v, "must be a whole number of days, such as 30");
         }
-        break;
+        continue;
       case ImportField::kSmartTag:
-        cu.smart_tags[target->key] = std::string(v);
+        cu.smart_tags[*step.key] = std::string(v);
         customer_changed = true;
-        break;
+        continue;
       case ImportField::kCustomField:
-        cu.custom_fields[target->key] = std::string(v);
+        cu.custom_fields[*step.key] = std::string(v);
         customer_changed = true;
-        break;
+        continue;
       case ImportField::kContactEmail:
         co.email.assign(v);
         LowerInPlace(co.email);
-        break;
+        continue;
       case ImportField::kContactPosition:
         // R-IMP-9
         if (auto p = PositionOf(v)) {
-          set(target->field, *p);
+          text = *p;
         } else {
-          problem(col, v,
+          problem(step.column, v,
                   "must be a position: ACCOUNTING (Comptabilité), SALES (Commercial), "
                   "PURCHASER (Acheteur) or PAYER (Payeur)");
+          continue;
         }
         break;
       case ImportField::kContactMain:
@@ -448,18 +460,18 @@ bool FillRow(int64_t line, std::span<const std::string_view> cells, const Column
         if (auto m = ParseMainFlag(v)) {
           co.is_main = *m;
         } else {
-          problem(col, v, "must be 1 for the main contact, or 0 / empty");
+          problem(step.column, v, "must be 1 for the main contact, or 0 / empty");
         }
-        break;
-      default: set(target->field, v); break;
+        continue;
+      default: break;
     }
+    if (Assign(*step.slot, text)) changed |= Bit(field);
+    filled |= Bit(field);
   }
-  for (ImportField f : FixedFields()) {
-    if ((filled & Bit(f)) != 0) continue;
-    auto* slot = TextSlot(row, f);
-    if (slot == nullptr || !*slot) continue;
-    slot->reset();
-    changed |= Bit(f);
+  for (const Step& step : steps_) {
+    if (step.slot == nullptr || (filled & Bit(step.field)) != 0 || !*step.slot) continue;
+    step.slot->reset();
+    changed |= Bit(step.field);
   }
   if ((changed & kCustomerFields) != 0) customer_changed = true;
   if (cu.payment_delay_days != old_delay) customer_changed = true;
@@ -471,63 +483,43 @@ bool FillRow(int64_t line, std::span<const std::string_view> cells, const Column
   return customer_changed;
 }
 
-// The domain's own rules, so an import accepts exactly what the API does;
-// the row's values are lent to default records (`customer`, `contact`)
-// rather than copied. The customer part is checked only when
-// `check_customer`. Returns false when it was checked and found invalid.
-bool CheckRow(std::span<const std::string_view> cells, const ColumnMapping& mapping,
-              bool check_customer, domain::Customer& customer, domain::Contact& contact,
-              ImportRow& row) {
+// The domain's own rules, so an import accepts exactly what the API does,
+// read from the row's values where they are. The customer part is checked
+// only when `check_customer`. Returns false when it was checked and found
+// invalid.
+bool RowParser::Check(std::span<const std::string_view> cells, bool check_customer) {
+  ImportRow& row = row_;
   bool customer_valid = true;
   if (check_customer) {
-    Loan<CustomerPart, domain::Customer, ExchangeCustomer> loan(row.customer, customer);
-    Result<void> r = domain::ValidateCustomer(customer);
+    Result<void> r = domain::ValidateCustomerFields(ViewOf(row.customer));
     customer_valid = r.ok();
-    AddValidation(r, mapping, cells, false, row.problems);
+    AddValidation(r, mapping_, cells, false, row.problems);
   }
   ContactPart& co = row.contact;
   if (co.present) {
     if (co.email.empty()) {
       // R-IMP-8
-      auto col = mapping.ColumnOf(ImportField::kContactEmail);
-      row.problems.push_back({col ? mapping.headers[*col] : "contact.email", "",
+      auto col = mapping_.ColumnOf(ImportField::kContactEmail);
+      row.problems.push_back({col ? mapping_.headers[*col] : "contact.email", "",
                               "a contact needs an e-mail address, which identifies it"});
     } else {
       // The customer is not known yet: its id is not checked (it is always
       // valid once the job has resolved it).
-      Loan<ContactPart, domain::Contact, ExchangeContact> loan(co, contact);
-      AddValidation(domain::ValidateContactFields(contact), mapping, cells, true, row.problems);
+      AddValidation(domain::ValidateContactFields(ViewOf(co)), mapping_, cells, true,
+                    row.problems);
     }
   }
   return customer_valid;
 }
 
-}  // namespace
-
-ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
-                         const ColumnMapping& mapping, bool validate) {
-  ImportRow row;
-  FillRow(line, cells, mapping, row);
-  if (validate) {
-    domain::Customer customer = DefaultCustomer();
-    domain::Contact contact;
-    CheckRow(cells, mapping, /*check_customer=*/true, customer, contact, row);
-  }
-  return row;
-}
-
-RowParser::RowParser(const ColumnMapping& mapping)
-    : mapping_(mapping), customer_scratch_(DefaultCustomer()) {}
-
 const ImportRow& RowParser::Parse(int64_t line, std::span<const std::string_view> cells,
                                   bool validate) {
-  const bool changed = FillRow(line, cells, mapping_, row_);
+  const bool changed = Fill(line, cells);
   if (!validate) {
     if (changed) customer_valid_ = false;
     return row_;
   }
-  customer_valid_ = CheckRow(cells, mapping_, changed || !customer_valid_, customer_scratch_,
-                             contact_scratch_, row_);
+  customer_valid_ = Check(cells, changed || !customer_valid_);
   return row_;
 }
 

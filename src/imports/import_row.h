@@ -91,18 +91,29 @@ ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
 class RowParser {
  public:
   explicit RowParser(const ColumnMapping& mapping);
+  // It points into its own row: neither copied nor moved.
+  RowParser(const RowParser&) = delete;
+  RowParser& operator=(const RowParser&) = delete;
 
   // The row read from `cells`, valid until the next call.
   const ImportRow& Parse(int64_t line, std::span<const std::string_view> cells,
                          bool validate = true);
 
  private:
+  // How one mapped column is read, made once from the mapping.
+  struct Step {
+    size_t column;
+    ImportField field;
+    std::optional<std::string>* slot;  // the row's member for a text field, else nullptr
+    const std::string* key;            // smart-tags and custom fields
+  };
+  bool Fill(int64_t line, std::span<const std::string_view> cells);
+  bool Check(std::span<const std::string_view> cells, bool check_customer);
+
   const ColumnMapping& mapping_;
   ImportRow row_;
+  std::vector<Step> steps_;      // the mapped columns, in column order
   bool customer_valid_ = false;  // row_.customer passed the domain's check as it is
-  // Default records lent the row's values while the domain checks them.
-  domain::Customer customer_scratch_;
-  domain::Contact contact_scratch_;
 };
 
 // A problem a domain rule found on a customer field (FieldError::field is

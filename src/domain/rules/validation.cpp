@@ -27,20 +27,21 @@ class Problems {
   void Add(std::string field, std::string message) {
     list_.push_back({std::move(field), std::move(message)});
   }
-  void Required(std::string_view field, const std::string& value, size_t max) {
+  void Required(std::string_view field, std::string_view value, size_t max) {
     if (Trim(value).empty()) {
       Add(std::string(field), "is required");
     } else {
       Length(field, value, max);
     }
   }
-  void Length(std::string_view field, const std::string& value, size_t max) {
+  void Length(std::string_view field, std::string_view value, size_t max) {
     if (value.size() > max) {
       Add(std::string(field), "is longer than " + std::to_string(max) + " characters");
     }
   }
-  void Length(std::string_view field, const std::optional<std::string>& value, size_t max) {
-    if (value) Length(field, *value, max);
+  template <typename Text>
+  void Length(std::string_view field, const std::optional<Text>& value, size_t max) {
+    if (value) Length(field, std::string_view(*value), max);
   }
   void Range(std::string_view field, int64_t v, int64_t lo, int64_t hi) {
     if (v < lo || v > hi) {
@@ -51,23 +52,25 @@ class Problems {
   void Amount(std::string_view field, int64_t v) {
     if (auto r = ValidateAmount(v, field); !r.ok()) Add(std::string(field), r.error().details()[0].message);
   }
-  void OneOf(std::string_view field, const std::string& v, std::initializer_list<std::string_view> allowed) {
+  void OneOf(std::string_view field, std::string_view v, std::initializer_list<std::string_view> allowed) {
     if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return;
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    Add(std::string(field), "must be one of " + list + " (got \"" + v + "\")");
+    Add(std::string(field), "must be one of " + list + " (got \"" + std::string(v) + "\")");
   }
   void Currency(std::string_view field, const std::string& code) {
     if (!Currency::Parse(code).ok()) {
       Add(std::string(field), "is not an ISO 4217 currency code (got \"" + code + "\")");
     }
   }
-  void Ref(std::string_view field, const std::optional<std::string>& id, std::string_view prefix) {
-    if (id) Ref(field, *id, prefix);
+  template <typename Text>
+  void Ref(std::string_view field, const std::optional<Text>& id, std::string_view prefix) {
+    if (id) Ref(field, std::string_view(*id), prefix);
   }
-  void Ref(std::string_view field, const std::string& id, std::string_view prefix) {
+  void Ref(std::string_view field, std::string_view id, std::string_view prefix) {
     if (!IsValidId(id, prefix)) {
-      Add(std::string(field), "is not a " + std::string(prefix) + "_… id (got \"" + id + "\")");
+      Add(std::string(field),
+          "is not a " + std::string(prefix) + "_… id (got \"" + std::string(id) + "\")");
     }
   }
   void Map(std::string_view field, const StringMap& m) {
@@ -102,11 +105,11 @@ class Problems {
   std::vector<FieldError> list_;
 };
 
-void Email(Problems& p, std::string_view field, const std::string& email) {
+void Email(Problems& p, std::string_view field, std::string_view email) {
   if (email.empty()) {
     p.Add(std::string(field), "is required");
   } else if (!IsPlausibleEmail(email)) {
-    p.Add(std::string(field), "is not an e-mail address (got \"" + email + "\")");
+    p.Add(std::string(field), "is not an e-mail address (got \"" + std::string(email) + "\")");
   }
 }
 
@@ -185,7 +188,41 @@ Result<void> ValidateUser(const User& u) {
   return p.Done();
 }
 
-Result<void> ValidateCustomer(const Customer& c) {
+CustomerFields FieldsOf(const Customer& c) {
+  CustomerFields f;
+  f.external_id = c.external_id;
+  f.name = c.name;
+  f.status = c.status;
+  f.accounting_code = c.accounting_code;
+  f.vat_number = c.vat_number;
+  f.street = c.street;
+  f.postal_code = c.postal_code;
+  f.city = c.city;
+  f.region = c.region;
+  f.country = c.country;
+  f.account_manager_id = c.account_manager_id;
+  f.parent_id = c.parent_id;
+  f.dunning_plan_id = c.dunning_plan_id;
+  f.payment_delay_days = c.payment_delay_days;
+  f.smart_tags = &c.smart_tags;
+  f.custom_fields = &c.custom_fields;
+  return f;
+}
+
+ContactFields FieldsOf(const Contact& c) {
+  ContactFields f;
+  f.email = c.email;
+  f.first_name = c.first_name;
+  f.last_name = c.last_name;
+  f.phone = c.phone;
+  f.external_id = c.external_id;
+  f.position = c.position;
+  return f;
+}
+
+Result<void> ValidateCustomer(const Customer& c) { return ValidateCustomerFields(FieldsOf(c)); }
+
+Result<void> ValidateCustomerFields(const CustomerFields& c) {
   Problems p("customer");
   p.Required("name", c.name, kNameMax);
   if (c.external_id) p.Required("external_id", *c.external_id, kCodeMax);
@@ -197,20 +234,21 @@ Result<void> ValidateCustomer(const Customer& c) {
   p.Length("city", c.city, kNameMax);
   p.Length("region", c.region, kNameMax);
   if (c.country && !IsCountryCode(*c.country)) {
-    p.Add("country", "is not an ISO 3166-1 alpha-2 code such as FR (got \"" + *c.country + "\")");
+    p.Add("country", "is not an ISO 3166-1 alpha-2 code such as FR (got \"" +
+                         std::string(*c.country) + "\")");
   }
   p.Ref("account_manager_id", c.account_manager_id, kUserPrefix);
   p.Ref("parent_id", c.parent_id, kCustomerPrefix);
   p.Ref("dunning_plan_id", c.dunning_plan_id, kDunningPlanPrefix);
   if (c.payment_delay_days) p.Range("payment_delay_days", *c.payment_delay_days, 0, kDelayMaxDays);
-  p.Map("smart_tags", c.smart_tags);
-  p.Map("custom_fields", c.custom_fields);
+  if (c.smart_tags) p.Map("smart_tags", *c.smart_tags);
+  if (c.custom_fields) p.Map("custom_fields", *c.custom_fields);
   return p.Done();
 }
 
 namespace {
 
-void ContactFields(Problems& p, const Contact& c) {
+void CheckContactFields(Problems& p, const ContactFields& c) {
   Email(p, "email", c.email);
   p.Length("first_name", c.first_name, kNameMax);
   p.Length("last_name", c.last_name, kNameMax);
@@ -224,13 +262,15 @@ void ContactFields(Problems& p, const Contact& c) {
 Result<void> ValidateContact(const Contact& c) {
   Problems p("contact");
   p.Ref("customer_id", c.customer_id, kCustomerPrefix);
-  ContactFields(p, c);
+  CheckContactFields(p, FieldsOf(c));
   return p.Done();
 }
 
-Result<void> ValidateContactFields(const Contact& c) {
+Result<void> ValidateContactFields(const Contact& c) { return ValidateContactFields(FieldsOf(c)); }
+
+Result<void> ValidateContactFields(const ContactFields& c) {
   Problems p("contact");
-  ContactFields(p, c);
+  CheckContactFields(p, c);
   return p.Done();
 }
 

@@ -3,6 +3,8 @@
 // name each field by its JSON name ("country", "smart_tags.region").
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/result.h"
@@ -17,6 +19,42 @@ Result<void> ValidateContact(const Contact& c);
 // ValidateContact but for customer_id: the checks of a contact whose customer
 // is not resolved yet (an import row).
 Result<void> ValidateContactFields(const Contact& c);
+
+// The fields of a customer and of a contact that the rules above check, as
+// views: an import checks each row's values where they are, without copying
+// them into a record first (the record overloads check through these, so
+// both accept and refuse the same values with the same messages).
+// The viewed texts and maps must outlive the call.
+struct CustomerFields {
+  std::optional<std::string_view> external_id;
+  std::string_view name;
+  std::string_view status = "CLIENT";
+  std::optional<std::string_view> accounting_code;
+  std::optional<std::string_view> vat_number;
+  std::optional<std::string_view> street;
+  std::optional<std::string_view> postal_code;
+  std::optional<std::string_view> city;
+  std::optional<std::string_view> region;
+  std::optional<std::string_view> country;
+  std::optional<std::string_view> account_manager_id;
+  std::optional<std::string_view> parent_id;
+  std::optional<std::string_view> dunning_plan_id;
+  std::optional<int64_t> payment_delay_days;
+  const StringMap* smart_tags = nullptr;  // nullptr: none
+  const StringMap* custom_fields = nullptr;
+};
+struct ContactFields {
+  std::string_view email;
+  std::optional<std::string_view> first_name;
+  std::optional<std::string_view> last_name;
+  std::optional<std::string_view> phone;
+  std::optional<std::string_view> external_id;
+  std::optional<std::string_view> position;
+};
+CustomerFields FieldsOf(const Customer& c);
+ContactFields FieldsOf(const Contact& c);
+Result<void> ValidateCustomerFields(const CustomerFields& c);
+Result<void> ValidateContactFields(const ContactFields& c);
 Result<void> ValidateInvoice(const Invoice& i);
 Result<void> ValidatePayment(const Payment& p);
 Result<void> ValidateProduct(const Product& p);
