@@ -42,6 +42,17 @@ bool Assign(std::optional<std::string>& dst, std::string_view v) {
   return true;
 }
 
+// Assign() for a field whose changes nobody asks about (the contact's: each
+// row is a new contact): the value is copied without comparing it first.
+void Overwrite(std::optional<std::string>& dst, std::string_view v) {
+  if (!dst) {
+    dst.emplace(v);
+  } else {
+    dst->clear();
+    dst->append(v);
+  }
+}
+
 // FoldHeader(text) for a cell compared with labels: short ASCII texts (the
 // usual ones) are folded into `buf` without allocating.
 class FoldedLabel {
@@ -465,7 +476,11 @@ bool RowParser::Fill(int64_t line, std::span<const std::string_view> cells) {
         continue;
       default: break;
     }
-    if (Assign(*step.slot, text)) changed |= Bit(field);
+    if (IsContactField(field)) {
+      Overwrite(*step.slot, text);
+    } else if (Assign(*step.slot, text)) {
+      changed |= Bit(field);
+    }
     filled |= Bit(field);
   }
   for (const Step& step : steps_) {
