@@ -90,8 +90,29 @@ const FieldInfo* InfoOf(ImportField f) {
   return nullptr;
 }
 
+// Characters appended to a fixed buffer; `full` once one did not fit.
+struct FixedText {
+  char* data;
+  size_t size = 0;
+  size_t cap;
+  bool full = false;
+  FixedText& operator+=(char c) {
+    if (size < cap) {
+      data[size++] = c;
+    } else {
+      full = true;
+    }
+    return *this;
+  }
+  FixedText& operator+=(std::string_view s) {
+    for (char c : s) *this += c;
+    return *this;
+  }
+};
+
 // Appends the ASCII base letter(s) of one decoded code point, or nothing.
-void FoldCodePoint(uint32_t cp, std::string& out) {
+template <typename Out>
+void FoldCodePoint(uint32_t cp, Out& out) {
   if (cp < 0x80) {
     char c = static_cast<char>(cp);
     if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
@@ -104,9 +125,9 @@ void FoldCodePoint(uint32_t cp, std::string& out) {
       "dnooooo.ouuuuyts"   // D0..DF (D7 ×, DE Þ, DF ß)
       "aaaaaaaceeeeiiii"   // E0..EF
       "dnooooo.ouuuuyty";  // F0..FF
-  if (cp == 0xC6 || cp == 0xE6) { out += "ae"; return; }
-  if (cp == 0xDF) { out += "ss"; return; }
-  if (cp == 0x152 || cp == 0x153) { out += "oe"; return; }
+  if (cp == 0xC6 || cp == 0xE6) { out += std::string_view("ae"); return; }
+  if (cp == 0xDF) { out += std::string_view("ss"); return; }
+  if (cp == 0x152 || cp == 0x153) { out += std::string_view("oe"); return; }
   if (cp >= 0xC0 && cp <= 0xFF) {
     char c = kLatin1[cp - 0xC0];
     if (c != '.') out += c;
@@ -162,9 +183,10 @@ std::span<const ImportField> FixedFields() {
   return kList;
 }
 
-std::string FoldHeader(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+namespace {
+
+template <typename Out>
+void FoldInto(std::string_view s, Out& out) {
   for (size_t i = 0; i < s.size();) {
     auto b = static_cast<unsigned char>(s[i]);
     uint32_t cp = b;
@@ -182,7 +204,22 @@ std::string FoldHeader(std::string_view s) {
     FoldCodePoint(cp, out);
     i += len;
   }
+}
+
+}  // namespace
+
+std::string FoldHeader(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  FoldInto(s, out);
   return out;
+}
+
+std::optional<size_t> FoldHeaderInto(std::string_view s, char* out, size_t cap) {
+  FixedText text{out, 0, cap};
+  FoldInto(s, text);
+  if (text.full) return std::nullopt;
+  return text.size;
 }
 
 std::optional<FieldTarget> RecognizeHeader(std::string_view header) {

@@ -77,6 +77,9 @@ std::span<const ImportField> FixedFields();
 // Lower-case ASCII letters and digits only: accents removed (Latin-1
 // supplement, Latin Extended-A, œ and æ), everything else dropped.
 std::string FoldHeader(std::string_view header);
+// FoldHeader into `out` (room for `cap` characters), without allocating: the
+// length written, or nullopt when the folded text does not fit.
+std::optional<size_t> FoldHeaderInto(std::string_view header, char* out, size_t cap);
 
 // The field a header names, if it is one we recognise. Smart-tag columns are
 // "Tag: KEY", "Smart-tag KEY", "smart_tags.KEY"; custom fields are

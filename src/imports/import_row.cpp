@@ -53,19 +53,22 @@ void Overwrite(std::optional<std::string>& dst, std::string_view v) {
   }
 }
 
-// FoldHeader(text) for a cell compared with labels: short ASCII texts (the
-// usual ones) are folded into `buf` without allocating.
+// FoldHeader(text) for a cell compared with labels: short texts (the usual
+// ones: labels, flags, country names) are folded without allocating, ASCII
+// ones by a shorter way.
 class FoldedLabel {
  public:
   explicit FoldedLabel(std::string_view text) {
-    if (text.size() <= sizeof(ascii_) &&
+    if (text.size() <= sizeof(short_) &&
         std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) {
       size_t n = 0;
       for (char c : text) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ascii_[n++] = c;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) short_[n++] = c;
       }
-      view_ = std::string_view(ascii_, n);
+      view_ = std::string_view(short_, n);
+    } else if (auto n = FoldHeaderInto(text, short_, sizeof(short_))) {
+      view_ = std::string_view(short_, *n);
     } else {
       other_ = FoldHeader(text);
       view_ = other_;
@@ -76,7 +79,7 @@ class FoldedLabel {
   std::string_view view() const { return view_; }
 
  private:
-  char ascii_[32];
+  char short_[32];
   std::string other_;
   std::string_view view_;
 };
