@@ -220,6 +220,28 @@ TEST(CsvReaderTest, AQuotedFieldAcrossTheReadBufferEndIsIntactRImp2) {
   }
 }
 
+// An unquoted record whose CR ends a read (every 128 KiB) or the buffer
+// (1 MiB), its LF the next: one line break, the next record intact.
+TEST(CsvReaderTest, ACrLfCutByTheEndOfAReadIsOneLineBreakRImp2) {
+  for (size_t boundary : {size_t{128} << 10, size_t{1} << 20}) {
+    std::string s = "a;b\n";
+    int64_t lines = 1;
+    while (s.size() + 40 < boundary) {
+      s += std::string(35, 'x') + ";y\n";
+      ++lines;
+    }
+    s += std::string(boundary - s.size() - 3, 'p') + ";q\r\nz;w\r\n";
+    Read r = MustRead(s, "a.csv");
+    ASSERT_EQ(r.rows.size(), static_cast<size_t>(lines + 2)) << boundary;
+    const OwnedRow& cut = r.rows[r.rows.size() - 2];
+    EXPECT_EQ(cut.cells[1], "q");
+    EXPECT_EQ(cut.line, lines + 1);
+    EXPECT_EQ(r.rows.back().cells, (std::vector<std::string>{"z", "w"}));
+    EXPECT_EQ(r.rows.back().line, lines + 2);
+    EXPECT_TRUE(r.issues.empty());
+  }
+}
+
 // Fields of every length from 0 to 150 bytes, plain and quoted (with
 // separators, doubled quotes and line breaks), LF and CRLF, over several
 // buffers: each cell and line number is what was written.

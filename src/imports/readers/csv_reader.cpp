@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace relance::imports {
@@ -86,28 +87,41 @@ std::vector<int> FieldCounts(std::string_view s, char sep, bool whole, size_t ma
   return counts;
 }
 
-// Bit i set when p[i] is `sep`, LF or CR, for the 64 bytes at p.
-uint64_t FieldEndMask(const char* p, char sep) {
+// For the 64 bytes at p, bit i set when p[i] is: `sep`, LF or CR (ends); LF
+// or CR (lines); '"' (quotes).
+struct BlockMasks {
+  uint64_t ends = 0;
+  uint64_t lines = 0;
+  uint64_t quotes = 0;
+};
+
+BlockMasks MasksOf(const char* p, char sep) {
+  BlockMasks m;
 #if defined(__SSE2__)
   const __m128i vsep = _mm_set1_epi8(sep);
   const __m128i vlf = _mm_set1_epi8('\n');
   const __m128i vcr = _mm_set1_epi8('\r');
-  uint64_t mask = 0;
+  const __m128i vquote = _mm_set1_epi8('"');
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vsep), _mm_cmpeq_epi8(v, vlf)),
-                             _mm_cmpeq_epi8(v, vcr));
-    mask |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(m))} << (16 * k);
+    __m128i lines = _mm_or_si128(_mm_cmpeq_epi8(v, vlf), _mm_cmpeq_epi8(v, vcr));
+    __m128i ends = _mm_or_si128(lines, _mm_cmpeq_epi8(v, vsep));
+    const int shift = 16 * k;
+    m.ends |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(ends))} << shift;
+    m.lines |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(lines))} << shift;
+    m.quotes |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vquote)))}
+                << shift;
   }
-  return mask;
 #else
-  uint64_t mask = 0;
   for (int i = 0; i < 64; ++i) {
     const char c = p[i];
-    mask |= uint64_t{c == sep || c == '\n' || c == '\r'} << i;
+    const bool line = c == '\n' || c == '\r';
+    m.lines |= uint64_t{line} << i;
+    m.ends |= uint64_t{line || c == sep} << i;
+    m.quotes |= uint64_t{c == '"'} << i;
   }
-  return mask;
 #endif
+  return m;
 }
 
 class CsvReader final : public RowReader {
@@ -221,25 +235,68 @@ class CsvReader final : public RowReader {
   // shift and a count of trailing zeros each.
   size_t FindFieldEnd(const char* b, size_t i, size_t end) {
     size_t block = i & ~size_t{63};
-    uint64_t mask = FieldEndMaskAt(b, block) & (~uint64_t{0} << (i - block));
+    uint64_t mask = MasksAt(b, block).ends & (~uint64_t{0} << (i - block));
     while (mask == 0) {
       block += 64;
       if (block >= end) return end;
-      mask = FieldEndMaskAt(b, block);
+      mask = MasksAt(b, block).ends;
     }
     size_t k = block + static_cast<size_t>(__builtin_ctzll(mask));
     return k < end ? k : end;
   }
 
-  // The mask of the block at `block` (a multiple of 64 below end_ + 64: the
-  // padding keeps the 64 bytes readable), computed once per block until the
-  // buffer changes (Refill).
-  uint64_t FieldEndMaskAt(const char* b, size_t block) {
+  // The masks of the block at `block` (a multiple of 64 below end_ + 64: the
+  // padding keeps the 64 bytes readable; bits at end_ and after are for
+  // bytes that are not data), computed once per block until the buffer
+  // changes (Refill).
+  const BlockMasks& MasksAt(const char* b, size_t block) {
     if (block != mask_block_) {
-      mask_ = FieldEndMask(b + block, sep_);
+      masks_ = MasksOf(b + block, sep_);
       mask_block_ = block;
     }
-    return mask_;
+    return masks_;
+  }
+
+  // The record at `pos` when no quote comes before its line break (most
+  // records): each field ends at the next bit of the blocks' masks, with no
+  // look at the bytes. nullopt when a quote comes first, or the buffer ends
+  // before the line break: ParseRecord reads the record byte by byte.
+  std::optional<Parse> ParseUnquotedRecord(const char* b, size_t pos, size_t* next,
+                                           int64_t* lines) {
+    const size_t end = end_;
+    size_t block = pos & ~size_t{63};
+    uint64_t from = ~uint64_t{0} << (pos - block);  // the bits at pos and after
+    size_t start = pos;
+    while (block < end) {
+      const BlockMasks& m = MasksAt(b, block);
+      const uint64_t data = end - block >= 64 ? ~uint64_t{0} : (uint64_t{1} << (end - block)) - 1;
+      const uint64_t lines_here = m.lines & from & data;
+      // The bits up to the line break, included.
+      const uint64_t upto = lines_here != 0 ? (lines_here ^ (lines_here - 1)) : ~uint64_t{0};
+      if ((m.quotes & from & data & upto) != 0) return std::nullopt;
+      uint64_t ends = m.ends & from & data & upto;
+      while (ends != 0) {
+        const size_t fend = block + static_cast<size_t>(__builtin_ctzll(ends));
+        ends &= ends - 1;
+        cells_.emplace_back(b + start, fend - start);
+        start = fend + 1;
+      }
+      if (cells_.size() > limits_.max_columns) return Parse::kTooManyFields;
+      if (lines_here != 0) {
+        const size_t fend = start - 1;  // the line break
+        if (b[fend] == '\r') {
+          if (fend + 1 >= end && !eof_) return std::nullopt;
+          *next = fend + 1 + (fend + 1 < end && b[fend + 1] == '\n');
+        } else {
+          *next = fend + 1;
+        }
+        *lines = 1;
+        return Parse::kRecord;
+      }
+      block += 64;
+      from = ~uint64_t{0};
+    }
+    return std::nullopt;
   }
 
   static int64_t CountLineBreaks(const char* b, size_t from, size_t to) {
@@ -278,6 +335,8 @@ class CsvReader final : public RowReader {
       *lines = 1;
       return Parse::kBlank;
     }
+    if (auto st = ParseUnquotedRecord(b, pos, next, lines)) return *st;
+    cells_.clear();
     while (true) {
       size_t fend;
       if (pos < end && b[pos] == '"') {
@@ -427,8 +486,8 @@ class CsvReader final : public RowReader {
   bool malformed_quote_ = false;
   std::string problem_;
   static constexpr size_t kNoBlock = ~size_t{0};
-  size_t mask_block_ = kNoBlock;  // the block FieldEndMaskAt last computed
-  uint64_t mask_ = 0;
+  size_t mask_block_ = kNoBlock;  // the block MasksAt last computed
+  BlockMasks masks_;
 };
 
 }  // namespace
