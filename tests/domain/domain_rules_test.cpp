@@ -156,6 +156,28 @@ TEST(Validation, EmailsAndCountries) {
   EXPECT_FALSE(IsCountryCode("XX"));
 }
 
+// A space, a control character or DEL anywhere in an address refuses it,
+// whatever its place and the address's length; letters with accents do not.
+TEST(Validation, AnEmailWithASpaceOrControlCharacterAnywhereIsRefused) {
+  for (size_t len = 1; len <= 20; ++len) {
+    const std::string local(len, 'a');
+    ASSERT_TRUE(IsPlausibleEmail(local + "@exemple.fr")) << len;
+    EXPECT_TRUE(IsPlausibleEmail("\xC3\xA9" + local + "@exemple.fr")) << len;
+    for (char bad : {' ', '\t', '\x01', '\x1F', '\x7F', '\0'}) {
+      EXPECT_FALSE(IsPlausibleEmail(local + "@exemple.fr" + bad)) << len << " " << int{bad};
+    }
+    for (size_t at = 0; at < len; ++at) {
+      for (char bad : {' ', '\t', '\x01', '\x1F', '\x7F', '\0'}) {
+        std::string e = local + "@exemple.fr";
+        e[at] = bad;
+        EXPECT_FALSE(IsPlausibleEmail(e)) << len << " " << at << " " << int{bad};
+      }
+    }
+  }
+  EXPECT_TRUE(IsPlausibleEmail("a@exemple.fr~"));  // 0x7E, next to DEL
+  EXPECT_FALSE(IsPlausibleEmail("a@exemple.fr\x7F"));
+}
+
 TEST(Validation, OrganizationSettings) {
   Organization o;
   o.name = "Acme";
