@@ -110,6 +110,14 @@ TEST(ImportRow, PaymentDelayMustBeAWholeNumberOfDays) {
   EXPECT_EQ(ParsePaymentDelay("30 jours"), std::nullopt);
   EXPECT_EQ(ParsePaymentDelay("30,5"), std::nullopt);
   EXPECT_EQ(ParsePaymentDelay("-5"), std::nullopt);
+  EXPECT_EQ(ParsePaymentDelay("30."), std::nullopt);
+  EXPECT_EQ(ParsePaymentDelay(".5"), std::nullopt);
+  EXPECT_EQ(ParsePaymentDelay("30.00"), 30);
+  EXPECT_EQ(ParsePaymentDelay("30.50"), std::nullopt);
+  EXPECT_EQ(ParsePaymentDelay("007"), 7);
+  EXPECT_EQ(ParsePaymentDelay("999999"), 999999);
+  EXPECT_EQ(ParsePaymentDelay("1234567"), std::nullopt);
+  EXPECT_EQ(ParsePaymentDelay(std::string(30, '9')), std::nullopt);
   ImportRow row = Parse({"Raison sociale", "Délai de paiement"}, {"Acme", "30 jours"});
   ASSERT_EQ(row.problems.size(), 1u);
   EXPECT_EQ(row.problems[0].column, "Délai de paiement");
@@ -182,6 +190,29 @@ TEST(ImportRow, DomainValidationNamesTheColumn) {
   ASSERT_EQ(row.problems.size(), 1u);
   EXPECT_EQ(row.problems[0].column, "Code postal");
   EXPECT_NE(row.problems[0].reason.find("longer than"), std::string::npos);
+}
+
+// A reused parser compares each customer value with the row before's to
+// know what changed: a value of the same length that differs in one byte,
+// wherever that byte is, must still replace the old one.
+TEST(ImportRow, AValueDifferingInOneByteFromTheRowBeforeReplacesIt) {
+  ColumnMapping m = ProposeMapping(std::vector<std::string>{"Raison sociale", "E-mail"});
+  RowParser parser(m);
+  int64_t line = 2;
+  for (size_t len = 1; len <= 40; ++len) {
+    const std::string base(len, 'n');
+    for (size_t at = 0; at < len; ++at) {
+      for (const std::string& name : {base, [&] {
+                                        std::string other = base;
+                                        other[at] = 'x';
+                                        return other;
+                                      }()}) {
+        std::vector<std::string_view> cells = {name, "a@acme.fr"};
+        const ImportRow& row = parser.Parse(line++, cells);
+        ASSERT_EQ(row.customer.name, name) << len << " " << at;
+      }
+    }
+  }
 }
 
 // A row is checked where its values are, not in a record: its problems must be
