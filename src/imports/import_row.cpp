@@ -406,6 +406,16 @@ inline std::string_view TrimCell(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::string_view> RowParser::PositionMemo::Find(std::string_view text) {
+  for (size_t i = 0; i < size; ++i) {
+    if (SameText(texts[i], text)) return positions[i];
+  }
+  const size_t i = size < kSize ? size++ : (next++ % kSize);
+  texts[i].assign(text);
+  positions[i] = PositionOf(text);
+  return positions[i];
+}
+
 ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
                          const ColumnMapping& mapping, bool validate) {
   RowParser parser(mapping);
@@ -496,7 +506,7 @@ bool RowParser::Fill(int64_t line, std::span<const std::string_view> cells) {
         continue;
       case ImportField::kContactPosition:
         // R-IMP-9
-        if (auto p = PositionOf(v)) {
+        if (auto p = positions_.Find(v)) {
           text = *p;
         } else {
           problem(step.column, v,

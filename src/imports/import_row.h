@@ -7,6 +7,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -114,6 +115,17 @@ class RowParser {
   ImportRow row_;
   std::vector<Step> steps_;      // the mapped columns, in column order
   bool customer_valid_ = false;  // row_.customer passed the domain's check as it is
+  // R-IMP-9: the position a cell names, for the last texts seen (a file uses
+  // a few labels, some with accents, over and over).
+  struct PositionMemo {
+    static constexpr size_t kSize = 8;
+    std::array<std::string, kSize> texts;
+    std::array<std::optional<std::string_view>, kSize> positions;
+    size_t size = 0;
+    size_t next = 0;
+    std::optional<std::string_view> Find(std::string_view text);
+  };
+  PositionMemo positions_;
 };
 
 // A problem a domain rule found on a customer field (FieldError::field is

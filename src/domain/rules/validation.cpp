@@ -35,9 +35,10 @@ class Problems {
     }
   }
   void Length(std::string_view field, std::string_view value, size_t max) {
-    if (value.size() > max) {
-      Add(std::string(field), "is longer than " + std::to_string(max) + " characters");
-    }
+    if (value.size() > max) [[unlikely]] TooLong(field, max);  // the test inlined, the message not
+  }
+  [[gnu::noinline]] void TooLong(std::string_view field, size_t max) {
+    Add(std::string(field), "is longer than " + std::to_string(max) + " characters");
   }
   template <typename Text>
   void Length(std::string_view field, const std::optional<Text>& value, size_t max) {
