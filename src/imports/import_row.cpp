@@ -370,33 +370,13 @@ namespace {
 // name or status reads as a default record's ("-": the name is required only
 // of a new customer, which the job checks; "CLIENT").
 domain::CustomerFields ViewOf(const CustomerPart& part) {
-  domain::CustomerFields f;
-  f.external_id = part.external_id;
+  domain::CustomerFields f = domain::SameNamedCustomerFields(part);
   f.name = part.name ? std::string_view(*part.name) : std::string_view("-");
   if (part.status) f.status = *part.status;
-  f.accounting_code = part.accounting_code;
-  f.vat_number = part.vat_number;
-  f.street = part.street;
-  f.postal_code = part.postal_code;
-  f.city = part.city;
-  f.region = part.region;
-  f.country = part.country;
-  f.payment_delay_days = part.payment_delay_days;
-  f.smart_tags = &part.smart_tags;
-  f.custom_fields = &part.custom_fields;
   return f;
 }
 
-domain::ContactFields ViewOf(const ContactPart& part) {
-  domain::ContactFields f;
-  f.email = part.email;
-  f.first_name = part.first_name;
-  f.last_name = part.last_name;
-  f.phone = part.phone;
-  f.external_id = part.external_id;
-  f.position = part.position;
-  return f;
-}
+domain::ContactFields ViewOf(const ContactPart& part) { return domain::ContactFieldsOf(part); }
 
 // Trim, with the usual case (nothing to trim) decided on two bytes.
 inline std::string_view TrimCell(std::string_view s) {

@@ -193,36 +193,16 @@ Result<void> ValidateUser(const User& u) {
 }
 
 CustomerFields FieldsOf(const Customer& c) {
-  CustomerFields f;
-  f.external_id = c.external_id;
+  CustomerFields f = SameNamedCustomerFields(c);
   f.name = c.name;
   f.status = c.status;
-  f.accounting_code = c.accounting_code;
-  f.vat_number = c.vat_number;
-  f.street = c.street;
-  f.postal_code = c.postal_code;
-  f.city = c.city;
-  f.region = c.region;
-  f.country = c.country;
   f.account_manager_id = c.account_manager_id;
   f.parent_id = c.parent_id;
   f.dunning_plan_id = c.dunning_plan_id;
-  f.payment_delay_days = c.payment_delay_days;
-  f.smart_tags = &c.smart_tags;
-  f.custom_fields = &c.custom_fields;
   return f;
 }
 
-ContactFields FieldsOf(const Contact& c) {
-  ContactFields f;
-  f.email = c.email;
-  f.first_name = c.first_name;
-  f.last_name = c.last_name;
-  f.phone = c.phone;
-  f.external_id = c.external_id;
-  f.position = c.position;
-  return f;
-}
+ContactFields FieldsOf(const Contact& c) { return ContactFieldsOf(c); }
 
 Result<void> ValidateCustomer(const Customer& c) { return ValidateCustomerFields(FieldsOf(c)); }
 

@@ -53,6 +53,39 @@ struct ContactFields {
 };
 CustomerFields FieldsOf(const Customer& c);
 ContactFields FieldsOf(const Contact& c);
+
+// The views of the fields that `part` names as Customer does (a Customer, an
+// import row's customer part); the name, the status and the references,
+// which a part may hold otherwise or not at all, are the caller's to set.
+template <typename Part>
+CustomerFields SameNamedCustomerFields(const Part& part) {
+  CustomerFields f;
+  f.external_id = part.external_id;
+  f.accounting_code = part.accounting_code;
+  f.vat_number = part.vat_number;
+  f.street = part.street;
+  f.postal_code = part.postal_code;
+  f.city = part.city;
+  f.region = part.region;
+  f.country = part.country;
+  f.payment_delay_days = part.payment_delay_days;
+  f.smart_tags = &part.smart_tags;
+  f.custom_fields = &part.custom_fields;
+  return f;
+}
+
+// The same for a contact, whose every checked field a part names the same.
+template <typename Part>
+ContactFields ContactFieldsOf(const Part& part) {
+  ContactFields f;
+  f.email = part.email;
+  f.first_name = part.first_name;
+  f.last_name = part.last_name;
+  f.phone = part.phone;
+  f.external_id = part.external_id;
+  f.position = part.position;
+  return f;
+}
 Result<void> ValidateCustomerFields(const CustomerFields& c);
 Result<void> ValidateContactFields(const ContactFields& c);
 Result<void> ValidateInvoice(const Invoice& i);
