@@ -1,5 +1,9 @@
 #include "imports/import_row.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -27,11 +31,33 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+#if defined(__SSE2__)
+// The 16 bytes at p, ASCII capitals lowered. Bytes of 0x80 and above are
+// negative to the signed compares: left alone.
+inline void Lower16(char* p) {
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+  v = _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+}
+#endif
+
 void LowerInPlace(std::string& s) {
-  // Without a branch per byte, so that the compiler can vectorize it.
-  for (char& c : s) {
-    const bool upper = static_cast<unsigned char>(c - 'A') < 26;
-    c = static_cast<char>(c | (upper ? 0x20 : 0));
+  char* p = s.data();
+  const size_t n = s.size();
+#if defined(__SSE2__)
+  if (n >= 16) {
+    // 16 bytes at a time, the last 16 overlapping the ones before: lowering
+    // twice is lowering once, and the tail costs no loop byte by byte.
+    for (size_t i = 0; i + 16 < n; i += 16) Lower16(p + i);
+    Lower16(p + n - 16);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < n; ++i) {
+    const bool upper = static_cast<unsigned char>(p[i] - 'A') < 26;
+    p[i] = static_cast<char>(p[i] | (upper ? 0x20 : 0));
   }
 }
 
@@ -402,11 +428,115 @@ ImportRow ParseImportRow(int64_t line, std::span<const std::string_view> cells,
   return parser.Parse(line, cells, validate);
 }
 
+RowParser::Reader RowParser::ReaderOf(ImportField field) {
+  switch (field) {
+    case ImportField::kStatus: return &RowParser::ReadStatus;
+    case ImportField::kCountry: return &RowParser::ReadCountry;
+    case ImportField::kAccountManager: return &RowParser::ReadAccountManager;
+    case ImportField::kPaymentDelay: return &RowParser::ReadPaymentDelay;
+    case ImportField::kSmartTag: return &RowParser::ReadSmartTag;
+    case ImportField::kCustomField: return &RowParser::ReadCustomField;
+    case ImportField::kContactEmail: return &RowParser::ReadContactEmail;
+    case ImportField::kContactPosition: return &RowParser::ReadContactPosition;
+    case ImportField::kContactMain: return &RowParser::ReadContactMain;
+    default: return nullptr;  // a text field kept as written
+  }
+}
+
 RowParser::RowParser(const ColumnMapping& mapping) : mapping_(mapping) {
+  static_assert(static_cast<size_t>(ImportField::kContactMain) < 64, "a field is a bit of a mask");
   for (size_t col = 0; col < mapping.columns.size(); ++col) {
     const auto& target = mapping.columns[col];
     if (!target) continue;
-    steps_.push_back({col, target->field, TextSlot(row_, target->field), &target->key});
+    const ImportField field = target->field;
+    const Step step{col, field, Bit(field), TextSlot(row_, field), &target->key};
+    if (step.slot != nullptr) {
+      text_fields_ |= step.bit;
+      slots_[static_cast<size_t>(field)] = step.slot;
+    }
+    if (Reader read = ReaderOf(field)) {
+      rule_steps_.push_back({step, read});
+    } else if (IsContactField(field)) {
+      contact_texts_.push_back(step);
+    } else {
+      customer_texts_.push_back(step);
+    }
+  }
+}
+
+void RowParser::AddProblem(const Step& step, std::string_view value, std::string reason) {
+  row_.problems.push_back({mapping_.headers[step.column], std::string(value), std::move(reason)});
+}
+
+void RowParser::SetCustomerText(const Step& step, std::string_view text) {
+  if (Assign(*step.slot, text)) changed_ |= step.bit;
+  filled_ |= step.bit;
+}
+
+void RowParser::ReadStatus(const Step& step, std::string_view value) {
+  if (auto status = ParseStatus(value)) {
+    SetCustomerText(step, *status);
+  } else {
+    AddProblem(step, value, "must be Client or Prospect");
+  }
+}
+
+void RowParser::ReadCountry(const Step& step, std::string_view value) {
+  char upper[2];
+  if (auto code = CountryCode(value, upper)) {
+    SetCustomerText(step, *code);
+  } else {
+    AddProblem(step, value, "is not a country: give its ISO 3166-1 alpha-2 code, such as FR");
+  }
+}
+
+void RowParser::ReadAccountManager(const Step& step, std::string_view value) {
+  SetCustomerText(step, value);
+  LowerInPlace(**step.slot);
+}
+
+void RowParser::ReadPaymentDelay(const Step& step, std::string_view value) {
+  // R-IMP-6
+  if (auto days = ParsePaymentDelay(value)) {
+    row_.customer.payment_delay_days = *days;
+  } else {
+    AddProblem(step, value, "must be a whole number of days, such as 30");
+  }
+}
+
+void RowParser::ReadSmartTag(const Step& step, std::string_view value) {
+  row_.customer.smart_tags[*step.key] = std::string(value);
+  customer_changed_ = true;
+}
+
+void RowParser::ReadCustomField(const Step& step, std::string_view value) {
+  row_.customer.custom_fields[*step.key] = std::string(value);
+  customer_changed_ = true;
+}
+
+void RowParser::ReadContactEmail(const Step&, std::string_view value) {
+  row_.contact.email.assign(value);
+  LowerInPlace(row_.contact.email);
+}
+
+void RowParser::ReadContactPosition(const Step& step, std::string_view value) {
+  // R-IMP-9
+  if (auto position = positions_.Find(value)) {
+    Overwrite(*step.slot, *position);
+    filled_ |= step.bit;
+  } else {
+    AddProblem(step, value,
+               "must be a position: ACCOUNTING (Comptabilité), SALES (Commercial), "
+               "PURCHASER (Acheteur) or PAYER (Payeur)");
+  }
+}
+
+void RowParser::ReadContactMain(const Step& step, std::string_view value) {
+  // R-IMP-10
+  if (auto main = ParseMainFlag(value)) {
+    row_.contact.is_main = *main;
+  } else {
+    AddProblem(step, value, "must be 1 for the main contact, or 0 / empty");
   }
 }
 
@@ -421,110 +551,60 @@ bool RowParser::Fill(int64_t line, std::span<const std::string_view> cells) {
   // Text fields keep their strings from the previous row until the end,
   // where the ones this row did not fill are cleared; the rest starts over.
   const std::optional<int64_t> old_delay = cu.payment_delay_days;
-  bool customer_changed = !cu.smart_tags.empty() || !cu.custom_fields.empty();
+  customer_changed_ = false;
   cu.payment_delay_days.reset();
-  cu.smart_tags.clear();
-  cu.custom_fields.clear();
-  co.present = false;
+  // Most files have no such columns: an empty map is left as it is.
+  if (!cu.smart_tags.empty() || !cu.custom_fields.empty()) {
+    customer_changed_ = true;
+    cu.smart_tags.clear();
+    cu.custom_fields.clear();
+  }
   co.email.clear();
   co.is_main.reset();
-  uint64_t filled = 0;   // Bit() of the text fields this row set
-  uint64_t changed = 0;  // Bit() of the text fields whose value changed
-  auto problem = [&](size_t col, std::string_view value, std::string reason) {
-    row.problems.push_back({mapping_.headers[col], std::string(value), std::move(reason)});
-  };
-  for (const Step& step : steps_) {
-    if (step.column >= cells.size()) break;  // steps are in column order
-    std::string_view v = TrimCell(cells[step.column]);
+  filled_ = 0;
+  changed_ = 0;
+  const size_t n = cells.size();
+  // Each list is in column order: a short row ends it.
+  for (const Step& step : customer_texts_) {
+    if (step.column >= n) break;
+    const std::string_view v = TrimCell(cells[step.column]);
     if (v.empty()) continue;
-    const ImportField field = step.field;
-    if (IsContactField(field)) co.present = true;
-    std::string_view text = v;  // the value kept in a text slot
-    switch (field) {
-      case ImportField::kStatus:
-        if (auto st = ParseStatus(v)) {
-          text = *st;
-        } else {
-          problem(step.column, v, "must be Client or Prospect");
-          continue;
-        }
-        break;
-      case ImportField::kCountry: {
-        char upper[2];
-        if (auto code = CountryCode(v, upper)) {
-          if (Assign(*step.slot, *code)) changed |= Bit(field);
-          filled |= Bit(field);
-        } else {
-          problem(step.column, v, "is not a country: give its ISO 3166-1 alpha-2 code, such as FR");
-        }
-        continue;  // `upper` ends here
-      }
-      case ImportField::kAccountManager:
-        if (Assign(*step.slot, v)) changed |= Bit(field);
-        filled |= Bit(field);
-        LowerInPlace(**step.slot);
-        continue;
-      case ImportField::kPaymentDelay:
-        // R-IMP-6
-        if (auto d = ParsePaymentDelay(v)) {
-          cu.payment_delay_days = *d;
-        } else {
-          problem(step.column, v, "must be a whole number of days, such as 30");
-        }
-        continue;
-      case ImportField::kSmartTag:
-        cu.smart_tags[*step.key] = std::string(v);
-        customer_changed = true;
-        continue;
-      case ImportField::kCustomField:
-        cu.custom_fields[*step.key] = std::string(v);
-        customer_changed = true;
-        continue;
-      case ImportField::kContactEmail:
-        co.email.assign(v);
-        LowerInPlace(co.email);
-        continue;
-      case ImportField::kContactPosition:
-        // R-IMP-9
-        if (auto p = positions_.Find(v)) {
-          text = *p;
-        } else {
-          problem(step.column, v,
-                  "must be a position: ACCOUNTING (Comptabilité), SALES (Commercial), "
-                  "PURCHASER (Acheteur) or PAYER (Payeur)");
-          continue;
-        }
-        break;
-      case ImportField::kContactMain:
-        // R-IMP-10
-        if (auto m = ParseMainFlag(v)) {
-          co.is_main = *m;
-        } else {
-          problem(step.column, v, "must be 1 for the main contact, or 0 / empty");
-        }
-        continue;
-      default: break;
-    }
-    if (IsContactField(field)) {
-      Overwrite(*step.slot, text);
-    } else if (Assign(*step.slot, text)) {
-      changed |= Bit(field);
-    }
-    filled |= Bit(field);
+    if (Assign(*step.slot, v)) changed_ |= step.bit;
+    filled_ |= step.bit;
   }
-  for (const Step& step : steps_) {
-    if (step.slot == nullptr || (filled & Bit(step.field)) != 0 || !*step.slot) continue;
-    step.slot->reset();
-    changed |= Bit(step.field);
+  for (const Step& step : contact_texts_) {
+    if (step.column >= n) break;
+    const std::string_view v = TrimCell(cells[step.column]);
+    if (v.empty()) continue;
+    Overwrite(*step.slot, v);  // each row is a new contact: nobody asks what changed
+    filled_ |= step.bit;
   }
-  if ((changed & kCustomerFields) != 0) customer_changed = true;
-  if (cu.payment_delay_days != old_delay) customer_changed = true;
+  uint64_t present = filled_;  // Bit() of the fields whose cell is not empty
+  // Problems come in column order: only these columns have any.
+  for (const RuleStep& rule : rule_steps_) {
+    if (rule.step.column >= n) break;
+    const std::string_view v = TrimCell(cells[rule.step.column]);
+    if (v.empty()) continue;
+    present |= rule.step.bit;
+    (this->*rule.read)(rule.step, v);
+  }
+  // The text fields this row left empty lose the previous row's value.
+  for (uint64_t stale = text_fields_ & ~filled_; stale != 0; stale &= stale - 1) {
+    const auto field = static_cast<size_t>(__builtin_ctzll(stale));
+    std::optional<std::string>& slot = *slots_[field];
+    if (!slot) continue;
+    slot.reset();
+    changed_ |= uint64_t{1} << field;
+  }
+  co.present = (present & ~kCustomerFields) != 0;
+  if ((changed_ & kCustomerFields) != 0) customer_changed_ = true;
+  if (cu.payment_delay_days != old_delay) customer_changed_ = true;
   if (!cu.external_id && !cu.name) {
     row.problems.push_back({"", "",
                             "the row names no customer: both its name and its external id "
                             "are empty"});
   }
-  return customer_changed;
+  return customer_changed_;
 }
 
 // The domain's own rules, so an import accepts exactly what the API does,

@@ -101,19 +101,57 @@ class RowParser {
                          bool validate = true);
 
  private:
-  // How one mapped column is read, made once from the mapping.
+  // One mapped column. Each column's way of being read is chosen once, from
+  // the mapping: a plain text field goes to one of two lists read in tight
+  // loops (most columns); any other field names the member that reads it.
   struct Step {
     size_t column;
     ImportField field;
+    uint64_t bit;                      // Bit(field): the masks of Fill
     std::optional<std::string>* slot;  // the row's member for a text field, else nullptr
     const std::string* key;            // smart-tags and custom fields
   };
+  // Reads the trimmed, non-empty `value` of the column of `step` into row_,
+  // or adds a problem to it.
+  using Reader = void (RowParser::*)(const Step& step, std::string_view value);
+  struct RuleStep {
+    Step step;
+    Reader read;
+  };
+  static Reader ReaderOf(ImportField field);
+
   bool Fill(int64_t line, std::span<const std::string_view> cells);
   bool Check(std::span<const std::string_view> cells, bool check_customer);
 
+  // The readers of the columns whose value a rule reads or turns into the
+  // field's value.
+  void ReadStatus(const Step& step, std::string_view value);
+  void ReadCountry(const Step& step, std::string_view value);
+  void ReadAccountManager(const Step& step, std::string_view value);
+  void ReadPaymentDelay(const Step& step, std::string_view value);
+  void ReadSmartTag(const Step& step, std::string_view value);
+  void ReadCustomField(const Step& step, std::string_view value);
+  void ReadContactEmail(const Step& step, std::string_view value);
+  void ReadContactPosition(const Step& step, std::string_view value);
+  void ReadContactMain(const Step& step, std::string_view value);
+  // Sets the customer text field of `step` to `text`.
+  void SetCustomerText(const Step& step, std::string_view text);
+  void AddProblem(const Step& step, std::string_view value, std::string reason);
+
   const ColumnMapping& mapping_;
   ImportRow row_;
-  std::vector<Step> steps_;      // the mapped columns, in column order
+  // The mapped columns, each list in column order.
+  std::vector<Step> customer_texts_;   // customer text fields kept as written
+  std::vector<Step> contact_texts_;    // contact text fields kept as written
+  std::vector<RuleStep> rule_steps_;   // every other field
+  // Bit() of the text fields some column fills, and their members by field.
+  uint64_t text_fields_ = 0;
+  std::array<std::optional<std::string>*, 64> slots_{};
+  // Fill's account of the row being read: Bit() of the text fields set, of
+  // those whose value changed; whether some other customer value changed.
+  uint64_t filled_ = 0;
+  uint64_t changed_ = 0;
+  bool customer_changed_ = false;
   bool customer_valid_ = false;  // row_.customer passed the domain's check as it is
   // R-IMP-9: the position a cell names, for the last texts seen (a file uses
   // a few labels, some with accents, over and over).

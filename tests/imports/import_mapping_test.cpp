@@ -165,6 +165,24 @@ TEST(ImportRow, AContactNeedsAnEmail) {
   EXPECT_EQ(upper.contact.email, "anne@acme.fr");
 }
 
+// E-mail addresses are lowered 16 bytes at a time, the last 16 overlapping:
+// a capital at any place of an address of any length is lowered, and
+// nothing else changes (the bytes next to A and Z, accented letters).
+TEST(ImportRow, AnEmailIsLowerCasedWhereverItsCapitalsAre) {
+  const std::vector<std::string> header = {"Raison sociale", "E-mail", "Responsable"};
+  for (size_t len = 1; len <= 40; ++len) {
+    const std::string lower = std::string(len, 'a') + "@[`]\xC3\xA9t\xC3\x89.fr";
+    for (size_t at = 0; at < lower.size(); ++at) {
+      if (lower[at] < 'a' || lower[at] > 'z') continue;
+      std::string upper = lower;
+      upper[at] = static_cast<char>(upper[at] - 'a' + 'A');
+      ImportRow row = Parse(header, {"Acme", upper, upper});
+      EXPECT_EQ(row.contact.email, lower) << len << " " << at;
+      EXPECT_EQ(row.customer.account_manager_email, lower) << len << " " << at;
+    }
+  }
+}
+
 TEST(ImportRow, CellsAreTrimmedAndKeptAsWritten) {
   ImportRow row = Parse({"Raison sociale", "Code postal", "Pays", "Identifiant client"},
                         {"  Société Générale  ", "01000", "France", "00123"});
