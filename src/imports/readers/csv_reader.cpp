@@ -189,11 +189,11 @@ class CsvReader final : public RowReader {
       }
       FinishCells();
       if (header_fields_ == 0) {
-        header_fields_ = cells_.size();
+        header_fields_ = ncells_;
         header_line_ = record_line;
-      } else if (cells_.size() != header_fields_ && !AllEmpty()) {
+      } else if (ncells_ != header_fields_ && !AllEmpty()) {
         AppendProblem(record_line, "line " + std::to_string(record_line) + " has " +
-                                       Fields(cells_.size()) + " but the header (line " +
+                                       Fields(ncells_) + " but the header (line " +
                                        std::to_string(header_line_) + ") has " +
                                        Fields(header_fields_) +
                                        ": every line must have the same number of separators (" +
@@ -203,7 +203,7 @@ class CsvReader final : public RowReader {
       if (text_.encoding_name() != format_.encoding) format_.encoding = text_.encoding_name();
       Row row;
       row.line = record_line;
-      row.cells = cells_;
+      row.cells = std::span<const std::string_view>(cells_.data(), ncells_);
       row.problem = problem_;
       return std::optional<Row>(row);
     }
@@ -223,10 +223,16 @@ class CsvReader final : public RowReader {
   }
 
   bool AllEmpty() const {
-    for (auto c : cells_) {
-      if (!c.empty()) return false;
+    for (size_t i = 0; i < ncells_; ++i) {
+      if (!cells_[i].empty()) return false;
     }
     return true;
+  }
+
+  // Appends a cell, growing cells_ when it is full (the byte-by-byte path).
+  void AddCell(const char* p, size_t n) {
+    if (ncells_ == cells_.size()) cells_.resize(ncells_ + 64);
+    cells_[ncells_++] = std::string_view(p, n);
   }
 
   // First separator, LF or CR at or after i (end if none before end). The
@@ -275,13 +281,18 @@ class CsvReader final : public RowReader {
       const uint64_t upto = lines_here != 0 ? (lines_here ^ (lines_here - 1)) : ~uint64_t{0};
       if ((m.quotes & from & data & upto) != 0) return std::nullopt;
       uint64_t ends = m.ends & from & data & upto;
+      // Room for every end of the block first, so that each cell costs a
+      // store, not a check of the room left.
+      if (cells_.size() - ncells_ < 64) cells_.resize(ncells_ + 64);
+      std::string_view* out = cells_.data() + ncells_;
       while (ends != 0) {
         const size_t fend = block + static_cast<size_t>(__builtin_ctzll(ends));
         ends &= ends - 1;
-        cells_.emplace_back(b + start, fend - start);
+        *out++ = std::string_view(b + start, fend - start);
         start = fend + 1;
       }
-      if (cells_.size() > limits_.max_columns) return Parse::kTooManyFields;
+      ncells_ = static_cast<size_t>(out - cells_.data());
+      if (ncells_ > limits_.max_columns) return Parse::kTooManyFields;
       if (lines_here != 0) {
         const size_t fend = start - 1;  // the line break
         if (b[fend] == '\r') {
@@ -318,7 +329,7 @@ class CsvReader final : public RowReader {
   // (quoted fields with "" are unescaped later, in FinishCells, because a
   // kNeedMore restart must see the raw bytes again).
   Parse ParseRecord(size_t* next, int64_t* lines) {
-    cells_.clear();
+    ncells_ = 0;
     escaped_.clear();
     malformed_quote_ = false;
     const char* b = buf_.get();
@@ -336,7 +347,7 @@ class CsvReader final : public RowReader {
       return Parse::kBlank;
     }
     if (auto st = ParseUnquotedRecord(b, pos, next, lines)) return *st;
-    cells_.clear();
+    ncells_ = 0;
     while (true) {
       size_t fend;
       if (pos < end && b[pos] == '"') {
@@ -386,19 +397,19 @@ class CsvReader final : public RowReader {
             ++k;
           }
           size_t value_end = (k > after && b[k - 1] == '"') ? k - 1 : k;
-          cells_.emplace_back(b + pos + 1, value_end - pos - 1);
+          AddCell(b + pos + 1, value_end - pos - 1);
           fend = k;
         } else {
-          if (escaped) escaped_.push_back(cells_.size());
-          cells_.emplace_back(b + pos + 1, close - pos - 1);
+          if (escaped) escaped_.push_back(ncells_);
+          AddCell(b + pos + 1, close - pos - 1);
           fend = after;
         }
       } else {
         fend = FindFieldEnd(b, pos, end);
         if (fend >= end && !eof_) return Parse::kNeedMore;
-        cells_.emplace_back(b + pos, fend - pos);
+        AddCell(b + pos, fend - pos);
       }
-      if (cells_.size() > limits_.max_columns) return Parse::kTooManyFields;
+      if (ncells_ > limits_.max_columns) return Parse::kTooManyFields;
       if (fend >= end) {  // end of file without a final line break
         *next = end;
         *lines = extra;
@@ -481,7 +492,10 @@ class CsvReader final : public RowReader {
   int64_t line_ = 1;  // line of buf_[begin_]
   size_t header_fields_ = 0;
   int64_t header_line_ = 0;
+  // The record's cells are the first ncells_: the vector is only grown, so
+  // that the cells of a block can be stored without a check each.
   std::vector<std::string_view> cells_;
+  size_t ncells_ = 0;
   std::vector<size_t> escaped_;
   bool malformed_quote_ = false;
   std::string problem_;
