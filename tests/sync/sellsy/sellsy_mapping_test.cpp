@@ -651,5 +651,57 @@ TEST(SellsyConnectorType, StreamsAreInDependencyOrder) {
   EXPECT_EQ(SellsyPolicy().Find(EntityKind::kPayment)->deletion, DeletionPolicy::kPropagate);
 }
 
+// The versions stored by earlier releases: a change of the hashed text
+// would rewrite every record once. Covers each kind, nulls, smart tags,
+// escapes, non-ASCII text and invalid UTF-8 (replaced before hashing).
+TEST(SellsyMapping, VersionsAreTheOnesAlreadyStored) {
+  std::vector<std::pair<std::string, std::string>> got;
+  auto add = [&](const std::string& what, const Result<SourceRecord>& r) {
+    ASSERT_TRUE(r.ok()) << what << ": " << r.error().ToString();
+    got.emplace_back(what, r->version);
+  };
+  auto add_opt = [&](const std::string& what, const Result<std::optional<SourceRecord>>& r) {
+    ASSERT_TRUE(r.ok() && r->has_value()) << what;
+    got.emplace_back(what, (*r)->version);
+  };
+  add("company", MapParty(Company(), PartyKind::kCompany));
+  json odd = Company();
+  odd["name"] = "Q \"uote\" \\ tab\t ctl\x01 del\x7f bad\xff end \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
+  odd["_embed"]["smart_tags"].push_back({{"id", 3}, {"value", "\xc3\xa9l\xc3\xa8ve/\"x\""}});
+  add("odd company", MapParty(odd, PartyKind::kCompany));
+  add("individual", MapParty(json{{"id", 77}, {"type", "prospect"}, {"last_name", "Martin"}},
+                             PartyKind::kIndividual));
+  add("contact", MapContact(Contact(6654), {{PartyKind::kCompany, 10, 6654, true}}));
+  add("other contact", MapContact(Contact(5), {{PartyKind::kIndividual, 3, std::nullopt, true}}));
+  add_opt("invoice", MapInvoice(Invoice()));
+  json no_due = Invoice();
+  no_due.erase("due_date");
+  no_due.erase("pdf_link");
+  no_due["status"] = "cancelled";
+  add_opt("void invoice", MapInvoice(no_due));
+  add_opt("credit note", MapCreditNote(CreditNote("60.00", "10.00"),
+                                       {{"invoice/3001", 5000}, {"invoice/3002", 100}}));
+  add_opt("payment", MapPayment(Payment()));
+  json no_ref = Payment();
+  no_ref.erase("number");
+  no_ref["payment_method_id"] = 9;
+  add_opt("payment without number", MapPayment(no_ref));
+  got.emplace_back("deleted", DeletedRecord(EntityKind::kInvoice, "invoice/9").version);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"company", "7d4eb3128d717530"},
+      {"odd company", "5925d6a817c399c0"},
+      {"individual", "f044e9c9cc9b8149"},
+      {"contact", "53d3de22140241fd"},
+      {"other contact", "54c1c70709569e41"},
+      {"invoice", "aeaf47c27cd32ecd"},
+      {"void invoice", "eeaa46c2840114eb"},
+      {"credit note", "08c56ef85759401b"},
+      {"payment", "701a511d58215855"},
+      {"payment without number", "96f0a988f16c6065"},
+      {"deleted", "5f8ae355d64ad093"},
+  };
+  EXPECT_EQ(got, expected);
+}
+
 }  // namespace
 }  // namespace relance::sync::sellsy

@@ -63,6 +63,20 @@ Result<int64_t> HintId(const ChangeHint& hint) {
 
 bool IsNotFound(const Error& e) { return e.code() == ErrorCode::kNotFound; }
 
+// An item's integer `id`, as list and search answers give it.
+std::optional<int64_t> IntegerId(const json& item) {
+  const json* id = JsonMember(item, "id");
+  if (id == nullptr || !id->is_number_integer()) return std::nullopt;
+  return id->get<int64_t>();
+}
+
+// A member's text, when it is a JSON string.
+std::optional<std::string> TextOf(const json& item, std::string_view key) {
+  const json* v = JsonMember(item, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->get_ref<const std::string&>();
+}
+
 EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPolicy deletion,
                     std::vector<ChangeDetection> detection) {
   EntityPolicy e;
@@ -278,12 +292,10 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   if (kind == PartyKind::kIndividual) RETURN_IF_ERROR(IndexIndividuals());
   for (const json& item : page.data) {
     ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
-    max = Later(max, item.contains("updated_at") && item["updated_at"].is_string()
-                         ? std::optional<std::string>(item["updated_at"].get<std::string>())
-                         : std::nullopt);
+    max = Later(max, TextOf(item, "updated_at"));
     out.records.push_back(std::move(r));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
-    if (kind == PartyKind::kIndividual && item.contains("main_contact_id")) {
+    if (kind == PartyKind::kIndividual && JsonMember(item, "main_contact_id") != nullptr) {
       UpsertIndividual(party);
     }
     parties.push_back(party);
@@ -304,9 +316,7 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
   std::string max = cursor.max;
   for (const json& item : page.data) {
     ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks(item));
-    max = Later(max, item.contains("updated") && item["updated"].is_string()
-                         ? std::optional<std::string>(item["updated"].get<std::string>())
-                         : std::nullopt);
+    max = Later(max, TextOf(item, "updated"));
     if (r) out.records.push_back(std::move(*r));
   }
   EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
@@ -356,18 +366,17 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
   if (party.kind == PartyKind::kIndividual) {
     for (auto& [contact_id, links] : individual_links_) links.erase(party.id);
     for (const json& c : contacts) {
-      if (c.contains("id") && c["id"].is_number_integer()) {
-        NoteIndividualLink(c["id"].get<int64_t>(), party);
-      }
+      if (std::optional<int64_t> id = IntegerId(c)) NoteIndividualLink(*id, party);
     }
   }
   std::vector<SourceRecord> out;
   for (const json& c : contacts) {
-    if (!c.contains("id") || !c["id"].is_number_integer()) {
+    std::optional<int64_t> id = IntegerId(c);
+    if (!id) {
       return InvalidArgument("Sellsy contact of " + PartyExternalId(party.kind, party.id) +
                              " without an id");
     }
-    ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(c["id"].get<int64_t>()));
+    ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(*id));
     bool listed = std::any_of(parties.begin(), parties.end(), [&](const LinkedParty& p) {
       return p.kind == party.kind && p.id == party.id;
     });
@@ -396,8 +405,9 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
       for (const auto& p : parties) links.erase(p.id);
     }
     for (const json& c : contacts) {
-      if (!c.contains("id") || !c["id"].is_number_integer()) continue;
-      const int64_t cid = c["id"].get<int64_t>();
+      std::optional<int64_t> id = IntegerId(c);
+      if (!id) continue;
+      const int64_t cid = *id;
       bool main_somewhere = false;
       for (const auto& p : parties) {
         if (p.main_contact_id && *p.main_contact_id == cid) {
@@ -413,12 +423,13 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
   }
   std::vector<SourceRecord> out;
   for (const json& c : contacts) {
-    if (!c.contains("id") || !c["id"].is_number_integer()) {
+    std::optional<int64_t> id = IntegerId(c);
+    if (!id) {
       ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, {}));  // the error naming it
       out.push_back(std::move(r));
       continue;
     }
-    ASSIGN_OR_RETURN(std::vector<LinkedParty> linked, PartiesOfContact(c["id"].get<int64_t>()));
+    ASSIGN_OR_RETURN(std::vector<LinkedParty> linked, PartiesOfContact(*id));
     ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, linked));
     out.push_back(std::move(r));
   }
@@ -586,11 +597,12 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
 }
 
 Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const json& contact) {
-  if (!contact.is_object() || !contact.contains("id") || !contact["id"].is_number_integer()) {
+  std::optional<int64_t> contact_id = IntegerId(contact);
+  if (!contact_id) {
     ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, {}));  // the error naming it
     return std::optional<SourceRecord>(std::move(r));
   }
-  const int64_t id = contact["id"].get<int64_t>();
+  const int64_t id = *contact_id;
   ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(id));
   if (parties.empty()) {
     // No company: linked to individuals only, or to nothing. Sellsy has no
@@ -617,10 +629,11 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
   if (!bare || bare->deleted) return bare;
   const auto& inv = std::get<SourceInvoice>(bare->data).record;
   if (inv.is_void) return bare;
-  const json* amounts = cn.contains("amounts") ? &cn["amounts"] : nullptr;
-  if (amounts != nullptr && amounts->is_object() && amounts->contains("total_incl_tax") &&
-      amounts->contains("total_remaining_due_incl_tax") &&
-      (*amounts)["total_incl_tax"] == (*amounts)["total_remaining_due_incl_tax"]) {
+  const json* amounts = JsonMember(cn, "amounts");
+  const json* total = amounts != nullptr ? JsonMember(*amounts, "total_incl_tax") : nullptr;
+  const json* remaining =
+      amounts != nullptr ? JsonMember(*amounts, "total_remaining_due_incl_tax") : nullptr;
+  if (total != nullptr && remaining != nullptr && *total == *remaining) {
     return bare;  // nothing allocated
   }
   const int64_t id = ParseExternalId(bare->external_id)->id;
@@ -629,8 +642,9 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
   std::map<int64_t, std::vector<json>> payments;
   if (invoices.size() > 1) {
     for (const json& i : invoices) {
-      if (!i.contains("id") || !i["id"].is_number_integer()) continue;
-      int64_t inv_id = i["id"].get<int64_t>();
+      std::optional<int64_t> id = IntegerId(i);
+      if (!id) continue;
+      int64_t inv_id = *id;
       ASSIGN_OR_RETURN(payments[inv_id],
                        client_.All("/invoices/" + std::to_string(inv_id) + "/payments", {}));
     }
@@ -657,7 +671,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
   std::vector<SourceRecord> out;
   ASSIGN_OR_RETURN(SourceRecord r, MapParty(*got, kind));
   out.push_back(std::move(r));
-  if (kind == PartyKind::kIndividual && got->contains("main_contact_id")) {
+  if (kind == PartyKind::kIndividual && JsonMember(*got, "main_contact_id") != nullptr) {
     ASSIGN_OR_RETURN(LinkedParty self, LinkedPartyOf(*got, kind));
     if (individuals_indexed_) UpsertIndividual(self);
     verified_individuals_.insert(id);
@@ -808,10 +822,6 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
     }
     return Ok();
   };
-  auto id_of = [](const json& item) -> std::optional<int64_t> {
-    if (item.contains("id") && item["id"].is_number_integer()) return item["id"].get<int64_t>();
-    return std::nullopt;
-  };
   const Query only_id = {{"order", "id"}, {"field[]", "id"}};
   switch (kind) {
     case EntityKind::kCustomer:
@@ -819,7 +829,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
         RETURN_IF_ERROR(ids(PartyPath(pk) + "/search", only_id,
                             json{{"type", json::array({"client", "prospect"})}},
                             [&](const json& item) -> std::optional<std::string> {
-                              auto id = id_of(item);
+                              auto id = IntegerId(item);
                               if (!id) return std::nullopt;
                               return PartyExternalId(pk, *id);
                             }));
@@ -830,7 +840,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
       // is listed too; its own fetch maps it as deleted).
       RETURN_IF_ERROR(ids("/contacts/search", only_id, json{{"is_linked", true}},
                           [&](const json& item) -> std::optional<std::string> {
-                            auto id = id_of(item);
+                            auto id = IntegerId(item);
                             if (!id) return std::nullopt;
                             return ContactExternalId(*id);
                           }));
@@ -841,7 +851,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
               json{{"date", {{"start", kDatedFromText}}},
                    {"status", json::array({"due", "payinprogress", "paid", "late", "cancelled"})}},
               [&](const json& item) -> std::optional<std::string> {
-                auto id = id_of(item);
+                auto id = IntegerId(item);
                 if (!id) return std::nullopt;
                 return InvoiceExternalId(*id);
               }));
@@ -852,7 +862,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
           ids("/credit-notes/search", {{"order", "id"}, {"field[]", "id"}, {"field[]", "date"}},
               json{{"status", json::array({"stored", "partialspend", "spent", "cancelled"})}},
               [&](const json& item) -> std::optional<std::string> {
-                auto id = id_of(item);
+                auto id = IntegerId(item);
                 if (!id || !item.contains("date") || !item["date"].is_string() ||
                     item["date"].get<std::string>() < from) {
                   return std::nullopt;

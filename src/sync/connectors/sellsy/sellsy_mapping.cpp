@@ -1,7 +1,10 @@
 #include "sync/connectors/sellsy/sellsy_mapping.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 
 #include "core/money.h"
@@ -35,7 +38,7 @@ std::optional<int64_t> IdValue(const json& v) {
     return std::nullopt;
   }
   if (v.is_string()) {
-    const std::string s = v.get<std::string>();
+    const std::string& s = v.get_ref<const std::string&>();
     if (s.empty() || s.size() > 18) return std::nullopt;
     if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
       return std::nullopt;
@@ -48,25 +51,38 @@ std::optional<int64_t> IdValue(const json& v) {
 
 Result<int64_t> RequiredId(const json& obj, const std::string& kind) {
   if (!obj.is_object()) return InvalidArgument("Sellsy " + kind + ": not a JSON object");
-  if (!obj.contains("id")) return InvalidArgument("Sellsy " + kind + " without an id");
-  std::optional<int64_t> id = IdValue(obj["id"]);
-  if (!id) return InvalidArgument("Sellsy " + kind + ": id " + Quote(obj["id"]) + " is not an id");
+  const json* v = JsonMember(obj, "id");
+  if (v == nullptr) return InvalidArgument("Sellsy " + kind + " without an id");
+  std::optional<int64_t> id = IdValue(*v);
+  if (!id) return InvalidArgument("Sellsy " + kind + ": id " + Quote(*v) + " is not an id");
   return *id;
 }
 
+// "a.b.c": nested members, each looked up without building a key string.
 const json* Path(const json& obj, std::string_view path) {
   const json* cur = &obj;
   size_t start = 0;
-  while (start <= path.size()) {
+  while (cur != nullptr) {
     size_t dot = path.find('.', start);
-    std::string key(
-        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (!cur->is_object() || !cur->contains(key)) return nullptr;
-    cur = &(*cur)[key];
+    cur = JsonMember(*cur, path.substr(start, dot == std::string_view::npos
+                                                  ? std::string_view::npos
+                                                  : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
   return cur;
+}
+
+// The text of a member that is a JSON string, else nullptr.
+const std::string* TextMember(const json& obj, std::string_view key) {
+  const json* v = JsonMember(obj, key);
+  return v != nullptr && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
+}
+
+// A member's id, when present and an id.
+std::optional<int64_t> IdMember(const json& obj, std::string_view key) {
+  const json* v = JsonMember(obj, key);
+  return v != nullptr ? IdValue(*v) : std::nullopt;
 }
 
 // Missing or null -> nullopt; a string -> its text (empty kept as nullopt).
@@ -75,9 +91,9 @@ Result<std::optional<std::string>> OptText(const json& obj, std::string_view pat
   const json* v = Path(obj, path);
   if (v == nullptr || v->is_null()) return std::optional<std::string>();
   if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a text");
-  std::string text = v->get<std::string>();
+  const std::string& text = v->get_ref<const std::string&>();
   if (text.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(std::move(text));
+  return std::optional<std::string>(text);
 }
 
 Result<std::string> RequiredText(const json& obj, std::string_view path, const Subject& s) {
@@ -90,7 +106,7 @@ Result<Date> RequiredDate(const json& obj, std::string_view path, const Subject&
   const json* v = Path(obj, path);
   if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
   if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
-  Result<Date> d = Date::Parse(v->get<std::string>());
+  Result<Date> d = Date::Parse(v->get_ref<const std::string&>());
   if (!d.ok())
     return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
   return *d;
@@ -103,7 +119,7 @@ Result<int64_t> Money(const json& obj, std::string_view path, const Currency& cu
   if (!v->is_string()) {
     return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
   }
-  Result<int64_t> m = ParseDecimalToMinor(v->get<std::string>(), currency);
+  Result<int64_t> m = ParseDecimalToMinor(v->get_ref<const std::string&>(), currency);
   if (!m.ok()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
   return *m;
 }
@@ -134,68 +150,208 @@ uint64_t Fnv1a(std::string_view text) {
   return h;
 }
 
-json Opt(const std::optional<std::string>& v) { return v ? json(*v) : json(); }
-json OptDate(const std::optional<Date>& v) { return v ? json(v->ToString()) : json(); }
+// Writes the text nlohmann's dump(-1, ' ', false, replace) gave of a JSON
+// tree of the mapped fields, byte for byte (the versions already stored are
+// its hash), without building the tree: a std::map node per key and a heap
+// string per value used to cost more than the mapping itself. Objects must be
+// written with their keys in ascending byte order, as std::map kept them;
+// Debug builds check it.
+class CanonicalWriter {
+ public:
+  explicit CanonicalWriter(std::string& out) : out_(out) {}
 
-json Allocations(const std::vector<SourceAllocation>& list) {
-  json out = json::array();
-  for (const auto& a : list) out.push_back({a.invoice_external_id, a.amount});
-  return out;
-}
-
-// Every mapped field and reference, as one canonical JSON text (keys sorted).
-json Canonical(const SourceRecord& r) {
-  json j = {
-      {"kind", std::string(EntityName(r.kind))}, {"id", r.external_id}, {"deleted", r.deleted}};
-  if (r.deleted) return j;
-  if (const auto* c = std::get_if<SourceCustomer>(&r.data)) {
-    const domain::Customer& x = c->record;
-    j["customer"] = {{"name", x.name},
-                     {"status", x.status},
-                     {"accounting_code", Opt(x.accounting_code)},
-                     {"vat_number", Opt(x.vat_number)},
-                     {"street", Opt(x.street)},
-                     {"postal_code", Opt(x.postal_code)},
-                     {"city", Opt(x.city)},
-                     {"country", Opt(x.country)},
-                     {"smart_tags", x.smart_tags},
-                     {"parent", Opt(c->parent_external_id)}};
-  } else if (const auto* k = std::get_if<SourceContact>(&r.data)) {
-    const domain::Contact& x = k->record;
-    j["contact"] = {{"customer", k->customer_external_id},
-                    {"email", x.email},
-                    {"first_name", Opt(x.first_name)},
-                    {"last_name", Opt(x.last_name)},
-                    {"phone", Opt(x.phone)},
-                    {"position", Opt(x.position)},
-                    {"is_main", x.is_main}};
-  } else if (const auto* i = std::get_if<SourceInvoice>(&r.data)) {
-    const domain::Invoice& x = i->record;
-    j["invoice"] = {{"customer", i->customer_external_id},
-                    {"kind", x.kind},
-                    {"number", x.number},
-                    {"issue_date", x.issue_date.ToString()},
-                    {"printed_due_date", OptDate(x.printed_due_date)},
-                    {"due_date", x.due_date.ToString()},
-                    {"payable_on_receipt", x.payable_on_receipt},
-                    {"currency", x.currency},
-                    {"net", x.net_amount},
-                    {"tax", x.tax_amount},
-                    {"gross", x.gross_amount},
-                    {"is_void", x.is_void},
-                    {"pdf_url", Opt(x.pdf_url)},
-                    {"allocations", Allocations(i->allocations)}};
-  } else if (const auto* p = std::get_if<SourcePayment>(&r.data)) {
-    const domain::Payment& x = p->record;
-    j["payment"] = {{"customer", p->customer_external_id},
-                    {"amount", x.amount},
-                    {"currency", x.currency},
-                    {"date", x.date.ToString()},
-                    {"method", x.method},
-                    {"reference", Opt(x.reference)},
-                    {"allocations", Allocations(p->allocations)}};
+  void Open() {
+    out_ += '{';
+    assert(depth_ < levels_.size());
+    levels_[depth_++] = Level{};
   }
-  return j;
+  void Close() {
+    out_ += '}';
+    --depth_;
+  }
+  void Key(std::string_view key) {
+    Level& level = levels_[depth_ - 1];
+    assert(!level.has_key || level.last_key < key);
+    if (level.has_key) out_ += ',';
+    level.has_key = true;
+    level.last_key = key;
+    String(key);
+    out_ += ':';
+  }
+  void String(std::string_view text) {
+    // Printable ASCII without '"' or '\' is written as is by nlohmann;
+    // anything else (escapes, UTF-8, invalid bytes replaced) goes through it.
+    bool plain = std::all_of(text.begin(), text.end(), [](unsigned char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+      out_ += '"';
+      out_ += text;
+      out_ += '"';
+    } else {
+      out_ += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
+  void Int(int64_t value) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    (void)ec;  // 24 bytes hold any int64_t
+    out_.append(buf, end);
+  }
+  void Bool(bool value) { out_ += value ? "true" : "false"; }
+  void Null() { out_ += "null"; }
+  void Opt(const std::optional<std::string>& v) { v ? String(*v) : Null(); }
+  void OptDate(const std::optional<Date>& v) { v ? String(v->ToString()) : Null(); }
+  void Map(const domain::StringMap& map) {
+    Open();  // std::map iterates in the byte order Key() expects
+    for (const auto& [k, v] : map) {
+      Key(k);
+      String(v);
+    }
+    Close();
+  }
+  // [[invoice external id, amount], ...]
+  void Allocations(const std::vector<SourceAllocation>& list) {
+    out_ += '[';
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i > 0) out_ += ',';
+      out_ += '[';
+      String(list[i].invoice_external_id);
+      out_ += ',';
+      Int(list[i].amount);
+      out_ += ']';
+    }
+    out_ += ']';
+  }
+
+ private:
+  struct Level {
+    bool has_key = false;
+    std::string_view last_key;
+  };
+  std::string& out_;
+  // The record, its data, its smart tags: no deeper (and no allocation).
+  std::array<Level, 3> levels_;
+  size_t depth_ = 0;
+};
+
+// Every mapped field and reference, as one canonical JSON text (keys sorted):
+// {"customer"|"contact": {...}, "deleted", "id", "invoice": {...}, "kind",
+//  "payment": {...}}, the data object present for a record not deleted.
+void WriteCanonical(const SourceRecord& r, std::string& out) {
+  CanonicalWriter w(out);
+  w.Open();
+  const auto* customer = r.deleted ? nullptr : std::get_if<SourceCustomer>(&r.data);
+  const auto* contact = r.deleted ? nullptr : std::get_if<SourceContact>(&r.data);
+  const auto* invoice = r.deleted ? nullptr : std::get_if<SourceInvoice>(&r.data);
+  const auto* payment = r.deleted ? nullptr : std::get_if<SourcePayment>(&r.data);
+  if (contact != nullptr) {
+    const domain::Contact& x = contact->record;
+    w.Key("contact");
+    w.Open();
+    w.Key("customer");
+    w.String(contact->customer_external_id);
+    w.Key("email");
+    w.String(x.email);
+    w.Key("first_name");
+    w.Opt(x.first_name);
+    w.Key("is_main");
+    w.Bool(x.is_main);
+    w.Key("last_name");
+    w.Opt(x.last_name);
+    w.Key("phone");
+    w.Opt(x.phone);
+    w.Key("position");
+    w.Opt(x.position);
+    w.Close();
+  }
+  if (customer != nullptr) {
+    const domain::Customer& x = customer->record;
+    w.Key("customer");
+    w.Open();
+    w.Key("accounting_code");
+    w.Opt(x.accounting_code);
+    w.Key("city");
+    w.Opt(x.city);
+    w.Key("country");
+    w.Opt(x.country);
+    w.Key("name");
+    w.String(x.name);
+    w.Key("parent");
+    w.Opt(customer->parent_external_id);
+    w.Key("postal_code");
+    w.Opt(x.postal_code);
+    w.Key("smart_tags");
+    w.Map(x.smart_tags);
+    w.Key("status");
+    w.String(x.status);
+    w.Key("street");
+    w.Opt(x.street);
+    w.Key("vat_number");
+    w.Opt(x.vat_number);
+    w.Close();
+  }
+  w.Key("deleted");
+  w.Bool(r.deleted);
+  w.Key("id");
+  w.String(r.external_id);
+  if (invoice != nullptr) {
+    const domain::Invoice& x = invoice->record;
+    w.Key("invoice");
+    w.Open();
+    w.Key("allocations");
+    w.Allocations(invoice->allocations);
+    w.Key("currency");
+    w.String(x.currency);
+    w.Key("customer");
+    w.String(invoice->customer_external_id);
+    w.Key("due_date");
+    w.String(x.due_date.ToString());
+    w.Key("gross");
+    w.Int(x.gross_amount);
+    w.Key("is_void");
+    w.Bool(x.is_void);
+    w.Key("issue_date");
+    w.String(x.issue_date.ToString());
+    w.Key("kind");
+    w.String(x.kind);
+    w.Key("net");
+    w.Int(x.net_amount);
+    w.Key("number");
+    w.String(x.number);
+    w.Key("payable_on_receipt");
+    w.Bool(x.payable_on_receipt);
+    w.Key("pdf_url");
+    w.Opt(x.pdf_url);
+    w.Key("printed_due_date");
+    w.OptDate(x.printed_due_date);
+    w.Key("tax");
+    w.Int(x.tax_amount);
+    w.Close();
+  }
+  w.Key("kind");
+  w.String(EntityName(r.kind));
+  if (payment != nullptr) {
+    const domain::Payment& x = payment->record;
+    w.Key("payment");
+    w.Open();
+    w.Key("allocations");
+    w.Allocations(payment->allocations);
+    w.Key("amount");
+    w.Int(x.amount);
+    w.Key("currency");
+    w.String(x.currency);
+    w.Key("customer");
+    w.String(payment->customer_external_id);
+    w.Key("date");
+    w.String(x.date.ToString());
+    w.Key("method");
+    w.String(x.method);
+    w.Key("reference");
+    w.Opt(x.reference);
+    w.Close();
+  }
+  w.Close();
 }
 
 SourceRecord Finish(SourceRecord r) {
@@ -209,10 +365,11 @@ Result<std::string> DocumentCustomer(const json& doc, const Subject& s) {
   if (related == nullptr || !related->is_array()) return Invalid(s, "related is missing");
   std::optional<std::string> found;
   for (const auto& item : *related) {
-    if (!item.is_object() || !item.contains("type") || !item["type"].is_string()) continue;
-    const std::string type = item["type"].get<std::string>();
+    const std::string* type_text = TextMember(item, "type");
+    if (type_text == nullptr) continue;
+    const std::string& type = *type_text;
     if (type != "company" && type != "individual") continue;
-    std::optional<int64_t> id = item.contains("id") ? IdValue(item["id"]) : std::nullopt;
+    std::optional<int64_t> id = IdMember(item, "id");
     if (!id) return Invalid(s, "related " + type + " has no valid id");
     std::string ext =
         PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
@@ -353,10 +510,12 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
 }
 
 std::string ComputeVersion(const SourceRecord& record) {
+  // One buffer per thread, reused: its capacity stays after the first record.
+  thread_local std::string text;
+  text.clear();
+  WriteCanonical(record, text);
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx",
-                static_cast<unsigned long long>(
-                    Fnv1a(Canonical(record).dump(-1, ' ', false, json::error_handler_t::replace))));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Fnv1a(text)));
   return buf;
 }
 
@@ -406,11 +565,11 @@ Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
   const json* tags = Path(party, "_embed.smart_tags");
   if (tags != nullptr && tags->is_array()) {
     for (const auto& tag : *tags) {
-      if (!tag.is_object() || !tag.contains("value") || !tag["value"].is_string()) {
+      const std::string* value = TextMember(tag, "value");
+      if (value == nullptr) {
         return Invalid(s, "_embed.smart_tags holds a tag without a text value");
       }
-      std::string value = tag["value"].get<std::string>();
-      if (!value.empty()) x.smart_tags[value] = value;
+      if (!value->empty()) x.smart_tags[*value] = *value;
     }
   }
   // R-SELLSY-8: payment terms are Sellsy's; payment_delay_days stays unset.
@@ -429,8 +588,9 @@ Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
   LinkedParty out;
   out.kind = kind;
   out.id = id;
-  if (party.contains("main_contact_id")) out.main_contact_id = IdValue(party["main_contact_id"]);
-  out.is_customer = !(party.contains("type") && party["type"] == "supplier");
+  out.main_contact_id = IdMember(party, "main_contact_id");
+  const json* type = JsonMember(party, "type");
+  out.is_customer = !(type != nullptr && *type == "supplier");
   return out;
 }
 
@@ -578,10 +738,12 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   if (objects != nullptr && !objects->is_null()) {
     if (!objects->is_array()) return Invalid(s, "related_objects is not an array");
     for (const auto& o : *objects) {
-      if (!o.is_object() || !o.contains("type") || o["type"] != "invoice") continue;
-      std::optional<int64_t> inv = o.contains("id") ? IdValue(o["id"]) : std::nullopt;
+      const json* type = JsonMember(o, "type");
+      if (type == nullptr || *type != "invoice") continue;
+      std::optional<int64_t> inv = IdMember(o, "id");
       if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
-      if (!o.contains("amount_linked") || o["amount_linked"].is_null()) continue;
+      const json* linked_amount = JsonMember(o, "amount_linked");
+      if (linked_amount == nullptr || linked_amount->is_null()) continue;
       ASSIGN_OR_RETURN(int64_t linked, Money(o, "amount_linked", currency,
                                              Subject{"payment", std::to_string(id) + " (invoice " +
                                                                     std::to_string(*inv) + ")"}));
@@ -599,17 +761,14 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   x.currency = currency.code();
   ASSIGN_OR_RETURN(x.amount, Money(payment, "amounts.total", currency, s));
   x.date = *date;
-  std::optional<int64_t> method;
-  if (payment.contains("payment_method_id")) method = IdValue(payment["payment_method_id"]);
-  x.method = PaymentMethodName(method);
+  x.method = PaymentMethodName(IdMember(payment, "payment_method_id"));
   ASSIGN_OR_RETURN(x.reference, OptText(payment, "number", s));
 
   const json* related = Path(payment, "related");
   if (related != nullptr && related->is_object()) {
-    std::string type = related->contains("type") && (*related)["type"].is_string()
-                           ? (*related)["type"].get<std::string>()
-                           : std::string();
-    std::optional<int64_t> pid = related->contains("id") ? IdValue((*related)["id"]) : std::nullopt;
+    const std::string* type_text = TextMember(*related, "type");
+    const std::string type = type_text != nullptr ? *type_text : std::string();
+    std::optional<int64_t> pid = IdMember(*related, "id");
     if ((type == "company" || type == "individual") && pid) {
       out.customer_external_id =
           PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *pid);

@@ -24,6 +24,15 @@
 
 namespace relance::sync::sellsy {
 
+// The member `key` of `obj`, or nullptr when `obj` is not an object or has
+// no such member. One lookup, and no key string is built (nlohmann's
+// contains() + operator[] did two lookups, each with a std::string key).
+inline const nlohmann::json* JsonMember(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  auto it = obj.find(key);
+  return it != obj.end() ? &*it : nullptr;
+}
+
 // R-SELLSY-2: nothing dated before this day is fetched.
 Date DatedFrom();
 inline constexpr char kDatedFromText[] = "2018-01-01";
