@@ -74,4 +74,16 @@ Result<void> InTransaction(Database& db, const std::function<Result<void>(Connec
   }
 }
 
+Result<void> RefreshPlannerStatistics(Database& db, std::span<const std::string_view> tables) {
+  if (db.dialect() != Dialect::kPostgres || tables.empty()) return Ok();
+  std::string sql = "ANALYZE ";
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (i > 0) sql += ", ";
+    sql += tables[i];
+  }
+  ASSIGN_OR_RETURN(PooledConnection conn, db.Acquire());
+  RETURN_IF_ERROR(conn->Exec(sql));
+  return Ok();
+}
+
 }  // namespace relance::store

@@ -4,11 +4,11 @@
 #include <span>
 
 #include "store/change_stamps.h"
+#include "store/record_repository.h"
 
 namespace relance::store {
 namespace {
 
-constexpr size_t kChunk = 500;
 
 std::string Placeholders(size_t n) {
   std::string out;
@@ -16,12 +16,12 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-// Runs `fn(chunk)` over `ids` in slices small enough for any backend's
-// parameter limit.
+// Runs `fn(chunk)` over `ids` in slices of kIdsPerLookup (record_repository.h:
+// the planners' choice of the index, below any backend's parameter limit).
 template <typename Fn>
 Result<void> ForChunks(const std::vector<std::string>& ids, Fn fn) {
-  for (size_t i = 0; i < ids.size(); i += kChunk) {
-    std::span<const std::string> chunk(ids.data() + i, std::min(kChunk, ids.size() - i));
+  for (size_t i = 0; i < ids.size(); i += kIdsPerLookup) {
+    std::span<const std::string> chunk(ids.data() + i, std::min(kIdsPerLookup, ids.size() - i));
     RETURN_IF_ERROR(fn(chunk));
   }
   return Ok();

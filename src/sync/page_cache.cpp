@@ -13,19 +13,19 @@ namespace {
 
 using store::Condition;
 
-constexpr size_t kChunk = 500;  // ids per IN (...), below every backend's limit
-
 const auto& Customers() { return store::RepositoryOf<domain::Customer>(); }
 const auto& Contacts() { return store::RepositoryOf<domain::Contact>(); }
 const auto& Invoices() { return store::RepositoryOf<domain::Invoice>(); }
 
-// `fn(conditions)` for each chunk of `ids` as `column IN (...)`, plus `also`.
+// `fn(conditions)` for each chunk of `ids` (store::kIdsPerLookup) as
+// `column IN (...)`, plus `also`.
 template <typename Fn>
 Result<void> ForIdChunks(const std::vector<std::string>& ids, const std::string& column,
                          const std::vector<Condition>& also, Fn fn) {
-  for (size_t i = 0; i < ids.size(); i += kChunk) {
+  for (size_t i = 0; i < ids.size(); i += store::kIdsPerLookup) {
     Condition in{column, Condition::Op::kIn, {}};
-    for (size_t j = i; j < std::min(ids.size(), i + kChunk); ++j) in.values.emplace_back(ids[j]);
+    const size_t end = std::min(ids.size(), i + store::kIdsPerLookup);
+    for (size_t j = i; j < end; ++j) in.values.emplace_back(ids[j]);
     std::vector<Condition> conditions = also;
     conditions.push_back(std::move(in));
     RETURN_IF_ERROR(fn(conditions));

@@ -24,6 +24,15 @@ constexpr std::string_view kScanRunning = "RUNNING";
 constexpr int kInboxBatch = 200;
 constexpr int kResolveRounds = 3;
 constexpr size_t kWriteBatch = 5000;
+// A run refreshes the planner's statistics of the tables it writes when it
+// has written this many records, then each time it has doubled them: a
+// backfill into empty tables would otherwise be planned as if they were
+// still empty until autovacuum came by (store::RefreshPlannerStatistics);
+// a few ANALYZEs in all, however large the run, and none for a small one.
+constexpr int64_t kFirstStatisticsRefresh = 2000;
+constexpr std::string_view kWrittenTables[] = {"customers",     "contacts",    "invoices",
+                                               "payments",      "allocations", "external_refs",
+                                               "sync_changes"};
 
 std::string Now(const services::Context& ctx) { return FormatTimestamp(ctx.clock.Now()); }
 
@@ -207,6 +216,11 @@ class RunState {
       return Ok();
     }));
     Add(stats_, page_stats);
+    written_ += static_cast<int64_t>(records.size());
+    if (written_ >= next_statistics_refresh_) {
+      RETURN_IF_ERROR(store::RefreshPlannerStatistics(ctx_.db, kWrittenTables));
+      next_statistics_refresh_ = 2 * written_;
+    }
     return Ok();
   }
 
@@ -275,6 +289,8 @@ class RunState {
   bool scan_completed_ = false;
   WriterScope scope_;
   WriteStats stats_;
+  int64_t written_ = 0;  // records of this run's pages, written or not
+  int64_t next_statistics_refresh_ = kFirstStatisticsRefresh;
   int64_t hints_ = 0;
   std::set<std::string> unresolvable_;
 };

@@ -530,6 +530,32 @@ TEST_P(SyncEngineTest, DeletedAndIdleConnectionsCloseTheirConnector) {
   EXPECT_EQ(runner_->kept_connectors(), 0u);
 }
 
+// A run that writes thousands of records into tables that were nearly
+// empty brings the planner's statistics up to date as it goes (on
+// PostgreSQL: ANALYZE, counted in pg_stat_user_tables.analyze_count; never
+// autovacuum's, which has a count of its own); a small run does not.
+TEST_P(SyncEngineTest, ALargeRunRefreshesThePlannerStatistics) {
+  if (!db_) return;
+  auto analyzed = [&]() -> int64_t {
+    auto c = db_->db().Acquire();
+    auto rows = (*c)->Query(
+        db_->dialect() == store::Dialect::kPostgres
+            ? "SELECT analyze_count FROM pg_stat_user_tables WHERE relid = 'customers'::regclass"
+            : "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'");
+    EXPECT_TRUE(rows.ok()) << rows.error().ToString();
+    return rows.ok() ? rows->at(0).Int(0) : -1;
+  };
+  ASSERT_TRUE(Run().ok());
+  EXPECT_EQ(analyzed(), 0);
+  for (int i = 0; i < 2100; ++i) {
+    source_.Put("customers", FakeCustomer("N" + std::to_string(i), "New " + std::to_string(i)));
+  }
+  auto run = Run(true);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  EXPECT_EQ(run->stats.created, 2100);
+  EXPECT_EQ(analyzed(), db_->dialect() == store::Dialect::kPostgres ? 1 : 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SyncEngineTest, ::testing::Values("sqlite", "postgres"),
                          test::BackendName());
 
