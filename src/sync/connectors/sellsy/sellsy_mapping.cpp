@@ -210,6 +210,12 @@ class CanonicalWriter {
     }
     Close();
   }
+  // Key(key), then the value as its type is written.
+  template <typename T>
+  void Field(std::string_view key, const T& value) {
+    Key(key);
+    Write(value);
+  }
   // [[invoice external id, amount], ...]
   void Allocations(const std::vector<SourceAllocation>& list) {
     out_ += '[';
@@ -225,6 +231,15 @@ class CanonicalWriter {
   }
 
  private:
+  void Write(std::string_view text) { String(text); }
+  void Write(const std::string& text) { String(text); }
+  void Write(int64_t value) { Int(value); }
+  void Write(bool value) { Bool(value); }
+  void Write(const std::optional<std::string>& v) { Opt(v); }
+  void Write(const std::optional<Date>& v) { OptDate(v); }
+  void Write(const domain::StringMap& map) { Map(map); }
+  void Write(const std::vector<SourceAllocation>& list) { Allocations(list); }
+
   struct Level {
     bool has_key = false;
     std::string_view last_key;
@@ -249,106 +264,65 @@ void WriteCanonical(const SourceRecord& r, std::string& out) {
     const domain::Contact& x = contact->record;
     w.Key("contact");
     w.Open();
-    w.Key("customer");
-    w.String(contact->customer_external_id);
-    w.Key("email");
-    w.String(x.email);
-    w.Key("first_name");
-    w.Opt(x.first_name);
-    w.Key("is_main");
-    w.Bool(x.is_main);
-    w.Key("last_name");
-    w.Opt(x.last_name);
-    w.Key("phone");
-    w.Opt(x.phone);
-    w.Key("position");
-    w.Opt(x.position);
+    w.Field("customer", contact->customer_external_id);
+    w.Field("email", x.email);
+    w.Field("first_name", x.first_name);
+    w.Field("is_main", x.is_main);
+    w.Field("last_name", x.last_name);
+    w.Field("phone", x.phone);
+    w.Field("position", x.position);
     w.Close();
   }
   if (customer != nullptr) {
     const domain::Customer& x = customer->record;
     w.Key("customer");
     w.Open();
-    w.Key("accounting_code");
-    w.Opt(x.accounting_code);
-    w.Key("city");
-    w.Opt(x.city);
-    w.Key("country");
-    w.Opt(x.country);
-    w.Key("name");
-    w.String(x.name);
-    w.Key("parent");
-    w.Opt(customer->parent_external_id);
-    w.Key("postal_code");
-    w.Opt(x.postal_code);
-    w.Key("smart_tags");
-    w.Map(x.smart_tags);
-    w.Key("status");
-    w.String(x.status);
-    w.Key("street");
-    w.Opt(x.street);
-    w.Key("vat_number");
-    w.Opt(x.vat_number);
+    w.Field("accounting_code", x.accounting_code);
+    w.Field("city", x.city);
+    w.Field("country", x.country);
+    w.Field("name", x.name);
+    w.Field("parent", customer->parent_external_id);
+    w.Field("postal_code", x.postal_code);
+    w.Field("smart_tags", x.smart_tags);
+    w.Field("status", x.status);
+    w.Field("street", x.street);
+    w.Field("vat_number", x.vat_number);
     w.Close();
   }
-  w.Key("deleted");
-  w.Bool(r.deleted);
-  w.Key("id");
-  w.String(r.external_id);
+  w.Field("deleted", r.deleted);
+  w.Field("id", r.external_id);
   if (invoice != nullptr) {
     const domain::Invoice& x = invoice->record;
     w.Key("invoice");
     w.Open();
-    w.Key("allocations");
-    w.Allocations(invoice->allocations);
-    w.Key("currency");
-    w.String(x.currency);
-    w.Key("customer");
-    w.String(invoice->customer_external_id);
-    w.Key("due_date");
-    w.String(x.due_date.ToString());
-    w.Key("gross");
-    w.Int(x.gross_amount);
-    w.Key("is_void");
-    w.Bool(x.is_void);
-    w.Key("issue_date");
-    w.String(x.issue_date.ToString());
-    w.Key("kind");
-    w.String(x.kind);
-    w.Key("net");
-    w.Int(x.net_amount);
-    w.Key("number");
-    w.String(x.number);
-    w.Key("payable_on_receipt");
-    w.Bool(x.payable_on_receipt);
-    w.Key("pdf_url");
-    w.Opt(x.pdf_url);
-    w.Key("printed_due_date");
-    w.OptDate(x.printed_due_date);
-    w.Key("tax");
-    w.Int(x.tax_amount);
+    w.Field("allocations", invoice->allocations);
+    w.Field("currency", x.currency);
+    w.Field("customer", invoice->customer_external_id);
+    w.Field("due_date", x.due_date.ToString());
+    w.Field("gross", x.gross_amount);
+    w.Field("is_void", x.is_void);
+    w.Field("issue_date", x.issue_date.ToString());
+    w.Field("kind", x.kind);
+    w.Field("net", x.net_amount);
+    w.Field("number", x.number);
+    w.Field("payable_on_receipt", x.payable_on_receipt);
+    w.Field("pdf_url", x.pdf_url);
+    w.Field("printed_due_date", x.printed_due_date);
+    w.Field("tax", x.tax_amount);
     w.Close();
   }
-  w.Key("kind");
-  w.String(EntityName(r.kind));
+  w.Field("kind", EntityName(r.kind));
   if (payment != nullptr) {
     const domain::Payment& x = payment->record;
     w.Key("payment");
     w.Open();
-    w.Key("allocations");
-    w.Allocations(payment->allocations);
-    w.Key("amount");
-    w.Int(x.amount);
-    w.Key("currency");
-    w.String(x.currency);
-    w.Key("customer");
-    w.String(payment->customer_external_id);
-    w.Key("date");
-    w.String(x.date.ToString());
-    w.Key("method");
-    w.String(x.method);
-    w.Key("reference");
-    w.Opt(x.reference);
+    w.Field("allocations", payment->allocations);
+    w.Field("amount", x.amount);
+    w.Field("currency", x.currency);
+    w.Field("customer", payment->customer_external_id);
+    w.Field("date", x.date.ToString());
+    w.Field("method", x.method);
+    w.Field("reference", x.reference);
     w.Close();
   }
   w.Close();
