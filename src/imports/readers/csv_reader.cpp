@@ -1,9 +1,5 @@
 #include "imports/readers/csv_reader.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -12,6 +8,8 @@
 #include <map>
 #include <optional>
 #include <vector>
+
+#include "imports/readers/simd_scan.h"
 
 namespace relance::imports {
 namespace {
@@ -87,43 +85,6 @@ std::vector<int> FieldCounts(std::string_view s, char sep, bool whole, size_t ma
   return counts;
 }
 
-// For the 64 bytes at p, bit i set when p[i] is: `sep`, LF or CR (ends); LF
-// or CR (lines); '"' (quotes).
-struct BlockMasks {
-  uint64_t ends = 0;
-  uint64_t lines = 0;
-  uint64_t quotes = 0;
-};
-
-BlockMasks MasksOf(const char* p, char sep) {
-  BlockMasks m;
-#if defined(__SSE2__)
-  const __m128i vsep = _mm_set1_epi8(sep);
-  const __m128i vlf = _mm_set1_epi8('\n');
-  const __m128i vcr = _mm_set1_epi8('\r');
-  const __m128i vquote = _mm_set1_epi8('"');
-  for (int k = 0; k < 4; ++k) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    __m128i lines = _mm_or_si128(_mm_cmpeq_epi8(v, vlf), _mm_cmpeq_epi8(v, vcr));
-    __m128i ends = _mm_or_si128(lines, _mm_cmpeq_epi8(v, vsep));
-    const int shift = 16 * k;
-    m.ends |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(ends))} << shift;
-    m.lines |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(lines))} << shift;
-    m.quotes |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vquote)))}
-                << shift;
-  }
-#else
-  for (int i = 0; i < 64; ++i) {
-    const char c = p[i];
-    const bool line = c == '\n' || c == '\r';
-    m.lines |= uint64_t{line} << i;
-    m.ends |= uint64_t{line || c == sep} << i;
-    m.quotes |= uint64_t{c == '"'} << i;
-  }
-#endif
-  return m;
-}
-
 class CsvReader final : public RowReader {
  public:
   CsvReader(std::unique_ptr<ByteSource> source, const CsvDialect& dialect,
@@ -132,7 +93,8 @@ class CsvReader final : public RowReader {
         source_(std::move(source)),
         text_(source_.get(), dialect.encoding),
         sep_(dialect.separator),
-        limits_(options.limits) {
+        limits_(options.limits),
+        block_masks_(simd::ActiveKernels().block_masks) {
     // Small files get a small buffer (it grows when a record needs it).
     const uint64_t want = std::max<uint64_t>(source_->size() * 2 + 64, 4096);
     cap_ =
@@ -251,16 +213,22 @@ class CsvReader final : public RowReader {
     return k < end ? k : end;
   }
 
-  // The masks of the block at `block` (a multiple of 64 below end_ + 64: the
+  // The masks of the block at `block` (a multiple of 64, at most end_: the
   // padding keeps the 64 bytes readable; bits at end_ and after are for
-  // bytes that are not data), computed once per block until the buffer
-  // changes (Refill).
-  const BlockMasks& MasksAt(const char* b, size_t block) {
-    if (block != mask_block_) {
-      masks_ = MasksOf(b + block, sep_);
-      mask_block_ = block;
+  // bytes that are not data). They are computed kMaskBatch blocks at a time
+  // (one call for about five records of a usual file), and kept until the
+  // buffer changes (Refill).
+  const simd::BlockMasks& MasksAt(const char* b, size_t block) {
+    size_t offset = block - masks_begin_;  // wraps around below masks_begin_
+    if (offset >= masks_bytes_) {
+      const size_t blocks =
+          std::clamp<size_t>((end_ - std::min(block, end_) + 63) / 64, 1, kMaskBatch);
+      block_masks_(b + block, blocks, sep_, masks_.data());
+      masks_begin_ = block;
+      masks_bytes_ = blocks * 64;
+      offset = 0;
     }
-    return masks_;
+    return masks_[offset / 64];
   }
 
   // The record at `pos` when no quote comes before its line break (most
@@ -272,9 +240,9 @@ class CsvReader final : public RowReader {
     const size_t end = end_;
     size_t block = pos & ~size_t{63};
     uint64_t from = ~uint64_t{0} << (pos - block);  // the bits at pos and after
-    size_t start = pos;
+    const char* cell = b + pos;                     // where the next cell starts
     while (block < end) {
-      const BlockMasks& m = MasksAt(b, block);
+      const simd::BlockMasks& m = MasksAt(b, block);
       const uint64_t data = end - block >= 64 ? ~uint64_t{0} : (uint64_t{1} << (end - block)) - 1;
       const uint64_t lines_here = m.lines & from & data;
       // The bits up to the line break, included.
@@ -285,16 +253,17 @@ class CsvReader final : public RowReader {
       // store, not a check of the room left.
       if (cells_.size() - ncells_ < 64) cells_.resize(ncells_ + 64);
       std::string_view* out = cells_.data() + ncells_;
+      const char* const here = b + block;
       while (ends != 0) {
-        const size_t fend = block + static_cast<size_t>(__builtin_ctzll(ends));
+        const char* fend = here + __builtin_ctzll(ends);
         ends &= ends - 1;
-        *out++ = std::string_view(b + start, fend - start);
-        start = fend + 1;
+        *out++ = std::string_view(cell, static_cast<size_t>(fend - cell));
+        cell = fend + 1;
       }
       ncells_ = static_cast<size_t>(out - cells_.data());
       if (ncells_ > limits_.max_columns) return Parse::kTooManyFields;
       if (lines_here != 0) {
-        const size_t fend = start - 1;  // the line break
+        const size_t fend = static_cast<size_t>(cell - 1 - b);  // the line break
         if (b[fend] == '\r') {
           if (fend + 1 >= end && !eof_) return std::nullopt;
           *next = fend + 1 + (fend + 1 < end && b[fend + 1] == '\n');
@@ -449,7 +418,7 @@ class CsvReader final : public RowReader {
   }
 
   Result<void> Refill() {
-    mask_block_ = kNoBlock;  // the bytes move or change
+    masks_bytes_ = 0;  // the bytes move or change
     if (begin_ > 0) {
       std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       buf_abs_ += begin_;
@@ -499,9 +468,12 @@ class CsvReader final : public RowReader {
   std::vector<size_t> escaped_;
   bool malformed_quote_ = false;
   std::string problem_;
-  static constexpr size_t kNoBlock = ~size_t{0};
-  size_t mask_block_ = kNoBlock;  // the block MasksAt last computed
-  BlockMasks masks_;
+  // MasksAt's batch: the masks of the masks_bytes_ / 64 blocks from masks_begin_.
+  static constexpr size_t kMaskBatch = 16;
+  void (*block_masks_)(const char* p, size_t blocks, char sep, simd::BlockMasks* out);
+  std::array<simd::BlockMasks, kMaskBatch> masks_;
+  size_t masks_begin_ = 0;
+  size_t masks_bytes_ = 0;
 };
 
 }  // namespace

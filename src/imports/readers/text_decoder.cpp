@@ -1,12 +1,13 @@
 #include "imports/readers/text_decoder.h"
 
-#include <emmintrin.h>
 #include <iconv.h>
 #include <uchardet/uchardet.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
+
+#include "imports/readers/simd_scan.h"
 
 namespace relance::imports {
 namespace {
@@ -75,39 +76,6 @@ inline int Utf8SequenceLength(const unsigned char* p, size_t n) {
   return len;
 }
 
-// Index of the first non-ASCII byte at or after i (n if none), skipping
-// valid two-byte sequences too (accented Latin letters: most of the
-// non-ASCII text of a European file) 16 bytes at a time, rather than one
-// sequence per call; sets *pairs when it skipped one. What it stops at
-// starts a sequence for Utf8SequenceLength.
-inline size_t SkipAsciiAndPairs(const unsigned char* p, size_t i, size_t n, bool* pairs) {
-  // As signed bytes, continuations 0x80..0xBF are -128..-65 and the leads
-  // of two-byte sequences 0xC2..0xDF are -62..-33.
-  const __m128i above_cont = _mm_set1_epi8(-64);
-  const __m128i below_lead = _mm_set1_epi8(-63);
-  const __m128i above_lead = _mm_set1_epi8(-32);
-  while (i + 16 <= n) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const auto high = static_cast<unsigned>(_mm_movemask_epi8(v));
-    if (high == 0) {
-      i += 16;
-      continue;
-    }
-    const auto cont = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, above_cont)));
-    const auto lead = static_cast<unsigned>(_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpgt_epi8(v, below_lead), _mm_cmplt_epi8(v, above_lead))));
-    // Each high byte a lead followed by one continuation; a lead in the last
-    // byte is read again as the next chunk's first.
-    if ((lead | cont) != high || ((lead << 1) & 0xFFFF) != cont) {
-      return i + static_cast<size_t>(__builtin_ctz(high));
-    }
-    *pairs = true;
-    i += (lead & 0x8000) != 0 ? 15 : 16;
-  }
-  while (i < n && p[i] < 0x80) ++i;
-  return i;
-}
-
 bool LooksLikeUtf16(std::string_view head, bool* little_endian) {
   size_t n = std::min<size_t>(head.size(), 4096) & ~size_t{1};
   if (n < 4) return false;
@@ -155,8 +123,9 @@ bool IsValidUtf8(std::string_view s, size_t* incomplete_tail) {
   size_t n = s.size(), i = 0;
   if (incomplete_tail) *incomplete_tail = 0;
   bool pairs = false;
+  const auto skip = simd::ActiveKernels().skip_ascii_and_pairs;
   while (true) {
-    i = SkipAsciiAndPairs(p, i, n, &pairs);
+    i = skip(p, i, n, &pairs);
     if (i >= n) return true;
     int len = Utf8SequenceLength(p + i, n - i);
     if (len > 0) {
@@ -310,8 +279,9 @@ Result<size_t> TextStream::ReadUtf8(char* dst, size_t cap) {
     if (n == 0) return size_t{0};
     auto p = reinterpret_cast<unsigned char*>(dst);
     size_t i = 0;
+    const auto skip = simd::ActiveKernels().skip_ascii_and_pairs;
     while (true) {
-      i = SkipAsciiAndPairs(p, i, n, &seen_multibyte_);
+      i = skip(p, i, n, &seen_multibyte_);
       if (i >= n) break;
       int len = Utf8SequenceLength(p + i, n - i);
       if (len > 0) {
