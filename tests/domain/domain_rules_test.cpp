@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <set>
 
 #include "core/ids.h"
@@ -176,6 +177,55 @@ TEST(Validation, AnEmailWithASpaceOrControlCharacterAnywhereIsRefused) {
   }
   EXPECT_TRUE(IsPlausibleEmail("a@exemple.fr~"));  // 0x7E, next to DEL
   EXPECT_FALSE(IsPlausibleEmail("a@exemple.fr\x7F"));
+}
+
+// The rule as first written, one search per condition: the check, which
+// reads an address in one pass, must answer the same for any text.
+bool PlausibleEmailReference(std::string_view e) {
+  if (e.size() > 254) return false;
+  const size_t at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  const std::string_view domain = e.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.') {
+    return false;
+  }
+  for (unsigned char c : e) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+TEST(Validation, AnEmailIsCheckedAsByTheRuleWhateverItsLengthAndBytes) {
+  std::mt19937 rng(5);
+  const std::string alphabet = std::string("abz09.@-_ \t\x7F\xC3\xA9", 14) + '\0';
+  int accepted = 0;
+  for (int round = 0; round < 200'000; ++round) {
+    std::string e(rng() % 70, 'a');
+    // Half of them shaped as addresses, "a…@a….a…", so that many pass; then
+    // a few bytes of the alphabet anywhere.
+    if (rng() % 2 == 0 && e.size() >= 5) {
+      const size_t at = rng() % (e.size() - 4) + 1;
+      e[at] = '@';
+      e[at + 2 + rng() % (e.size() - at - 3)] = '.';
+    }
+    for (char& c : e) {
+      if (rng() % 16 == 0) c = alphabet[rng() % alphabet.size()];
+    }
+    ASSERT_EQ(IsPlausibleEmail(e), PlausibleEmailReference(e)) << round << " \"" << e << "\"";
+    accepted += PlausibleEmailReference(e);
+  }
+  EXPECT_GT(accepted, 10'000);
+  for (size_t len : {253u, 254u, 255u, 300u}) {
+    const std::string e = std::string(len - 11, 'a') + "@exemple.fr";
+    EXPECT_EQ(IsPlausibleEmail(e), PlausibleEmailReference(e)) << len;
+  }
+  for (std::string_view e : {"", "a", "@", "a@b", "a@b.", "a@.b", "a@b.c", "@b.c", "a@b@c.d",
+                             "a.b@c", "a@b.c.", "ab@c.de"}) {
+    EXPECT_EQ(IsPlausibleEmail(e), PlausibleEmailReference(e)) << e;
+  }
 }
 
 TEST(Validation, OrganizationSettings) {

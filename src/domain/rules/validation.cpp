@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -118,44 +119,74 @@ void Email(Problems& p, std::string_view field, std::string_view email) {
   }
 }
 
-// Whether `s` holds a space, a control character or DEL.
-bool HasSpaceOrControl(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-#if defined(__SSE2__)
-  if (n >= 16) {
-    // 16 bytes at a time, the last 16 overlapping the ones before (a byte
-    // seen twice is found once), so the tail costs no loop byte by byte.
-    auto bad = [](const unsigned char* q) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-      const __m128i space_or_below = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v);
-      return _mm_or_si128(space_or_below, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-    };
-    __m128i found = bad(p + n - 16);
-    for (size_t i = 0; i + 16 < n; i += 16) found = _mm_or_si128(found, bad(p + i));
-    return _mm_movemask_epi8(found) != 0;
+// IsPlausibleEmail, one search per rule (any length, any processor).
+bool IsPlausibleEmailByRule(std::string_view e) {
+  const size_t at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
+    return false;
   }
-#endif
-  // No branch per byte.
-  unsigned found = 0;
-  for (size_t i = 0; i < n; ++i) found |= unsigned{p[i] <= ' '} | unsigned{p[i] == 0x7f};
-  return found != 0;
+  const std::string_view domain = e.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.') {
+    return false;
+  }
+  for (unsigned char c : e) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
 bool IsPlausibleEmail(std::string_view e) {
-  if (e.size() > 254) return false;
-  size_t at = e.find('@');
-  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
-    return false;
+  const size_t n = e.size();
+  // The shortest address is "a@b.c"; the longest, RFC 5321's 254.
+  if (n < 5 || n > 254) return false;
+#if defined(__SSE2__)
+  if (n <= 64) {
+    // Addresses of up to 64 bytes (nearly all) in one pass, 16 bytes at a
+    // time, rather than a search per rule: a bit per byte that is '@', one
+    // per '.', and whether some byte is a space, a control character or DEL.
+    // A shorter address is read from a copy padded with letters; the last 16
+    // bytes of a longer one overlap the ones before (their bits are the same).
+    char padded[16];
+    const char* p = e.data();
+    size_t len = n;
+    if (n < 16) {
+      std::memset(padded, 'a', sizeof(padded));
+      std::memcpy(padded, p, n);
+      p = padded;
+      len = sizeof(padded);
+    }
+    // The bits of the bytes of v equal to c.
+    auto bits = [](__m128i v, char c) {
+      const int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+      return uint64_t{static_cast<uint16_t>(mask)};
+    };
+    uint64_t ats = 0;
+    uint64_t dots = 0;
+    __m128i bad = _mm_setzero_si128();
+    for (size_t o = 0;; o += 16) {
+      o = std::min(o, len - 16);
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + o));
+      ats |= bits(v, '@') << o;
+      dots |= bits(v, '.') << o;
+      const __m128i space_or_below = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(' ')), v);
+      bad = _mm_or_si128(bad, space_or_below);
+      bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+      if (o + 16 == len) break;
+    }
+    if (_mm_movemask_epi8(bad) != 0) return false;
+    // One '@', not first, then a domain with a dot that is neither its first
+    // byte nor its last.
+    if (ats == 0 || (ats & (ats - 1)) != 0 || (ats & 1) != 0) return false;
+    const auto at = static_cast<size_t>(__builtin_ctzll(ats));
+    if (at + 1 >= n) return false;
+    const uint64_t domain_dots = dots >> (at + 1);
+    return domain_dots != 0 && (domain_dots & 1) == 0 && ((dots >> (n - 1)) & 1) == 0;
   }
-  std::string_view domain = e.substr(at + 1);
-  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.') {
-    return false;
-  }
-  return !HasSpaceOrControl(e);
+#endif
+  return IsPlausibleEmailByRule(e);
 }
 
 bool IsCountryCode(std::string_view code) {
