@@ -241,26 +241,45 @@ class CsvReader final : public RowReader {
     size_t block = pos & ~size_t{63};
     uint64_t from = ~uint64_t{0} << (pos - block);  // the bits at pos and after
     const char* cell = b + pos;                     // where the next cell starts
+    // The cells are written through `out`, and the room left for them
+    // counted down, rather than both read back from the vector each block.
+    std::string_view* first = cells_.data();
+    std::string_view* out = first + ncells_;
+    size_t room = cells_.size() - ncells_;
     while (block < end) {
       const simd::BlockMasks& m = MasksAt(b, block);
-      const uint64_t data = end - block >= 64 ? ~uint64_t{0} : (uint64_t{1} << (end - block)) - 1;
-      const uint64_t lines_here = m.lines & from & data;
+      uint64_t lines_here = m.lines & from;
+      uint64_t quotes = m.quotes & from;
+      uint64_t ends = m.ends & from;
+      if (end - block < 64) {  // the buffer's last block: its bits at end and after are no data
+        const uint64_t data = (uint64_t{1} << (end - block)) - 1;
+        lines_here &= data;
+        quotes &= data;
+        ends &= data;
+      }
       // The bits up to the line break, included.
       const uint64_t upto = lines_here != 0 ? (lines_here ^ (lines_here - 1)) : ~uint64_t{0};
-      if ((m.quotes & from & data & upto) != 0) return std::nullopt;
-      uint64_t ends = m.ends & from & data & upto;
+      if ((quotes & upto) != 0) return std::nullopt;
+      ends &= upto;
       // Room for every end of the block first, so that each cell costs a
       // store, not a check of the room left.
-      if (cells_.size() - ncells_ < 64) cells_.resize(ncells_ + 64);
-      std::string_view* out = cells_.data() + ncells_;
+      if (room < 64) {
+        const auto used = static_cast<size_t>(out - first);
+        cells_.resize(used + 64);
+        first = cells_.data();
+        out = first + used;
+        room = 64;
+      }
       const char* const here = b + block;
+      const std::string_view* const block_first = out;
       while (ends != 0) {
         const char* fend = here + __builtin_ctzll(ends);
         ends &= ends - 1;
         *out++ = std::string_view(cell, static_cast<size_t>(fend - cell));
         cell = fend + 1;
       }
-      ncells_ = static_cast<size_t>(out - cells_.data());
+      room -= static_cast<size_t>(out - block_first);
+      ncells_ = static_cast<size_t>(out - first);
       if (ncells_ > limits_.max_columns) return Parse::kTooManyFields;
       if (lines_here != 0) {
         const size_t fend = static_cast<size_t>(cell - 1 - b);  // the line break
