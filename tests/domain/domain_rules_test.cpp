@@ -11,6 +11,7 @@
 #include "domain/rules/due_date.h"
 #include "domain/rules/groups.h"
 #include "domain/rules/invoice_status.h"
+#include "domain/rules/same_text.h"
 #include "domain/rules/validation.h"
 
 namespace relance::domain {
@@ -177,6 +178,23 @@ TEST(Validation, AnEmailWithASpaceOrControlCharacterAnywhereIsRefused) {
   }
   EXPECT_TRUE(IsPlausibleEmail("a@exemple.fr~"));  // 0x7E, next to DEL
   EXPECT_FALSE(IsPlausibleEmail("a@exemple.fr\x7F"));
+}
+
+// SameText compares texts of every length in pieces that overlap: a
+// difference at any byte is found, and equal texts are equal.
+TEST(Validation, SameTextFindsADifferenceAtEveryByteOfEveryLength) {
+  for (size_t len = 0; len <= 100; ++len) {
+    std::string a(len, 'x');
+    for (size_t i = 0; i < len; ++i) a[i] = static_cast<char>('a' + i % 26);
+    const std::string same = a;
+    EXPECT_TRUE(SameText(a, same)) << len;
+    EXPECT_FALSE(SameText(a, a + "y")) << len;
+    for (size_t i = 0; i < len; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x80);
+      EXPECT_FALSE(SameText(a, b)) << len << " " << i;
+    }
+  }
 }
 
 // The rule as first written, one search per condition: the check, which
