@@ -322,8 +322,7 @@ class CsvReader final : public RowReader {
     malformed_quote_ = false;
     const char* b = buf_.get();
     const size_t end = end_;
-    size_t pos = begin_;
-    int64_t extra = 0;
+    const size_t pos = begin_;
     if (b[pos] == '\n' || b[pos] == '\r') {
       if (b[pos] == '\r') {
         if (pos + 1 >= end && !eof_) return Parse::kNeedMore;
@@ -335,7 +334,18 @@ class CsvReader final : public RowReader {
       return Parse::kBlank;
     }
     if (auto st = ParseUnquotedRecord(b, pos, next, lines)) return *st;
+    return ParseRecordByBytes(next, lines);
+  }
+
+  // ParseRecord for a record with a quote, or cut by the buffer's end: byte
+  // by byte. Out of line, so that the usual record does not pay for its
+  // stack frame.
+  [[gnu::noinline]] Parse ParseRecordByBytes(size_t* next, int64_t* lines) {
     ncells_ = 0;
+    const char* b = buf_.get();
+    const size_t end = end_;
+    size_t pos = begin_;
+    int64_t extra = 0;
     while (true) {
       size_t fend;
       if (pos < end && b[pos] == '"') {
