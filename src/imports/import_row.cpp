@@ -129,17 +129,9 @@ class FoldedLabel {
   std::string_view view_;
 };
 
-// Common country names of French-speaking customers' files; anything else
-// must already be an ISO code. A two-character text is upper-cased into
-// `upper`, which the result then views.
-std::optional<std::string_view> CountryCode(std::string_view text, char (&upper)[2]) {
-  if (text.size() == 2) {
-    for (size_t i = 0; i < 2; ++i) {
-      char c = text[i];
-      upper[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    }
-    return std::string_view(upper, 2);
-  }
+// The code of a country `text` names (out of line: its folded copy of the
+// text would cost the usual cell, a code, a stack frame).
+[[gnu::noinline]] std::optional<std::string_view> CountryCodeOfName(std::string_view text) {
   struct Name {
     std::string_view folded;
     std::string_view code;
@@ -158,6 +150,20 @@ std::optional<std::string_view> CountryCode(std::string_view text, char (&upper)
     if (n.folded == folded.view()) return n.code;
   }
   return std::nullopt;
+}
+
+// Common country names of French-speaking customers' files; anything else
+// must already be an ISO code. A two-character text is upper-cased into
+// `upper`, which the result then views.
+std::optional<std::string_view> CountryCode(std::string_view text, char (&upper)[2]) {
+  if (text.size() == 2) {
+    for (size_t i = 0; i < 2; ++i) {
+      char c = text[i];
+      upper[i] = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    return std::string_view(upper, 2);
+  }
+  return CountryCodeOfName(text);
 }
 
 std::optional<std::string_view> ParseStatus(std::string_view text) {
@@ -330,14 +336,24 @@ std::optional<std::string> ParsePosition(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<bool> ParseMainFlag(std::string_view text) {
-  if (text == "1") return true;  // what most files hold
-  if (text == "0") return false;
+namespace {
+
+// ParseMainFlag for the words (out of line: its folded copy of the text
+// would cost the usual "1" or "0" a stack frame).
+[[gnu::noinline]] std::optional<bool> MainFlagOfWord(std::string_view text) {
   FoldedLabel folded(text);
   std::string_view f = folded.view();
   if (f == "1" || f == "oui" || f == "yes" || f == "true" || f == "vrai" || f == "x") return true;
   if (f == "0" || f == "non" || f == "no" || f == "false" || f == "faux") return false;
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<bool> ParseMainFlag(std::string_view text) {
+  if (text == "1") return true;  // what most files hold
+  if (text == "0") return false;
+  return MainFlagOfWord(text);
 }
 
 std::optional<int64_t> ParsePaymentDelay(std::string_view text) {
@@ -402,6 +418,10 @@ std::optional<std::string_view> RowParser::PositionMemo::Find(std::string_view t
   for (size_t i = 0; i < size; ++i) {
     if (SameText(texts[i], text)) return positions[i];
   }
+  return Remember(text);
+}
+
+std::optional<std::string_view> RowParser::PositionMemo::Remember(std::string_view text) {
   const size_t i = size < kSize ? size++ : (next++ % kSize);
   texts[i].assign(text);
   positions[i] = PositionOf(text);

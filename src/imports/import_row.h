@@ -162,6 +162,9 @@ class RowParser {
     size_t size = 0;
     size_t next = 0;
     std::optional<std::string_view> Find(std::string_view text);
+    // Find's miss: the position of `text`, kept in place of the oldest text.
+    // Out of line, so that a hit costs no stack frame.
+    [[gnu::noinline]] std::optional<std::string_view> Remember(std::string_view text);
   };
   PositionMemo positions_;
 };
