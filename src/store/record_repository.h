@@ -9,7 +9,9 @@
 // construction; thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,16 @@ struct Condition {
 // 36,000 took 35 ms by a scan against 1 ms for 100 by the primary key, and
 // the scans grew with the table. With 100 the index wins at every size.
 inline constexpr size_t kIdsPerLookup = 100;
+
+// Runs `fn(chunk)` over `ids` in slices of kIdsPerLookup; stops at the first
+// error and returns it.
+template <typename Fn>
+Result<void> ForEachLookupChunk(std::span<const std::string> ids, Fn fn) {
+  for (size_t i = 0; i < ids.size(); i += kIdsPerLookup) {
+    RETURN_IF_ERROR(fn(ids.subspan(i, std::min(kIdsPerLookup, ids.size() - i))));
+  }
+  return Ok();
+}
 
 struct ListQuery {
   std::vector<Condition> conditions;

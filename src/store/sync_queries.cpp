@@ -16,16 +16,8 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-// Runs `fn(chunk)` over `ids` in slices of kIdsPerLookup (record_repository.h:
-// the planners' choice of the index, below any backend's parameter limit).
-template <typename Fn>
-Result<void> ForChunks(const std::vector<std::string>& ids, Fn fn) {
-  for (size_t i = 0; i < ids.size(); i += kIdsPerLookup) {
-    std::span<const std::string> chunk(ids.data() + i, std::min(kIdsPerLookup, ids.size() - i));
-    RETURN_IF_ERROR(fn(chunk));
-  }
-  return Ok();
-}
+// A slice of ids for one lookup (ForEachLookupChunk, record_repository.h).
+using Chunk = std::span<const std::string>;
 
 SqlValue OptText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : Null(); }
 
@@ -36,7 +28,7 @@ Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string&
                                                 const std::string& entity,
                                                 const std::vector<std::string>& external_ids) {
   std::map<std::string, RefRow> out;
-  RETURN_IF_ERROR(ForChunks(external_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+  RETURN_IF_ERROR(ForEachLookupChunk(external_ids, [&](Chunk chunk) -> Result<void> {
     std::vector<SqlValue> params = {org_id, connector, entity};
     for (const auto& id : chunk) params.emplace_back(id);
     ASSIGN_OR_RETURN(
@@ -106,7 +98,7 @@ Result<void> DeleteRef(Connection& c, const std::string& org_id, const std::stri
 Result<void> MarkRefsSeen(Connection& c, const std::string& org_id, const std::string& connector,
                           const std::string& entity, const std::vector<std::string>& external_ids,
                           const std::string& scan_id) {
-  return ForChunks(external_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+  return ForEachLookupChunk(external_ids, [&](Chunk chunk) -> Result<void> {
     std::vector<SqlValue> params = {scan_id, org_id, connector, entity};
     for (const auto& id : chunk) params.emplace_back(id);
     RETURN_IF_ERROR(c.Exec("UPDATE external_refs SET last_seen_scan = ? WHERE org_id = ? AND "
@@ -197,7 +189,7 @@ Result<std::vector<InboxRow>> PeekInbox(Connection& c, const std::string& org_id
 
 Result<void> DeleteInbox(Connection& c, const std::string& org_id,
                          const std::string& connection_id, const std::vector<std::string>& ids) {
-  return ForChunks(ids, [&](std::span<const std::string> chunk) -> Result<void> {
+  return ForEachLookupChunk(ids, [&](Chunk chunk) -> Result<void> {
     std::vector<SqlValue> params = {org_id, connection_id};
     for (const auto& id : chunk) params.emplace_back(id);
     RETURN_IF_ERROR(c.Exec("DELETE FROM sync_inbox WHERE org_id = ? AND connection_id = ? AND "
@@ -331,7 +323,7 @@ Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
 Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
     Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids) {
   std::map<std::string, int64_t> out;
-  RETURN_IF_ERROR(ForChunks(invoice_ids, [&](std::span<const std::string> chunk) -> Result<void> {
+  RETURN_IF_ERROR(ForEachLookupChunk(invoice_ids, [&](Chunk chunk) -> Result<void> {
     std::vector<SqlValue> params = {org_id};
     for (const auto& id : chunk) params.emplace_back(id);
     ASSIGN_OR_RETURN(auto rows, c.Query("SELECT invoice_id, SUM(amount) FROM allocations WHERE "

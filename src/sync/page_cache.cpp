@@ -22,15 +22,13 @@ const auto& Invoices() { return store::RepositoryOf<domain::Invoice>(); }
 template <typename Fn>
 Result<void> ForIdChunks(const std::vector<std::string>& ids, const std::string& column,
                          const std::vector<Condition>& also, Fn fn) {
-  for (size_t i = 0; i < ids.size(); i += store::kIdsPerLookup) {
+  return store::ForEachLookupChunk(ids, [&](std::span<const std::string> chunk) {
     Condition in{column, Condition::Op::kIn, {}};
-    const size_t end = std::min(ids.size(), i + store::kIdsPerLookup);
-    for (size_t j = i; j < end; ++j) in.values.emplace_back(ids[j]);
+    in.values.assign(chunk.begin(), chunk.end());
     std::vector<Condition> conditions = also;
     conditions.push_back(std::move(in));
-    RETURN_IF_ERROR(fn(conditions));
-  }
-  return Ok();
+    return fn(conditions);
+  });
 }
 
 }  // namespace

@@ -70,11 +70,10 @@ std::optional<int64_t> IntegerId(const json& item) {
   return id->get<int64_t>();
 }
 
-// A member's text, when it is a JSON string.
+// A member's text, when it is a JSON string, as Later takes it.
 std::optional<std::string> TextOf(const json& item, std::string_view key) {
-  const json* v = JsonMember(item, key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return v->get_ref<const std::string&>();
+  const std::string* text = TextMember(item, key);
+  return text != nullptr ? std::optional<std::string>(*text) : std::nullopt;
 }
 
 EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPolicy deletion,

@@ -73,12 +73,6 @@ const json* Path(const json& obj, std::string_view path) {
   return cur;
 }
 
-// The text of a member that is a JSON string, else nullptr.
-const std::string* TextMember(const json& obj, std::string_view key) {
-  const json* v = JsonMember(obj, key);
-  return v != nullptr && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
-}
-
 // A member's id, when present and an id.
 std::optional<int64_t> IdMember(const json& obj, std::string_view key) {
   const json* v = JsonMember(obj, key);

@@ -33,6 +33,12 @@ inline const nlohmann::json* JsonMember(const nlohmann::json& obj, std::string_v
   return it != obj.end() ? &*it : nullptr;
 }
 
+// The text of the member `key` when it is a JSON string, else nullptr.
+inline const std::string* TextMember(const nlohmann::json& obj, std::string_view key) {
+  const nlohmann::json* v = JsonMember(obj, key);
+  return v != nullptr && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
+}
+
 // R-SELLSY-2: nothing dated before this day is fetched.
 Date DatedFrom();
 inline constexpr char kDatedFromText[] = "2018-01-01";
