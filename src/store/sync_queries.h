@@ -124,8 +124,9 @@ struct OutstandingWrite {
   int64_t version = 0;
   int64_t outstanding_amount = 0;
 };
-// Writes each (its version one up, updated at `now`) and moves the invoices'
-// change stamp once; kConflict when one was changed since it was read.
+// Writes each (its version one up, updated at `now`; an invoice at most once),
+// kIdsPerLookup per statement, and moves the invoices' change stamp once;
+// kConflict naming the invoice when one was changed since it was read.
 Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
                                    const std::vector<OutstandingWrite>& writes,
                                    const std::string& now);

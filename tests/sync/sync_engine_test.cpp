@@ -236,6 +236,59 @@ TEST_P(SyncEngineTest, AllocationsFollowTheSource) {
   EXPECT_TRUE(logged);
 }
 
+// The balances a run moves are written kIdsPerLookup invoices per statement
+// (store::SetOutstandingAmounts): 250 paid invoices span three of them, and
+// each gets its own amount and one version more.
+TEST_P(SyncEngineTest, ManyPaymentsMoveEachBalanceAcrossTheBatchedUpdates) {
+  if (!db_) return;
+  for (int i = 0; i < 250; ++i) {
+    const std::string n = std::to_string(i);
+    source_.Put("invoices", FakeInvoice("B" + n, "C3", "B-" + n, 10000 + i));
+    source_.Put("payments", FakePayment("Q" + n, "C3", 100 + i, {{"B" + n, 100 + i}}));
+  }
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->stats.rejected, 0);
+  int checked = 0;
+  for (const auto& inv : All<domain::Invoice>()) {
+    const std::string ext = inv.external_id.value_or("");
+    if (ext.rfind("B", 0) != 0) continue;
+    const int i = std::stoi(ext.substr(1));
+    EXPECT_EQ(inv.outstanding_amount, 10000 + i - (100 + i)) << ext;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 250);
+}
+
+// A balance written over a version that has moved on is refused, naming the
+// invoice, and the transaction around it keeps nothing of the batch.
+TEST_P(SyncEngineTest, AStaleBalanceWriteNamesItsInvoiceAndKeepsNothing) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  const domain::Invoice i1 = ByExternal<domain::Invoice>("I1");
+  const domain::Invoice i2 = ByExternal<domain::Invoice>("I2");
+  std::vector<store::OutstandingWrite> writes = {
+      {i1.meta.id, i1.meta.version, 1}, {i2.meta.id, i2.meta.version - 1, 2}};
+  auto written = store::InTransaction(db_->db(), [&](store::Connection& c) {
+    return store::SetOutstandingAmounts(c, who_.org_id, writes, "2026-02-10T10:00:00Z");
+  });
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().code(), ErrorCode::kConflict);
+  EXPECT_NE(written.error().message().find(i2.meta.id), std::string::npos)
+      << written.error().ToString();
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, i1.outstanding_amount);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").meta.version, i1.meta.version);
+  // With the right versions, both are written.
+  writes[1].version = i2.meta.version;
+  written = store::InTransaction(db_->db(), [&](store::Connection& c) {
+    return store::SetOutstandingAmounts(c, who_.org_id, writes, "2026-02-10T10:00:00Z");
+  });
+  ASSERT_TRUE(written.ok()) << written.error().ToString();
+  EXPECT_EQ(ByExternal<domain::Invoice>("I1").outstanding_amount, 1);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").outstanding_amount, 2);
+  EXPECT_EQ(ByExternal<domain::Invoice>("I2").meta.version, i2.meta.version + 1);
+}
+
 // New records are written in batches (record_writer.cpp); a row the store
 // refuses fails its batch, which is then written one by one so that only
 // that record is refused and the others of its page are kept.
