@@ -4,6 +4,7 @@ and the document files behind `pdf_link` and `public_link`."""
 import decimal
 import html
 
+import batch
 import query
 import render
 from common import CENT, Field, check_body, not_found, parse_money
@@ -43,11 +44,12 @@ class SellsyApi:
             render.check_embeds(resource, embeds, single=False)
 
             def show(record):
-                return render.select_fields(render.with_embeds(self.store, resource, record, embeds), fields)
+                return render.with_embeds(self.store, resource, record, embeds)
         with self.store.lock:
             rows, pagination = query.run(self._context(version), self.app.cache, scope or resource,
                                          resource, records, request.query, filters)
-            return Response.json(200, {"data": [show(row) for row in rows], "pagination": pagination})
+            return Response.json(200, {"data": [render.select_fields(show(row), fields) for row in rows],
+                                       "pagination": pagination})
 
     def one(self, request, resource, record, status=200):
         embeds, fields = request.query.get("embed[]", []), request.query.get("field[]", [])
@@ -389,6 +391,7 @@ def register(app):
     add("GET", "/v2/payments/methods/{id}", api.payment_method)
     add("GET", "/v2/webhooks/events", api.webhook_events)
     add("GET", "/v2/quotas", api.quotas)
+    add("POST", "/v2/batch", lambda request: batch.handle(app, request))
     for resource in LISTABLE:
         add("GET", f"/v2/{resource}", api.list(resource))
         add("POST", f"/v2/{resource}/search", api.search(resource))

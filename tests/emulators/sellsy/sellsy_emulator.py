@@ -47,6 +47,7 @@ class App:
         self.stats = Stats()
         self.cache = query.QueryCache()
         self.router = Router()
+        self.pipeline = Pipeline(self)  # the server's, and POST /v2/batch's for its sub-requests
         api.register(self)
         control.register(self)
 
@@ -87,7 +88,7 @@ def main(argv=None):
                 control.Control(app).load(json.load(handle))
             except ApiError as error:
                 sys.exit(f"{options.seed_file}: {error.message} {json.dumps(error.details)}")
-    server = Server((options.host, options.port), Pipeline(app), app.stats, options.verbose)
+    server = Server((options.host, options.port), app.pipeline, app.stats, options.verbose)
     host, port = server.server_address[:2]
     app.store.base_url = f"http://{host}:{port}"
     stopping = threading.Event()

@@ -17,13 +17,14 @@ from common import ApiError
 
 
 class Request:
-    def __init__(self, method, path, query, headers, body):
+    def __init__(self, method, path, query, headers, body, in_batch=False):
         self.method = method
         self.path = path
         self.query = query  # name -> [values]; repeated names such as embed[] keep every value
         self.headers = headers
         self.body = body
         self.route = "unmatched"
+        self.in_batch = in_batch  # a sub-request of POST /v2/batch
 
     def param(self, name, default=None):
         return self.query.get(name, [default])[0]
@@ -160,7 +161,8 @@ class Faults:
 
 
 class Stats:
-    """Requests served outside /_control, by route template and by status, for tests that count calls."""
+    """Requests served outside /_control, by route template and by status, for tests that count calls;
+    the sub-requests of POST /v2/batch apart, under `batched`."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -171,6 +173,7 @@ class Stats:
             self.by_route = collections.Counter()
             self.by_status = collections.Counter()
             self.total = 0
+            self.batched = collections.Counter()
 
     def record(self, method, route, status):
         with self._lock:
@@ -178,9 +181,14 @@ class Stats:
             self.by_status[str(status)] += 1
             self.total += 1
 
+    def record_batched(self, method, route, status):
+        with self._lock:
+            self.batched[f"{method} {route} {status}"] += 1
+
     def report(self):
         with self._lock:
-            return {"total": self.total, "by_route": dict(self.by_route), "by_status": dict(self.by_status)}
+            return {"total": self.total, "by_route": dict(self.by_route), "by_status": dict(self.by_status),
+                    "batched": dict(self.batched)}
 
 
 PROCEED = object()  # what a fault that only delays or expires tokens returns: go on with the request
@@ -224,6 +232,8 @@ class Pipeline:
             if area == "api":
                 app.tokens.check(request.headers.get("Authorization"))
             response = route.handler(request, **params)
+            if response is None:  # a batch whose sub-request met a disconnect fault
+                return None
         except ApiError as error:
             response = Response.json(error.status, error.body(), error.headers)
         except OAuthError as error:
@@ -231,7 +241,8 @@ class Pipeline:
         except Exception:  # an emulator bug: answer like a server error and show the trace
             traceback.print_exc(file=sys.stderr)
             response = Response.json(500, ApiError(500, "Internal server error", "server.error").body())
-        response.headers.update(quota_headers)
+        for name, value in quota_headers.items():  # a batch sets them after its sub-requests
+            response.headers.setdefault(name, value)
         return response
 
     def _inject(self, fault, quota_headers):

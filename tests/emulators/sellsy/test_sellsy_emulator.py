@@ -317,6 +317,41 @@ class SellsyEmulatorTest(unittest.TestCase):
         rows, _ = emulator.walk("/invoices/search", {"related_objects": [customer]})
         self.assertEqual(len(rows), sum(1 for i in data["invoices"] if i["related"][0] == customer))
 
+    def test_field_selection_on_searches(self):
+        """field[] keeps only the paths asked, dotted ones included, on every list the connector reads."""
+        emulator = self.emulator
+        emulator.control("POST", "/generate", {"companies": 30, "individuals": 10, "contacts": 40, "invoices": 60,
+                                               "credit_notes": 10, "payments": 40, "seed": 5})
+        wanted = {
+            "companies": ("embed[]=invoicing_address&field[]=id&field[]=legal_france.vat"
+                          "&field[]=_embed.invoicing_address.city",
+                          {"id": int, "legal_france": {"vat": str}, "_embed": {"invoicing_address": {"city": str}}}),
+            "individuals": ("field[]=id&field[]=last_name", {"id": int, "last_name": str}),
+            "contacts": ("field[]=id&field[]=updated", {"id": int, "updated": str}),
+            "invoices": ("field[]=id&field[]=amounts.total_incl_tax&field[]=related",
+                         {"id": int, "amounts": {"total_incl_tax": str}, "related": list}),
+            "credit-notes": ("field[]=id&field[]=amounts.total_remaining_due_incl_tax",
+                             {"id": int, "amounts": {"total_remaining_due_incl_tax": str}}),
+            "payments": ("field[]=id&field[]=amounts.total&field[]=related_objects",
+                         {"id": int, "amounts": {"total": str}, "related_objects": list}),
+        }
+
+        def shape(value):
+            return {k: shape(v) for k, v in value.items()} if isinstance(value, dict) else type(value)
+        for resource, (params, expected) in wanted.items():
+            status, _, body = emulator.api("POST", f"/{resource}/search?limit=5&{params}", {"filters": {}})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(body["data"]), 5, resource)
+            for row in body["data"]:
+                self.assertEqual(shape(row), expected, resource)
+        # Lists rendered their own way (an invoice's payments) honour it too.
+        invoice = next(i for i in emulator.control("GET", "/data?only=invoices")["invoices"]
+                       if i["amounts"]["total_remaining_due_incl_tax"] != i["amounts"]["total_incl_tax"]
+                       and i["status"] != "cancelled")
+        status, _, payments = emulator.api("GET", f"/invoices/{invoice['id']}/payments?field[]=id&field[]=amount.value")
+        self.assertEqual(status, 200, payments)
+        self.assertTrue(all(shape(p) == {"id": int, "amount": {"value": str}} for p in payments["data"]), payments)
+
     def test_quota_headers_on_every_answer(self):
         for answer in (self.emulator.api("GET", "/companies"), self.emulator.api("GET", "/companies/1"),
                        self.emulator.request("GET", "/v2/companies"), self.emulator.api("GET", "/nothing")):
@@ -546,6 +581,101 @@ class SellsyEmulatorTest(unittest.TestCase):
         self.assertEqual(outcomes[0], outcomes[1])
         self.assertIn("dropped", outcomes[0])
         self.assertIn("delivered", outcomes[0])
+
+    # -- POST /batch ---------------------------------------------------------------------------
+
+    def batch(self, pairs, content_type="text/plain", raw=None):
+        """POST /v2/batch of (request line, body line) pairs, each a JSON value or raw text."""
+        def line(value):
+            return value if isinstance(value, str) else json.dumps(value)
+        text = raw if raw is not None else "".join(f"{line(r)}\n{line(b)}\n" for r, b in pairs)
+        return self.emulator.api("POST", "/batch", raw=text.encode(), headers={"Content-Type": content_type})
+
+    def test_batch_dispatches_each_request(self):
+        emulator, company = self.emulator, self.company()
+        contact = emulator.api("POST", "/contacts", {"last_name": "Doe"})[2]
+        emulator.api("POST", f"/companies/{company['id']}/contacts/{contact['id']}", {"roles": ["main"]})
+        emulator.control("DELETE", "/stats")
+        status, headers, body = self.batch([
+            ({"uri": f"/contacts/{contact['id']}/companies", "method": "GET", "uuid": "first",
+              "query": {"field[]": ["id", "main_contact_id"], "limit": 10}}, {}),
+            ({"uri": "/companies/999999", "method": "get"}, ""),
+            ({"uri": "/companies", "method": "POST"}, {"type": "client", "name": "Batched"}),
+            ({"uri": "/invoices/search?limit=1", "method": "POST"}, {"filters": {}}),
+        ])
+        self.assertEqual(status, 207, body)
+        self.assertIn("X-Quota-Remaining-By-Second", headers)
+        self.assertEqual(set(body), {"responses", "error"})
+        self.assertTrue(body["error"])
+        first, missing, created, searched = body["responses"]
+        self.assertEqual(first, {"code": 200, "uuid": "first", "response": {
+            "data": [{"id": company["id"], "main_contact_id": contact["id"]}],
+            "pagination": {"limit": 10, "count": 1, "total": 1, "offset": first["response"]["pagination"]["offset"]}}})
+        self.assertEqual((missing["code"], missing["response"]["error"]["context"]), (404, "resource.not_found"))
+        self.assertEqual((created["code"], created["response"]["name"]), (201, "Batched"))
+        self.assertEqual((searched["code"], searched["response"]["data"]), (200, []))
+        self.assertIn("Batched", [c["name"] for c in emulator.control("GET", "/data?only=companies")["companies"]])
+        stats = emulator.control("GET", "/stats")["requests"]
+        self.assertEqual(stats["by_route"], {"POST /v2/batch": 1})
+        self.assertEqual(stats["batched"], {"GET /v2/contacts/{id}/companies 200": 1,
+                                            "GET /v2/companies/{id} 404": 1, "POST /v2/companies 201": 1,
+                                            "POST /v2/invoices/search 200": 1})
+        status, _, body = self.batch([({"uri": "/companies", "method": "GET"}, {})] * 50)
+        self.assertEqual((status, body["error"], len(body["responses"])), (207, False, 50))
+        # Authentication is the batch's.
+        self.assert_sellsy_error(emulator.request("POST", "/v2/batch", raw=b'{"uri":"/companies","method":"GET"}\n{}\n',
+                                                  headers={"Content-Type": "text/plain"}), 401)
+
+    def test_batch_refuses_malformed_bodies(self):
+        get = {"uri": "/companies", "method": "GET"}
+        cases = [
+            ("%s\n{}\n{not json\n{}\n" % json.dumps(get), 400, {"line 3": "is not valid JSON"}),
+            ("%s\n{}\n%s\n" % (json.dumps(get), json.dumps(get)), 400,
+             {"line 3": "is a request line without its body line"}),
+            ('{"method":"GET"}\n{}\n', 400, {"line 1": "needs a uri starting with /"}),
+            ('{"uri":"/companies"}\n{}\n', 400, {"line 1": "needs a method among GET|POST|PUT|PATCH|DELETE"}),
+            ('{"uri":"/companies","method":"GET","colour":1}\n{}\n', 400, {"line 1": "has unknown keys: colour"}),
+            ('{"uri":"/companies","method":"GET","query":{"a":{"b":1}}}\n{}\n', 400,
+             {"line 1": "has query.a that is not a text, number, boolean or an array of them"}),
+            ('[1]\n{}\n', 400, {"line 1": "is not a JSON object"}),
+            ("%s\n{]\n" % json.dumps(get), 400, {"line 2": "is not valid JSON"}),
+            ("", 400, {"body": "is empty"}),
+            ("%s\n{}\n" % json.dumps(get) * 51, 413, {}),
+        ]
+        for raw, status, details in cases:
+            error = self.assert_sellsy_error(self.batch(None, raw=raw), status)
+            self.assertEqual(error["details"], details, raw[:60])
+        self.assertEqual(self.assert_sellsy_error(self.batch([(get, {})], "application/json"), 400)["context"],
+                         "batch.content_type")
+        status, _, body = self.batch([({"uri": "/batch", "method": "POST"}, "")])
+        self.assertEqual((status, body["error"], body["responses"][0]["response"]["error"]["context"]),
+                         (207, True, "batch.nested"))
+        # Windows line ends and a blank body line are accepted.
+        status, _, body = self.batch(None, raw='{"uri":"/companies","method":"GET"}\r\n\r\n')
+        self.assertEqual((status, body["responses"][0]["code"]), (207, 200))
+
+    def test_batch_counts_each_request_against_the_quota_and_meets_faults(self):
+        emulator = self.emulator
+        get = ({"uri": "/companies", "method": "GET"}, {})
+        emulator.control("PUT", "/quotas", {"second": 4, "minute": None, "day": None, "month": None})
+        try:
+            time.sleep(1 - time.time() % 1 + 0.01)  # one quota window for the whole batch
+            status, headers, body = self.batch([get] * 5)
+            # The batch counts once, each sub-request once more: 3 pass, 2 meet the exhausted window.
+            self.assertEqual([r["code"] for r in body["responses"]], [200, 200, 200, 429, 429])
+            self.assertEqual(body["responses"][3]["response"]["error"]["context"], "quota.exceeded")
+            self.assertEqual((status, body["error"], headers["X-Quota-Remaining-By-Second"]), (207, True, "0"))
+        finally:
+            emulator.control("PUT", "/quotas", {"per_second": None})
+        emulator.control("POST", "/faults", {"path": "/v2/companies", "mode": "error", "status": 503, "after": 1})
+        emulator.control("POST", "/faults", {"path": "/v2/invoices", "mode": "garbage"})
+        status, _, body = self.batch([get, get, get, ({"uri": "/invoices", "method": "GET"}, {})])
+        self.assertEqual([r["code"] for r in body["responses"]], [200, 503, 200, 200])
+        self.assertEqual(body["responses"][1]["response"]["error"]["code"], 503)
+        self.assertTrue(body["responses"][3]["response"].startswith("<html>"))
+        emulator.control("POST", "/faults", {"path": "/v2/companies", "mode": "disconnect"})
+        with self.assertRaises((http.client.HTTPException, ConnectionError)):
+            self.batch([get])
 
     # -- control API and fault injection -------------------------------------------------------
 
