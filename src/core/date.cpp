@@ -61,10 +61,22 @@ int Date::iso_weekday() const {
   return static_cast<int>(date::weekday{date::sys_days{date::days{days_}}}.iso_encoding()) - 1;
 }
 
+// Digits written by hand: every stored date, JSON field and change-log entry
+// goes through here, and snprintf's format parsing was most of its cost.
 std::string Date::ToString() const {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year(), month(), day());
-  return buf;
+  const auto ymd = Ymd(days_);
+  const int y = static_cast<int>(ymd.year());
+  const auto m = static_cast<unsigned>(ymd.month());
+  const auto d = static_cast<unsigned>(ymd.day());
+  if (y < 0 || y > 9999) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
+    return buf;
+  }
+  const auto digit = [](unsigned v) { return static_cast<char>('0' + v % 10); };
+  const auto uy = static_cast<unsigned>(y);
+  return std::string{digit(uy / 1000), digit(uy / 100), digit(uy / 10), digit(uy), '-',
+                     digit(m / 10),    digit(m),        '-',            digit(d / 10), digit(d)};
 }
 
 std::string FormatTimestamp(Timestamp t) {

@@ -1,7 +1,9 @@
 // Money, dates and ids: the vocabulary every rule is written in.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
+#include <vector>
 
 #include "core/date.h"
 #include "core/ids.h"
@@ -56,6 +58,28 @@ TEST(Dates, DaysThatDoNotExistAreRefused) {
   EXPECT_FALSE(Date::Parse("2026-4-3").ok());
   EXPECT_FALSE(Date::Parse("31/01/2026").ok());
   EXPECT_EQ(Date::Parse("2026-01-31")->AddDays(30).ToString(), "2026-03-02");
+}
+
+// ToString writes its digits by hand: every day from 1600 to 2400, and the
+// first and last of the years 1 to 9999, read as the year, month and day
+// they hold, zero-padded, and parse back to themselves.
+TEST(Dates, EveryDayIsWrittenAsItsYearMonthAndDay) {
+  std::vector<Date> days;
+  for (Date d = *Date::FromYmd(1600, 1, 1); d <= *Date::FromYmd(2400, 12, 31); d = d.AddDays(1)) {
+    days.push_back(d);
+  }
+  for (int y = 1; y <= 9999; ++y) {
+    days.push_back(*Date::FromYmd(y, 1, 1));
+    days.push_back(*Date::FromYmd(y, 12, 31));
+  }
+  char expected[16];
+  for (const Date d : days) {
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02d", d.year(), d.month(), d.day());
+    const std::string text = d.ToString();
+    ASSERT_EQ(text, expected);
+    ASSERT_EQ(*Date::Parse(text), d) << text;
+  }
+  EXPECT_EQ(Date::FromDays(0).ToString(), "1970-01-01");
 }
 
 TEST(Dates, Weekdays) {
