@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "domain/entity_spec.h"
+#include "domain/field_json.h"
 #include "services/record_service.h"
 
 namespace relance::http {
@@ -46,8 +47,7 @@ struct JsonMember {
 };
 template <typename T>
 void AppendRecordJson(std::string& out, const T& record, std::span<const JsonMember> extra = {});
-// A JSON string literal, escaped as nlohmann's dump() escapes (UTF-8 kept).
-void AppendJsonString(std::string& out, std::string_view s);
+using domain::AppendJsonString;  // domain/field_json.h
 // Records, comma-separated, each as AppendRecordJson writes it.
 template <typename T>
 void AppendRecordsJson(std::string& out, std::span<const T> items) {

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/clock.h"
 #include "domain/entity_spec.h"
 #include "services/auth_service.h"
@@ -151,6 +153,44 @@ TEST_P(SyncEngineTest, ROps3EveryChangeIsInTheChangeLog) {
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(All<domain::SyncChange>().size(), 9u);  // 8 creations, 1 update
+}
+
+// The change log's entries are JSON text written without a tree: each is
+// the text nlohmann's dump() gives for it (members in name order, the same
+// escapes), names what the source set on creation with null before it, and
+// what moved on an update.
+TEST_P(SyncEngineTest, ROps3ChangeLogEntriesAreTheJsonOfWhatChanged) {
+  if (!db_) return;
+  source_.Put("customers", FakeCustomer("C4", "Caf\xc3\xa9 \"Nord\"\\\t\x01", 1));
+  ASSERT_TRUE(Run().ok());
+  source_.Put("customers", FakeCustomer("C4", "Nord", 2));
+  ASSERT_TRUE(Run().ok());
+  const auto c4 = ByExternal<domain::Customer>("C4");
+  const auto i1 = ByExternal<domain::Invoice>("I1");
+  int checked = 0;
+  for (const auto& ch : All<domain::SyncChange>()) {
+    if (ch.operation == "REJECTED") continue;
+    const auto parsed = nlohmann::json::parse(ch.changes);
+    EXPECT_EQ(parsed.dump(), ch.changes);
+    if (ch.record_id == c4.meta.id && ch.operation == "CREATED") {
+      EXPECT_EQ(parsed["name"], nlohmann::json::array({nullptr, "Caf\xc3\xa9 \"Nord\"\\\t\x01"}));
+      ++checked;
+    }
+    if (ch.record_id == c4.meta.id && ch.operation == "UPDATED") {
+      EXPECT_EQ(parsed["name"],
+                nlohmann::json::array({"Caf\xc3\xa9 \"Nord\"\\\t\x01", "Nord"}));
+      EXPECT_EQ(parsed.size(), 1u) << ch.changes;
+      ++checked;
+    }
+    if (ch.record_id == i1.meta.id && ch.operation == "CREATED") {
+      EXPECT_EQ(parsed["number"], nlohmann::json::array({nullptr, "F-1"}));
+      EXPECT_EQ(parsed["gross_amount"], nlohmann::json::array({nullptr, 10000}));
+      EXPECT_EQ(parsed["issue_date"][1], i1.issue_date.ToString());
+      EXPECT_FALSE(parsed.contains("promise_to_pay_until")) << "a field left empty is not listed";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 3);
 }
 
 TEST_P(SyncEngineTest, RSellsy8OwnedFieldsAreReadOnlyForUsers) {

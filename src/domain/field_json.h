@@ -1,0 +1,21 @@
+// The JSON text of field values, written straight into a string without
+// building a JSON tree: the API's list pages and the sync change log write
+// many of them, and the tree was most of their cost. The text is the one
+// nlohmann's dump() gives for the same value.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "domain/entity_spec.h"
+
+namespace relance::domain {
+
+// A JSON string literal, escaped as nlohmann's dump() escapes (UTF-8 kept).
+void AppendJsonString(std::string& out, std::string_view s);
+
+// null, true/false, an integer, a string, a date as "YYYY-MM-DD", or a map
+// as an object of strings.
+void AppendFieldValueJson(std::string& out, const FieldValue& v);
+
+}  // namespace relance::domain
