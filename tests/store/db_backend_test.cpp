@@ -310,6 +310,7 @@ std::vector<std::vector<SqlValue>> BulkRows(int count) {
       std::string("\\N"),       std::string("\\."),      std::string("tab\there"),
       std::string("new\nline"), std::string("cr\r\nlf"), std::string("trailing\\"),
       std::string("\\\\t"),     std::string("Zoë €"),    std::string("'\";,|"),
+      std::string("vt\vff\fbel\a\x01"),  // controls COPY leaves as they are
   };
   std::vector<std::vector<SqlValue>> rows;
   rows.reserve(count);

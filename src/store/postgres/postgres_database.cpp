@@ -186,26 +186,19 @@ void AppendCopyField(std::string& out, const SqlValue& v) {
   } else if (const auto* d = std::get_if<double>(&v)) {
     AppendDouble(out, *d);
   } else if (const auto* s = std::get_if<std::string>(&v)) {
-    std::string_view rest = *s;
-    for (size_t special; (special = rest.find_first_of("\\\t\n\r")) != std::string_view::npos;) {
-      out.append(rest.substr(0, special));
-      switch (rest[special]) {
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        default:
-          out += "\\r";
-          break;
-      }
-      rest.remove_prefix(special + 1);
+    // One pass over the bytes: find_first_of with a set of four called
+    // memchr on the set for every byte, most of COPY's cost on the client.
+    const std::string_view text = *s;
+    size_t run = 0;  // start of the pending bytes that need no escape
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c != '\\' && (c > '\r' || (c != '\t' && c != '\n' && c != '\r'))) continue;
+      out.append(text.data() + run, i - run);
+      run = i + 1;
+      out += '\\';
+      out += c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
     }
-    out.append(rest);
+    out.append(text.data() + run, text.size() - run);
   } else {
     out += "\\N";
   }
