@@ -117,6 +117,10 @@ class SellsyConnectorTest : public ::testing::Test {
     return r ? r->status : -1;
   }
   static void Fault(const json& rule) { ASSERT_EQ(emulator_->Post("/_control/faults", rule), 201); }
+  // Requests served since the last reset: by "METHOD /route" and, for the
+  // sub-requests of batches, by "METHOD /route status" (README, Batches).
+  static json Routes() { return emulator_->Get("/_control/stats")["requests"]["by_route"]; }
+  static json Batched() { return emulator_->Get("/_control/stats")["requests"]["batched"]; }
 
   // Walks `stream` from `cursor` to its end.
   struct Walk {
@@ -157,6 +161,19 @@ Emulator* SellsyConnectorTest::emulator_ = nullptr;
 const SourceRecord* Find(const std::map<std::string, SourceRecord>& m, const std::string& key) {
   auto it = m.find(key);
   return it == m.end() ? nullptr : &it->second;
+}
+
+// The contact `key` of a walk is attached to `customer`, as its main
+// contact (ACCOUNTING) or not (SALES), R-SELLSY-3.
+void ExpectAttached(const std::map<std::string, SourceRecord>& records, const std::string& key,
+                    const std::string& customer, bool is_main) {
+  const SourceRecord* r = Find(records, key);
+  ASSERT_NE(r, nullptr) << key;
+  ASSERT_FALSE(r->deleted) << key;
+  const SourceContact& c = std::get<SourceContact>(r->data);
+  EXPECT_EQ(c.customer_external_id, customer) << key;
+  EXPECT_EQ(c.record.is_main, is_main) << key;
+  EXPECT_EQ(c.record.position, is_main ? "ACCOUNTING" : "SALES") << key;
 }
 
 TEST_F(SellsyConnectorTest, TestCredentialsWorks) {
@@ -325,15 +342,10 @@ TEST_F(SellsyConnectorTest, ContactsOfIndividualsAreFoundWithoutTheIndividualsSt
                                                 {"contact_id", 5003}}),
             201);
   Walk contacts = WalkStream("contacts");
-  const SourceRecord* main = Find(contacts.records, "contact:contact/5004");
-  ASSERT_NE(main, nullptr);
-  EXPECT_EQ(std::get<SourceContact>(main->data).customer_external_id, "individual/1501");
-  EXPECT_TRUE(std::get<SourceContact>(main->data).record.is_main);
+  ExpectAttached(contacts.records, "contact:contact/5004", "individual/1501", true);
+  ExpectAttached(contacts.records, "contact:contact/5003", "individual/1501", false);
   const SourceRecord* other = Find(contacts.records, "contact:contact/5003");
   ASSERT_NE(other, nullptr);
-  ASSERT_FALSE(other->deleted);
-  EXPECT_EQ(std::get<SourceContact>(other->data).customer_external_id, "individual/1501");
-  EXPECT_EQ(std::get<SourceContact>(other->data).record.position, "SALES");
 
   connector_ = std::make_unique<SellsyConnector>(Options());  // nothing cached
   Walk individuals = WalkStream("individuals");
@@ -549,17 +561,13 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
         best = pid;
       }
     }
-    const SourceRecord* r = Find(all, "contact:contact/" + std::to_string(id));
+    const std::string key = "contact:contact/" + std::to_string(id);
     if (expected.empty()) {
+      const SourceRecord* r = Find(all, key);
       EXPECT_TRUE(r == nullptr || r->deleted) << id;
       continue;
     }
-    ASSERT_NE(r, nullptr) << id;
-    ASSERT_FALSE(r->deleted) << id;
-    const SourceContact& sc = std::get<SourceContact>(r->data);
-    EXPECT_EQ(sc.customer_external_id, expected) << id;
-    EXPECT_EQ(sc.record.is_main, expected_main) << id;
-    EXPECT_EQ(sc.record.position, expected_main ? "ACCOUNTING" : "SALES") << id;
+    ExpectAttached(all, key, expected, expected_main);
     ++attached;
   }
   EXPECT_GT(attached, 100);
@@ -633,10 +641,124 @@ TEST_F(SellsyConnectorTest, GeneratedAccountWalksToTheSameData) {
     ++payments;
   }
   EXPECT_GT(payments, 100);
+  // Every contact's companies came in batches of at most 50 (no 413).
+  EXPECT_FALSE(Routes().contains("GET /v2/contacts/{id}/companies")) << Routes().dump();
+  EXPECT_GT(Routes().value("POST /v2/batch", 0), 500 / 50) << Routes().dump();
+  EXPECT_FALSE(emulator_->Get("/_control/stats")["requests"]["by_status"].contains("413"));
   std::cout << "[ info     ] " << all.size() << " records, " << documents << " documents ("
             << exact_credit_notes << " credit notes split exactly, " << inferred_credit_notes
             << " inferred), " << payments << " payments, " << connector_->client().requests()
             << " requests\n";
+}
+
+// The companies of a page's contacts come in one POST /batch, not one
+// GET /contacts/{id}/companies each; the contacts stream then reads only
+// those it has not seen (cache, kCompaniesCacheTtl).
+TEST_F(SellsyConnectorTest, APageOfContactsAsksForItsCompaniesInOneBatch) {
+  Walk companies = WalkStream("companies");
+  ASSERT_NE(Find(companies.records, "contact:contact/5002"), nullptr);
+  EXPECT_EQ(Routes(), (json{{"POST /oauth2/access-tokens", 1},
+                            {"POST /v2/companies/search", 1},
+                            {"POST /v2/contacts/search", 1},
+                            {"POST /v2/individuals/search", 1},
+                            {"POST /v2/batch", 1}}));
+  EXPECT_EQ(Batched(), (json{{"GET /v2/contacts/{id}/companies 200", 3}}));  // 5001, 5002, 5005
+  Walk contacts = WalkStream("contacts");
+  EXPECT_EQ(Batched(), (json{{"GET /v2/contacts/{id}/companies 200", 5}}));  // and 5003, 5004
+  EXPECT_EQ(Routes()["POST /v2/batch"], 2);
+  EXPECT_FALSE(Routes().contains("GET /v2/contacts/{id}/companies"));
+  EXPECT_EQ(contacts.records["contact:contact/5002"].version,
+            companies.records["contact:contact/5002"].version);
+  ExpectAttached(contacts.records, "contact:contact/5001", "company/1001", true);
+}
+
+// R-SELLSY-3 needs every company of a contact: an answer with more than a
+// page is walked page by page. 5006 is the main contact of company 2105
+// only, the 105th of its companies (5007 came first everywhere else).
+TEST_F(SellsyConnectorTest, AContactWithMoreCompaniesThanAPageIsWalkedPageByPage) {
+  json seed = {
+      {"companies", json::array()},
+      {"contacts", {{{"id", 5006}, {"last_name", "Many"}}, {{"id", 5007}, {"last_name", "First"}}}},
+      {"links", json::array()}};
+  for (int64_t id = 2001; id <= 2105; ++id) {
+    seed["companies"].push_back(
+        {{"id", id}, {"type", "client"}, {"name", "C" + std::to_string(id)}});
+    if (id < 2105) {
+      seed["links"].push_back({{"party", {{"type", "company"}, {"id", id}}},
+                               {"contact_id", 5007},
+                               {"roles", json::array({"main"})}});
+    }
+  }
+  for (int64_t id = 2001; id <= 2105; ++id) {
+    seed["links"].push_back({{"party", {{"type", "company"}, {"id", id}}},
+                             {"contact_id", 5006},
+                             {"roles", json::array()}});
+  }
+  ASSERT_EQ(emulator_->Post("/_control/seed", seed), 200);
+  ASSERT_EQ(emulator_->Delete("/_control/stats"), 204);
+  Walk w = WalkStream("contacts");
+  ExpectAttached(w.records, "contact:contact/5006", "company/2105", true);
+  ExpectAttached(w.records, "contact:contact/5007", "company/2001", true);
+  // One batch for the seven contacts; 5006 and 5007 (104 and 105 companies)
+  // then walked alone, two pages each.
+  EXPECT_EQ(Routes()["POST /v2/batch"], 1);
+  EXPECT_EQ(Batched(), (json{{"GET /v2/contacts/{id}/companies 200", 7}}));
+  EXPECT_EQ(Routes()["GET /v2/contacts/{id}/companies"], 4);
+}
+
+// A failed answer inside a batch is asked again alone: a passing failure
+// gets the retries of a call of its own; a lasting one is the error that
+// call gives, naming the contact, and the page is not returned.
+TEST_F(SellsyConnectorTest, AFailedAnswerInABatchIsAskedAgainAlone) {
+  Fault({{"path", "/v2/contacts/5002/companies"}, {"mode", "error"}, {"status", 503}});
+  Walk w = WalkStream("companies");
+  ExpectAttached(w.records, "contact:contact/5002", "company/1001", false);
+  // (A request an injected fault answers is counted before it is routed.)
+  EXPECT_EQ(Batched(),
+            (json{{"GET /v2/contacts/{id}/companies 200", 2}, {"GET unmatched 503", 1}}));
+  EXPECT_EQ(Routes()["GET /v2/contacts/{id}/companies"], 1);
+
+  for (auto [status, code] :
+       {std::pair{404, ErrorCode::kNotFound}, std::pair{403, ErrorCode::kPermissionDenied},
+        std::pair{400, ErrorCode::kInternal}}) {
+    ASSERT_EQ(emulator_->Delete("/_control/faults"), 204);
+    Fault({{"path", "/v2/contacts/5002/companies"},
+           {"mode", "error"},
+           {"status", status},
+           {"count", 2}});
+    SellsyConnector fresh(Options());
+    Result<FetchPage> page = fresh.Fetch("companies", "");
+    ASSERT_FALSE(page.ok()) << status;
+    EXPECT_EQ(page.error().code(), code) << page.error().ToString();
+    EXPECT_NE(page.error().message().find("/contacts/5002/companies"), std::string::npos)
+        << page.error().message();
+  }
+}
+
+// A 207 that is not one answer per request fails the page (kUnavailable,
+// naming /batch) rather than attach contacts from answers it cannot place.
+TEST_F(SellsyConnectorTest, AMalformedBatchAnswerIsUnavailable) {
+  for (auto [answer, expected] :
+       {std::pair<std::string, std::string>{R"({"error":false})", "without a responses array"},
+        {R"({"responses":[{"code":200,"response":{"data":[],"pagination":{}}}],"error":false})",
+         "answered 1 responses"},
+        {R"({"responses":[{"code":"200"},{"code":200},{"code":200}],"error":false})",
+         "response 1 has no integer code"}}) {
+    SellsyClientOptions o = Options();
+    auto session = std::make_shared<net::HttpSession>();
+    o.perform = [session, answer](const net::HttpRequest& request,
+                                  std::string_view what) -> Result<net::HttpResponse> {
+      if (request.url.ends_with("/v2/batch")) return net::HttpResponse{207, {}, answer};
+      return session->Perform(request, what);
+    };
+    SellsyConnector connector(o);
+    Result<FetchPage> page = connector.Fetch("companies", "");
+    ASSERT_FALSE(page.ok()) << answer;
+    EXPECT_EQ(page.error().code(), ErrorCode::kUnavailable);
+    EXPECT_NE(page.error().message().find("POST /batch of 3 requests"), std::string::npos)
+        << page.error().message();
+    EXPECT_NE(page.error().message().find(expected), std::string::npos) << page.error().message();
+  }
 }
 
 TEST_F(SellsyConnectorTest, RefetchFollowsHints) {

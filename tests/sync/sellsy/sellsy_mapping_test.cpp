@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <regex>
 
 #include "sync/connectors/sellsy/sellsy_connector.h"
 
@@ -649,6 +650,271 @@ TEST(SellsyConnectorType, StreamsAreInDependencyOrder) {
                                              "credit-notes", "payments"}));
   EXPECT_EQ(SellsyPolicy().Find(EntityKind::kInvoice)->deletion, DeletionPolicy::kMarkDeleted);
   EXPECT_EQ(SellsyPolicy().Find(EntityKind::kPayment)->deletion, DeletionPolicy::kPropagate);
+}
+
+// ------------------------------------------------------- field[] lists
+
+// `obj` cut down to `paths` as field[] does (the emulator's select_fields):
+// a dotted path reaches into objects; a path stops at an array or a scalar,
+// kept whole.
+json Reduced(const json& obj, const std::vector<std::string>& paths) {
+  json out = json::object();
+  for (const std::string& path : paths) {
+    const json* source = &obj;
+    json* target = &out;
+    for (size_t start = 0;;) {
+      const size_t dot = path.find('.', start);
+      const std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+      if (!source->is_object() || !source->contains(part)) break;
+      const json& value = (*source)[part];
+      if (dot == std::string::npos || !value.is_object()) {
+        (*target)[part] = value;
+        break;
+      }
+      if (!target->contains(part)) (*target)[part] = json::object();
+      source = &value;
+      target = &(*target)[part];
+      start = dot + 1;
+    }
+  }
+  return out;
+}
+
+// What a mapping made of an object, in one comparable text: the record
+// (its version covers every mapped field) and its source_changed_at, or
+// nothing, or the error.
+std::string Outcome(const Result<SourceRecord>& r) {
+  if (!r.ok()) return "error: " + r.error().message();
+  return std::string(EntityName(r->kind)) + " " + r->external_id + " " + r->version + " " +
+         r->source_changed_at.value_or("-") + (r->deleted ? " deleted" : "");
+}
+std::string Outcome(const Result<std::optional<SourceRecord>>& r) {
+  if (!r.ok()) return "error: " + r.error().message();
+  if (!r->has_value()) return "none";
+  return Outcome(Result<SourceRecord>(**r));
+}
+std::string Outcome(const Result<LinkedParty>& r) {
+  if (!r.ok()) return "error: " + r.error().message();
+  return std::to_string(r->id) + " main " +
+         (r->main_contact_id ? std::to_string(*r->main_contact_id) : "-") +
+         (r->is_customer ? " customer" : " not a customer");
+}
+std::string Outcome(const Result<std::vector<SourceAllocation>>& r) {
+  if (!r.ok()) return "error: " + r.error().message();
+  std::string out;
+  for (const auto& a : r.value())
+    out += a.invoice_external_id + "=" + std::to_string(a.amount) + " ";
+  return out;
+}
+
+// Every member `outcome` reads is in `fields`, and every path of `fields` is
+// read: the samples cut down to the list map as the whole objects do, and
+// for each path, leaving it out changes what some sample maps to.
+void ExpectExactFields(const std::string& what, const std::vector<std::string>& fields,
+                       const std::vector<json>& samples,
+                       const std::function<std::string(const json&)>& outcome) {
+  for (const json& sample : samples) {
+    EXPECT_EQ(outcome(Reduced(sample, fields)), outcome(sample)) << what << ": " << sample.dump();
+  }
+  for (const std::string& field : fields) {
+    std::vector<std::string> without;
+    for (const std::string& f : fields) {
+      if (f != field) without.push_back(f);
+    }
+    bool needed = false;
+    for (const json& sample : samples) {
+      needed = needed || outcome(Reduced(sample, without)) != outcome(sample);
+    }
+    EXPECT_TRUE(needed) << what << ": no sample needs " << field;
+  }
+}
+
+// Objects as the emulator renders them (GET /_control/data, list and search
+// answers with embed[]=invoicing_address&embed[]=smart_tags), with every
+// mapped member set in at least one of them.
+json EmulatorCompany() {
+  return json::parse(R"({"id":1001,"type":"client","name":"Faubourg Granit 1 EURL",
+    "email":"compta@societe1.example","website":null,"phone_number":"+33170513634",
+    "mobile_number":null,"fax_number":null,"legal_france":{"siret":"28080017498320",
+    "siren":"280800174","vat":"FR68280800174","ape_naf_code":"6201Z","company_type":"EURL",
+    "rcs_immatriculation":null},"capital":null,"reference":"CLI-00001","note":"",
+    "auxiliary_code":"411FAUB","social":{"twitter":null,"facebook":null,"linkedin":null,
+    "viadeo":null},"rate_category_id":null,"main_contact_id":6061,"dunning_contact_id":6061,
+    "invoicing_contact_id":6061,"invoicing_address_id":7001,"delivery_address_id":7001,
+    "accounting_code_id":null,"accounting_purchase_code_id":null,"owner":{"id":1,
+    "type":"staff"},"created":"2018-01-02T13:50:29+01:00",
+    "updated_at":"2018-02-24T22:13:26+01:00","is_archived":false,"business_segment":{"id":5,
+    "label":"Services"},"number_of_employees":null,"marketing_campaigns_subscriptions":[],
+    "_embed":{"invoicing_address":{"id":7001,"name":"Siège","address_line_1":"39 rue Cèdre",
+    "address_line_2":"Bâtiment B","address_line_3":null,"address_line_4":null,
+    "postal_code":"33000","city":"Bordeaux","country":"France","country_code":"fr",
+    "is_invoicing_address":true,"is_delivery_address":true,"geocode":null},
+    "smart_tags":[{"id":3,"value":"vip"}]}})");
+}
+
+json EmulatorIndividual() {
+  return json::parse(R"({"id":2801,"type":"prospect","last_name":"Dubois 1","first_name":"Zoé",
+    "civility":"ms","email":"zoe.1@particulier.example","website":null,"phone_number":null,
+    "mobile_number":null,"fax_number":null,"reference":"IND-00001","note":"",
+    "auxiliary_code":null,"social":{"twitter":null,"facebook":null,"linkedin":null,
+    "viadeo":null},"rate_category_id":null,"main_contact_id":null,"dunning_contact_id":null,
+    "invoicing_contact_id":null,"invoicing_address_id":8801,"delivery_address_id":8801,
+    "accounting_code_id":null,"accounting_purchase_code_id":null,"owner":{"id":1,
+    "type":"staff"},"created":"2018-01-26T08:30:28+01:00",
+    "updated_at":"2018-02-06T13:18:14+01:00","is_archived":false,"sync":{"mailchimp":false,
+    "mailjet":false,"simplemail":false},"marketing_campaigns_subscriptions":[],
+    "_embed":{"invoicing_address":{"id":8801,"name":"Domicile","address_line_1":"31 rue Delta",
+    "address_line_2":null,"address_line_3":null,"address_line_4":null,"postal_code":"67000",
+    "city":"Strasbourg","country":"France","country_code":"FR","is_invoicing_address":true,
+    "is_delivery_address":true,"geocode":null},"smart_tags":[]}})");
+}
+
+json EmulatorContact() {
+  return json::parse(R"({"id":5001,"civility":"ms","first_name":"Manon","last_name":"Thomas",
+    "email":"manon.thomas.1@contact.example","website":null,"phone_number":"+33170000001",
+    "mobile_number":"+33600000001","fax_number":null,"position":"DAF","birth_date":null,
+    "avatar":null,"note":"","invoicing_address_id":null,"delivery_address_id":null,
+    "social":{"twitter":null,"facebook":null,"linkedin":null,"viadeo":null},
+    "sync":{"mailchimp":false,"mailjet":false,"simplemail":false},"owner":{"id":1,
+    "type":"staff"},"created":"2018-01-01T08:30:18+01:00","updated":"2018-02-05T17:26:43+01:00",
+    "is_archived":false,"marketing_campaigns_subscriptions":[]})");
+}
+
+json EmulatorInvoice() {
+  return json::parse(R"({"id":3001,"number":"INV-2018-01-01-001","status":"late",
+    "date":"2018-01-01","due_date":"2018-01-31","created":"2018-01-01T10:41:51+01:00",
+    "subject":"Facture 2018-01-01","currency":"EUR","amounts":{"total_raw_excl_tax":"1392.90",
+    "total_after_discount_excl_tax":"1392.90","total_packaging":"0.00","total_shipping":"0.00",
+    "total_excl_tax":"1392.90","total_incl_tax":"1671.48",
+    "total_remaining_due_incl_tax":"1671.48","total_primes_incl_tax":"0.00"},"taxes":[{"id":1,
+    "label":"TVA","rate":"20.00","amount":"278.58"}],"discount":{"percent":"0.00",
+    "amount":"0.00","type":"amount"},"related":[{"id":1891,"type":"company"},{"id":5767,
+    "type":"contact"}],"public_link":{"enabled":true,
+    "url":"http://127.0.0.1:18790/_public/invoices/3001/9a45402d44cf42af"},
+    "payment_conditions_acceptance":{"enabled":false},"owner":{"id":1,"type":"staff"},
+    "fiscal_year_id":2018,
+    "pdf_link":"http://127.0.0.1:18790/_files/invoices/3001/9a45402d44cf42af.pdf",
+    "decimal_number":{"unit_price":2,"quantity":2,"main":2},"assigned_staff_id":null,
+    "contact_id":5767,"invoicing_address_id":7891,"delivery_address_id":7891,"parent":null,
+    "order_reference":null,"is_deposit":false,"rate_category_id":null,"service_dates":null,
+    "note":"","subscription_id":null,"is_sent_to_accounting":false,"shipping_date":null})");
+}
+
+json EmulatorCreditNote() {
+  return json::parse(R"({"id":4001,"number":"CRED-2023-04-15-9524","status":"partialspend",
+    "date":"2023-04-15","created":"2023-04-15T00:55:53+02:00",
+    "subject":"Avoir sur INV-2023-03-16-5538","currency":"EUR",
+    "amounts":{"total_raw_excl_tax":"622.11","total_after_discount_excl_tax":"622.11",
+    "total_packaging":"0.00","total_shipping":"0.00","total_excl_tax":"622.11",
+    "total_incl_tax":"746.53","total_remaining_due_incl_tax":"100.00",
+    "total_primes_incl_tax":"0.00"},"taxes":[{"id":1,"label":"TVA","rate":"20.00",
+    "amount":"124.42"}],"discount":{"percent":"0.00","amount":"0.00","type":"amount"},
+    "related":[{"id":2462,"type":"company"}],"public_link":{"enabled":true,
+    "url":"http://127.0.0.1:18790/_public/credit-notes/4001/63b7be55c7892142"},"owner":{"id":1,
+    "type":"staff"},"fiscal_year_id":2023,
+    "pdf_link":"http://127.0.0.1:18790/_files/credit-notes/4001/63b7be55c7892142.pdf",
+    "decimal_number":{"unit_price":2,"quantity":2,"main":2},"assigned_staff_id":null,
+    "contact_id":null,"invoicing_address_id":8462,"delivery_address_id":8462,"is_deposit":false,
+    "rate_category_id":null,"service_dates":null,"note":"","is_sent_to_accounting":false})");
+}
+
+// An invoice of GET /credit-notes/{id}/invoices, and one of its
+// GET /invoices/{id}/payments items.
+json EmulatorLinkedInvoice(int64_t id, const std::string& total, const std::string& remaining) {
+  json i = EmulatorInvoice();
+  i["id"] = id;
+  i["amounts"]["total_incl_tax"] = total;
+  i["amounts"]["total_remaining_due_incl_tax"] = remaining;
+  return i;
+}
+json EmulatorInvoicePayment(int64_t id, const std::string& value) {
+  json p = json::parse(R"({"number":"VIR-000001","paid_at":"2019-05-18T18:01:54+02:00",
+    "status":"confirmed","payment_method_id":7,"type":"credit","amount":{"currency":"EUR"},
+    "related":[{"id":4464,"type":"invoice"}]})");
+  p["id"] = id;
+  p["amount"]["value"] = value;
+  return p;
+}
+
+json EmulatorPayment() {
+  return json::parse(R"({"id":8001,"number":"VIR-000001","paid_at":"2019-05-18T18:01:54+02:00",
+    "status":"confirmed","payment_method_id":2,"type":"credit","amounts":{"total":"429.68",
+    "remaining":"0.00"},"currency":"EUR","bank_deposit":null,"related":{"id":1703,
+    "type":"company"},"related_objects":[{"id":4464,"type":"invoice","amount_linked":"429.68",
+    "linked_date":"2019-05-18"}],"note":null})");
+}
+
+// One copy of `obj` per change: {"a.b": value} sets a nested member.
+std::vector<json> Variants(const json& obj,
+                           const std::vector<std::pair<std::string, json>>& changes) {
+  std::vector<json> out = {obj};
+  for (const auto& [path, value] : changes) {
+    json v = obj;
+    v[json::json_pointer("/" + std::regex_replace(path, std::regex("\\."), "/"))] = value;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+TEST(SellsyMapping, PartyFieldsAreExactlyWhatTheMappingReads) {
+  for (PartyKind kind : {PartyKind::kCompany, PartyKind::kIndividual}) {
+    const json base = kind == PartyKind::kCompany ? EmulatorCompany() : EmulatorIndividual();
+    const std::vector<json> samples =
+        Variants(base, {{"type", "supplier"},
+                        {"auxiliary_code", "411X"},
+                        {"main_contact_id", 5001},
+                        {"_embed.invoicing_address.address_line_2", "Appartement 3"},
+                        {"_embed.smart_tags", json::array({{{"id", 4}, {"value", "b2c"}}})}});
+    ExpectExactFields(kind == PartyKind::kCompany ? "company" : "individual", PartyFields(kind),
+                      samples, [kind](const json& p) {
+                        return Outcome(MapParty(p, kind)) + " | " + Outcome(LinkedPartyOf(p, kind));
+                      });
+  }
+  // The companies of GET /contacts/{id}/companies and the index of individuals.
+  ExpectExactFields("linked party", LinkedPartyFields(),
+                    Variants(EmulatorCompany(), {{"type", "supplier"}}),
+                    [](const json& p) { return Outcome(LinkedPartyOf(p, PartyKind::kCompany)); });
+}
+
+TEST(SellsyMapping, ContactFieldsAreExactlyWhatTheMappingReads) {
+  const std::vector<LinkedParty> parties = {{PartyKind::kCompany, 1001, 5001, true}};
+  ExpectExactFields("contact", ContactFields(),
+                    Variants(EmulatorContact(), {{"phone_number", nullptr}}),
+                    [&](const json& c) { return Outcome(MapContact(c, parties)); });
+}
+
+TEST(SellsyMapping, DocumentFieldsAreExactlyWhatTheMappingsRead) {
+  const std::vector<std::pair<std::string, json>> changes = {
+      {"status", "cancelled"}, {"currency", "USD"}, {"due_date", "2018-01-01"}};
+  ExpectExactFields("invoice", InvoiceFields(), Variants(EmulatorInvoice(), changes),
+                    [](const json& i) { return Outcome(MapInvoice(i)); });
+  // A credit note on two invoices, one of them partly paid: the allocations
+  // read the credit note's, the invoices' and the payments' members.
+  const std::vector<json> invoices = {EmulatorLinkedInvoice(3001, "500.00", "0.00"),
+                                      EmulatorLinkedInvoice(3002, "300.00", "100.00")};
+  const std::map<int64_t, std::vector<json>> payments = {
+      {3002, {EmulatorInvoicePayment(8001, "50.00")}}};
+  auto credit_note = [&](const json& cn, const std::vector<json>& linked,
+                         const std::map<int64_t, std::vector<json>>& paid) {
+    Result<std::vector<SourceAllocation>> a = CreditNoteAllocations(cn, linked, paid);
+    return Outcome(a) + " | " +
+           Outcome(MapCreditNote(cn, a.ok() ? *a : std::vector<SourceAllocation>{}));
+  };
+  ExpectExactFields("credit note", CreditNoteFields(), Variants(EmulatorCreditNote(), changes),
+                    [&](const json& cn) { return credit_note(cn, invoices, payments); });
+  ExpectExactFields("linked invoice", LinkedInvoiceFields(), {invoices[1]}, [&](const json& i) {
+    return credit_note(EmulatorCreditNote(), {invoices[0], i}, payments);
+  });
+  ExpectExactFields("invoice payment", InvoicePaymentFields(), payments.at(3002),
+                    [&](const json& p) {
+                      return credit_note(EmulatorCreditNote(), invoices, {{3002, {p}}});
+                    });
+}
+
+TEST(SellsyMapping, PaymentFieldsAreExactlyWhatTheMappingReads) {
+  ExpectExactFields("payment", PaymentFields(),
+                    Variants(EmulatorPayment(), {{"status", "rejected"}, {"currency", "USD"}}),
+                    [](const json& p) { return Outcome(MapPayment(p)); });
 }
 
 // The versions stored by earlier releases: a change of the hashed text

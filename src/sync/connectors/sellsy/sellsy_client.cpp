@@ -35,8 +35,7 @@ std::string SafeDump(const json& j) {
 }
 
 // Sellsy's error body (research §4) or an OAuth error, in one phrase.
-std::string ErrorText(const net::HttpResponse& r) {
-  json body = json::parse(r.body, nullptr, false);
+std::string ErrorTextOf(const json& body, int status) {
   if (body.is_object()) {
     if (body.contains("error") && body["error"].is_object()) {
       const json& e = body["error"];
@@ -59,13 +58,76 @@ std::string ErrorText(const net::HttpResponse& r) {
       return out;
     }
   }
-  return "HTTP " + std::to_string(r.status);
+  return "HTTP " + std::to_string(status);
+}
+
+std::string ErrorText(const net::HttpResponse& r) {
+  return ErrorTextOf(json::parse(r.body, nullptr, false), r.status);
 }
 
 bool IsJsonContainer(const json& j) { return j.is_object() || j.is_array(); }
 
 // A 429 asking to wait longer than this fails the call at once.
 constexpr long kMaxRetryAfterSeconds = 60;
+
+// The query of one page: `query`, the page size and the offset to resume
+// from ("" for the first page).
+Query PageQuery(Query query, const std::string& offset) {
+  query.emplace_back("limit", std::to_string(SellsyClient::kPageLimit));
+  if (!offset.empty()) query.emplace_back("offset", offset);
+  return query;
+}
+
+// A list answer (research §3) of `what`, asked from `offset`, as a page.
+Result<SellsyPage> PageOf(json& j, std::string_view what, const std::string& offset) {
+  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {
+    return Unavailable("Sellsy " + std::string(what) + " answered a list without a data array");
+  }
+  SellsyPage page;
+  // Moved out, not copied: a page of documents is most of what a sync reads.
+  json::array_t& items = j["data"].get_ref<json::array_t&>();
+  page.data.reserve(items.size());
+  for (auto& item : items) page.data.push_back(std::move(item));
+  int64_t count = static_cast<int64_t>(page.data.size());
+  if (j.contains("pagination") && j["pagination"].is_object()) {
+    const json& p = j["pagination"];
+    if (p.contains("count") && p["count"].is_number_integer()) count = p["count"].get<int64_t>();
+    if (p.contains("offset")) {
+      if (p["offset"].is_string()) {
+        page.next_offset = p["offset"].get<std::string>();
+      } else if (p["offset"].is_number_integer()) {
+        page.next_offset = std::to_string(p["offset"].get<int64_t>());
+      }
+    }
+  }
+  page.last = page.data.empty() || count < SellsyClient::kPageLimit || page.next_offset.empty() ||
+              page.next_offset == offset;
+  return page;
+}
+
+// One request of a batch as its NDJSON pair (research §2): the request line
+// {"method","uri","query"} and the body line ({} when it has none). A name
+// ending in [] is always an array, another one when it repeats.
+void AppendBatchLines(const BatchRequest& r, std::string& out) {
+  json line = {{"method", r.method}, {"uri", r.path}};
+  if (!r.query.empty()) {
+    json query = json::object();
+    for (const auto& [name, value] : r.query) {
+      auto it = query.find(name);
+      if (it == query.end()) {
+        query[name] = name.ends_with("[]") ? json::array({value}) : json(value);
+      } else {
+        if (!it->is_array()) *it = json::array({*it});
+        it->push_back(value);
+      }
+    }
+    line["query"] = std::move(query);
+  }
+  out += SafeDump(line);
+  out += '\n';
+  out += r.body ? SafeDump(*r.body) : "{}";
+  out += '\n';
+}
 
 }  // namespace
 
@@ -184,7 +246,7 @@ Result<void> SellsyClient::FetchToken() {
 }
 
 Result<json> SellsyClient::Call(const std::string& method, std::string_view path,
-                                const Query& query, const std::optional<json>& body) {
+                                const Query& query, const RequestBody* body) {
   std::string url = options_.api_url + std::string(path);
   if (!query.empty()) url += "?" + EncodeQuery(query);
   const std::string what = "Sellsy (" + method + " " + url + ")";
@@ -208,9 +270,9 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
     req.url = url;
     req.timeout_ms = options_.timeout_ms;
     req.headers = {"Authorization: Bearer " + token_, "Accept: application/json"};
-    if (body) {
-      req.headers.push_back("Content-Type: application/json");
-      req.body = SafeDump(*body);
+    if (body != nullptr) {
+      req.headers.push_back("Content-Type: " + std::string(body->content_type));
+      req.body = body->text;
     }
     ++requests_;
     ++attempt;
@@ -282,48 +344,76 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
 }
 
 Result<json> SellsyClient::Get(std::string_view path, const Query& query) {
-  return Call("GET", path, query, std::nullopt);
+  return Call("GET", path, query, nullptr);
 }
 
 Result<json> SellsyClient::Post(std::string_view path, const json& body, const Query& query) {
-  return Call("POST", path, query, body);
+  const RequestBody json_body{SafeDump(body), "application/json"};
+  return Call("POST", path, query, &json_body);
 }
 
 Result<json> SellsyClient::Delete(std::string_view path) {
-  return Call("DELETE", path, {}, std::nullopt);
+  return Call("DELETE", path, {}, nullptr);
 }
 
 Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query, const std::string& offset,
                                       const std::optional<json>& search_filters) {
-  query.emplace_back("limit", std::to_string(kPageLimit));
-  if (!offset.empty()) query.emplace_back("offset", offset);
+  query = PageQuery(std::move(query), offset);
   Result<json> got =
       search_filters ? Post(path, json{{"filters", *search_filters}}, query) : Get(path, query);
   if (!got.ok()) return std::move(got).take_error();
-  json& j = *got;
-  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {
-    return Unavailable("Sellsy " + std::string(path) + " answered a list without a data array");
-  }
-  SellsyPage page;
-  // Moved out, not copied: a page of documents is most of what a sync reads.
-  json::array_t& items = j["data"].get_ref<json::array_t&>();
-  page.data.reserve(items.size());
-  for (auto& item : items) page.data.push_back(std::move(item));
-  int64_t count = static_cast<int64_t>(page.data.size());
-  if (j.contains("pagination") && j["pagination"].is_object()) {
-    const json& p = j["pagination"];
-    if (p.contains("count") && p["count"].is_number_integer()) count = p["count"].get<int64_t>();
-    if (p.contains("offset")) {
-      if (p["offset"].is_string()) {
-        page.next_offset = p["offset"].get<std::string>();
-      } else if (p["offset"].is_number_integer()) {
-        page.next_offset = std::to_string(p["offset"].get<int64_t>());
+  return PageOf(*got, path, offset);
+}
+
+Result<std::vector<BatchAnswer>> SellsyClient::Batch(const std::vector<BatchRequest>& requests) {
+  std::vector<BatchAnswer> out;
+  out.reserve(requests.size());
+  for (size_t start = 0; start < requests.size(); start += kBatchLimit) {
+    const size_t end = std::min(requests.size(), start + kBatchLimit);
+    RequestBody body{"", "text/plain"};
+    for (size_t i = start; i < end; ++i) AppendBatchLines(requests[i], body.text);
+    ASSIGN_OR_RETURN(json got, Call("POST", "/batch", {}, &body));
+    const std::string what = "Sellsy POST /batch of " + std::to_string(end - start) + " requests";
+    if (!got.is_object() || !got.contains("responses") || !got["responses"].is_array()) {
+      return Unavailable(what + " answered without a responses array");
+    }
+    json::array_t& answers = got["responses"].get_ref<json::array_t&>();
+    if (answers.size() != end - start) {
+      return Unavailable(what + " answered " + std::to_string(answers.size()) + " responses");
+    }
+    for (size_t i = 0; i < answers.size(); ++i) {
+      json& answer = answers[i];
+      if (!answer.is_object() || !answer.contains("code") || !answer["code"].is_number_integer()) {
+        return Unavailable(what + ": response " + std::to_string(i + 1) + " has no integer code");
       }
+      BatchAnswer a;
+      a.code = answer["code"].get<int>();
+      if (answer.contains("response")) a.response = std::move(answer["response"]);
+      out.push_back(std::move(a));
     }
   }
-  page.last = page.data.empty() || count < kPageLimit || page.next_offset.empty() ||
-              page.next_offset == offset;
-  return page;
+  return out;
+}
+
+Result<std::vector<Result<SellsyPage>>> SellsyClient::FirstPages(
+    const std::vector<std::string>& paths, const Query& query) {
+  std::vector<BatchRequest> requests;
+  requests.reserve(paths.size());
+  const Query first_page = PageQuery(query, "");
+  for (const std::string& path : paths) requests.push_back({"GET", path, first_page, std::nullopt});
+  ASSIGN_OR_RETURN(std::vector<BatchAnswer> answers, Batch(requests));
+  std::vector<Result<SellsyPage>> out;
+  out.reserve(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string what = "GET " + paths[i] + " in a batch";
+    if (answers[i].code != 200) {
+      out.push_back(Unavailable("Sellsy " + what + " answered " + std::to_string(answers[i].code) +
+                                ": " + ErrorTextOf(answers[i].response, answers[i].code)));
+    } else {
+      out.push_back(PageOf(answers[i].response, what, ""));
+    }
+  }
+  return out;
 }
 
 Result<std::vector<json>> SellsyClient::All(std::string_view path, const Query& query,

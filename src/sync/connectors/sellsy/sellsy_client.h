@@ -55,9 +55,27 @@ struct SellsyPage {
   bool last = true;         // count < limit or empty data
 };
 
+// One request of POST /batch (research §2); `path` is relative to api_url,
+// as for Get ("/contacts/42/companies").
+struct BatchRequest {
+  std::string method = "GET";
+  std::string path;
+  Query query;
+  std::optional<nlohmann::json> body;
+};
+// What one request of a batch got: its HTTP status and its body (Sellsy's
+// error body when it failed).
+struct BatchAnswer {
+  int code = 0;
+  nlohmann::json response;
+};
+
 class SellsyClient {
  public:
   static constexpr int kPageLimit = 100;
+  // Requests per POST /batch. Sellsy documents no limit; the emulator's is
+  // 50 (an inference, tests/emulators/sellsy/README.md).
+  static constexpr size_t kBatchLimit = 50;
 
   explicit SellsyClient(SellsyClientOptions options);
 
@@ -76,6 +94,17 @@ class SellsyClient {
       std::string_view path, const Query& query,
       const std::optional<nlohmann::json>& search_filters = std::nullopt);
 
+  // `requests` through POST /batch, kBatchLimit a call, each call with the
+  // retry policy above; the answers in the order of the requests. A 207
+  // that is not one answer per request is kUnavailable.
+  Result<std::vector<BatchAnswer>> Batch(const std::vector<BatchRequest>& requests);
+  // The first page of GET `path` (with `query`) for each of `paths`, through
+  // Batch. An entry is the page, or kUnavailable naming the path and what
+  // its request answered, for the caller to ask again alone (Page, All),
+  // which then gets the retries or the error of a call of its own.
+  Result<std::vector<Result<SellsyPage>>> FirstPages(const std::vector<std::string>& paths,
+                                                     const Query& query);
+
   // Fetches a token now if none is cached (TestCredentials).
   Result<void> EnsureToken();
   // Forgets the cached token.
@@ -86,8 +115,12 @@ class SellsyClient {
   int tokens_fetched() const { return tokens_fetched_; }
 
  private:
+  struct RequestBody {
+    std::string text;
+    std::string_view content_type;
+  };
   Result<nlohmann::json> Call(const std::string& method, std::string_view path, const Query& query,
-                              const std::optional<nlohmann::json>& body);
+                              const RequestBody* body);
   // One token request; kUnavailable when it may be retried.
   Result<void> FetchToken();
   std::chrono::milliseconds Backoff(int attempt) const;

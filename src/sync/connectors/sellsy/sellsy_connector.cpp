@@ -1,5 +1,7 @@
 #include "sync/connectors/sellsy/sellsy_connector.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
 
@@ -16,10 +18,25 @@ constexpr std::chrono::seconds kCompaniesCacheTtl{60};
 // link (found by listing or searching) is believed without reading it
 // again; a hint naming the contact drops it at once.
 constexpr std::chrono::minutes kIndividualLinksTtl{10};
-// The fields of an individual the index needs.
-const Query& IndexFields() {
-  static const Query q = {{"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}};
-  return q;
+// `query` asking for these fields only (field[], research §2).
+Query FieldQuery(const std::vector<std::string>& fields, Query query = {}) {
+  for (const std::string& f : fields) query.emplace_back("field[]", f);
+  return query;
+}
+
+std::string CompaniesOfContactPath(int64_t contact_id) {
+  return "/contacts/" + std::to_string(contact_id) + "/companies";
+}
+
+// The companies of a contact as GET /contacts/{id}/companies lists them.
+Result<std::vector<LinkedParty>> LinkedCompanies(const std::vector<json>& companies) {
+  std::vector<LinkedParty> out;
+  out.reserve(companies.size());
+  for (const json& company : companies) {
+    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
+    out.push_back(p);
+  }
+  return out;
 }
 
 const Query& PartyEmbeds() {
@@ -281,7 +298,7 @@ void SellsyConnector::EndPage(FetchPage& out, const SellsyPage& page, const Curs
 Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cursor) {
   json filters = json::object();
   if (!cursor.since.empty()) filters["updated_at"] = {{"start", cursor.since}};
-  Query q = {{"order", "updated_at"}, {"direction", "asc"}};
+  Query q = FieldQuery(PartyFields(kind), {{"order", "updated_at"}, {"direction", "asc"}});
   q.insert(q.end(), PartyEmbeds().begin(), PartyEmbeds().end());
   ASSIGN_OR_RETURN(SellsyPage page,
                    client_.Page(PartyPath(kind) + "/search", q, cursor.offset, filters));
@@ -310,7 +327,9 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
   if (!cursor.since.empty()) filters["updated"] = {{"start", cursor.since}};
   // Contacts cannot be ordered by `updated` (research §3): walk by id.
   ASSIGN_OR_RETURN(SellsyPage page,
-                   client_.Page("/contacts/search", {{"order", "id"}}, cursor.offset, filters));
+                   client_.Page("/contacts/search", FieldQuery(ContactFields(), {{"order", "id"}}),
+                                cursor.offset, filters));
+  RETURN_IF_ERROR(ReadCompaniesOfContacts(page.data));
   FetchPage out;
   std::string max = cursor.max;
   for (const json& item : page.data) {
@@ -328,7 +347,9 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
   if (!credit_notes) filters["date"] = {{"start", kDatedFromText}};
   ASSIGN_OR_RETURN(SellsyPage page,
                    client_.Page(credit_notes ? "/credit-notes/search" : "/invoices/search",
-                                {{"order", "id"}}, cursor.offset, filters));
+                                FieldQuery(credit_notes ? CreditNoteFields() : InvoiceFields(),
+                                           {{"order", "id"}}),
+                                cursor.offset, filters));
   FetchPage out;
   for (const json& item : page.data) {
     std::optional<SourceRecord> r;
@@ -344,8 +365,9 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
 }
 
 Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
-  ASSIGN_OR_RETURN(SellsyPage page, client_.Page("/payments/search", {{"order", "id"}},
-                                                 cursor.offset, json::object()));
+  ASSIGN_OR_RETURN(SellsyPage page,
+                   client_.Page("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
+                                cursor.offset, json::object()));
   FetchPage out;
   for (const json& item : page.data) {
     ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(item));
@@ -393,7 +415,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
   for (const auto& p : parties) ids.push_back(p.id);
   ASSIGN_OR_RETURN(
       std::vector<json> contacts,
-      client_.All("/contacts/search", {{"order", "id"}},
+      client_.All("/contacts/search", FieldQuery(ContactFields(), {{"order", "id"}}),
                   json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
   if (kind == PartyKind::kIndividual) {
     // Which individual of the page each contact belongs to: the one it is
@@ -420,6 +442,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
       }
     }
   }
+  RETURN_IF_ERROR(ReadCompaniesOfContacts(contacts));
   std::vector<SourceRecord> out;
   for (const json& c : contacts) {
     std::optional<int64_t> id = IntegerId(c);
@@ -438,11 +461,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
 Result<void> SellsyConnector::IndexIndividuals() {
   if (individuals_indexed_) return Ok();
   ASSIGN_OR_RETURN(std::vector<json> all,
-                   client_.All("/individuals/search", [] {
-                     Query q = {{"order", "id"}};
-                     q.insert(q.end(), IndexFields().begin(), IndexFields().end());
-                     return q;
-                   }(), json::object()));
+                   client_.All("/individuals/search",
+                               FieldQuery(LinkedPartyFields(), {{"order", "id"}}), json::object()));
   individuals_.clear();
   main_of_contact_.clear();
   individual_links_.clear();  // links found later are searched again on demand
@@ -493,7 +513,8 @@ Result<void> SellsyConnector::VerifyMainOf(int64_t contact_id) {
   const std::set<int64_t> ids = m->second;  // the loop changes the index
   for (int64_t id : ids) {
     if (!verified_individuals_.insert(id).second) continue;
-    Result<json> got = client_.Get("/individuals/" + std::to_string(id), IndexFields());
+    Result<json> got =
+        client_.Get("/individuals/" + std::to_string(id), FieldQuery(LinkedPartyFields()));
     if (!got.ok()) {
       if (!IsNotFound(got.error())) return std::move(got).take_error();
       EraseIndividual(id);
@@ -559,20 +580,13 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
   if (verify_main_links_) RETURN_IF_ERROR(VerifyMainOf(contact_id));
   const auto now = Clock::now();
   std::vector<LinkedParty> out;
-  auto cached = companies_of_contact_.find(contact_id);
-  if (cached != companies_of_contact_.end() && now - cached->second.first < kCompaniesCacheTtl) {
-    out = cached->second.second;
+  if (const std::vector<LinkedParty>* cached = FreshCompanies(contact_id, now)) {
+    out = *cached;
   } else {
-    ASSIGN_OR_RETURN(
-        std::vector<json> companies,
-        client_.All("/contacts/" + std::to_string(contact_id) + "/companies",
-                    {{"field[]", "id"}, {"field[]", "type"}, {"field[]", "main_contact_id"}}));
-    for (const json& company : companies) {
-      ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
-      out.push_back(p);
-    }
-    if (companies_of_contact_.size() > 100000) companies_of_contact_.clear();
-    companies_of_contact_[contact_id] = {now, out};
+    ASSIGN_OR_RETURN(std::vector<json> companies, client_.All(CompaniesOfContactPath(contact_id),
+                                                              FieldQuery(LinkedPartyFields())));
+    ASSIGN_OR_RETURN(out, LinkedCompanies(companies));
+    RememberCompanies(contact_id, now, out);
   }
   // Its individuals: those whose main contact it is (the index), and the
   // other links seen lately, with the index's current view of each.
@@ -593,6 +607,51 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
   }
   for (const auto& [id, p] : individuals) out.push_back(p);
   return out;
+}
+
+const std::vector<LinkedParty>* SellsyConnector::FreshCompanies(int64_t contact_id,
+                                                                Clock::time_point now) const {
+  auto cached = companies_of_contact_.find(contact_id);
+  if (cached == companies_of_contact_.end() || now - cached->second.first >= kCompaniesCacheTtl) {
+    return nullptr;
+  }
+  return &cached->second.second;
+}
+
+void SellsyConnector::RememberCompanies(int64_t contact_id, Clock::time_point when,
+                                        std::vector<LinkedParty> companies) {
+  if (companies_of_contact_.size() > 100000) companies_of_contact_.clear();
+  companies_of_contact_[contact_id] = {when, std::move(companies)};
+}
+
+Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<json>& contacts) {
+  const auto now = Clock::now();
+  std::vector<int64_t> ids;
+  std::vector<std::string> paths;
+  std::set<int64_t> seen;
+  for (const json& contact : contacts) {
+    std::optional<int64_t> id = IntegerId(contact);
+    if (!id || FreshCompanies(*id, now) != nullptr || !seen.insert(*id).second) continue;
+    ids.push_back(*id);
+    paths.push_back(CompaniesOfContactPath(*id));
+  }
+  if (ids.size() < 2) return Ok();  // one contact: its own call costs no more
+  ASSIGN_OR_RETURN(std::vector<Result<SellsyPage>> pages,
+                   client_.FirstPages(paths, FieldQuery(LinkedPartyFields())));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // Left to PartiesOfContact, which asks alone: a failed answer (its
+    // retries, or the error a call of its own gives), more than one page
+    // (walked page by page), a company it cannot read (the error).
+    if (!pages[i].ok()) {
+      spdlog::debug("Sellsy: contact {} is asked for its companies again alone: {}", ids[i],
+                    pages[i].error().message());
+      continue;
+    }
+    if (!pages[i]->last) continue;
+    Result<std::vector<LinkedParty>> companies = LinkedCompanies(pages[i]->data);
+    if (companies.ok()) RememberCompanies(ids[i], now, std::move(*companies));
+  }
+  return Ok();
 }
 
 Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const json& contact) {
@@ -637,7 +696,8 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
   }
   const int64_t id = ParseExternalId(bare->external_id)->id;
   ASSIGN_OR_RETURN(std::vector<json> invoices,
-                   client_.All("/credit-notes/" + std::to_string(id) + "/invoices", {}));
+                   client_.All("/credit-notes/" + std::to_string(id) + "/invoices",
+                               FieldQuery(LinkedInvoiceFields())));
   std::map<int64_t, std::vector<json>> payments;
   if (invoices.size() > 1) {
     for (const json& i : invoices) {
@@ -645,7 +705,8 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
       if (!id) continue;
       int64_t inv_id = *id;
       ASSIGN_OR_RETURN(payments[inv_id],
-                       client_.All("/invoices/" + std::to_string(inv_id) + "/payments", {}));
+                       client_.All("/invoices/" + std::to_string(inv_id) + "/payments",
+                                   FieldQuery(InvoicePaymentFields())));
     }
   }
   ASSIGN_OR_RETURN(std::vector<SourceAllocation> allocations,
@@ -871,7 +932,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
       break;
     }
     case EntityKind::kPayment:
-      RETURN_IF_ERROR(ids("/payments/search", {{"order", "id"}},
+      RETURN_IF_ERROR(ids("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
                           json{{"status", json::array({"pending", "confirmed"})}},
                           [&](const json& item) -> std::optional<std::string> {
                             Result<std::optional<SourceRecord>> r = MapPayment(item);

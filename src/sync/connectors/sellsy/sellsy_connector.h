@@ -15,7 +15,13 @@
 // contact per R-SELLSY-3 from all its links (GET /contacts/{id}/companies,
 // and the individuals whose main_contact_id it is; Sellsy has no
 // /contacts/{id}/individuals, so other individual links are searched by
-// halving batches of individual ids).
+// halving batches of individual ids). The streams ask for the companies of
+// a page's contacts together, SellsyClient::kBatchLimit of them per
+// POST /batch (research §2), rather than one call each; a webhook's refetch
+// still asks contact by contact.
+//
+// Every page asks only for the members its mapping reads (field[], the
+// lists beside the mappings in sellsy_mapping.h).
 //
 // A connector lives as long as its connection is unchanged (the runner
 // keeps it between runs, sync_runner.h), so what it learns is kept with an
@@ -108,9 +114,20 @@ class SellsyConnector : public Connector {
   Result<std::vector<SourceRecord>> ContactsOfPage(PartyKind kind,
                                                    const std::vector<LinkedParty>& parties);
   // Every party a contact is linked to: its companies from
-  // GET /contacts/{id}/companies, and the individuals known to link it
-  // (main_contact_id of every individual, GET /individuals/{id}/contacts).
+  // GET /contacts/{id}/companies (or companies_of_contact_), and the
+  // individuals known to link it (main_contact_id of every individual,
+  // GET /individuals/{id}/contacts).
   Result<std::vector<LinkedParty>> PartiesOfContact(int64_t contact_id);
+  // The companies of a page's contacts, those not read lately, asked in
+  // POST /batch calls (SellsyClient::FirstPages) into companies_of_contact_,
+  // where PartiesOfContact finds them. A contact whose answer failed or
+  // holds more than one page is left to PartiesOfContact's own call.
+  Result<void> ReadCompaniesOfContacts(const std::vector<nlohmann::json>& contacts);
+  // A contact's companies read less than kCompaniesCacheTtl ago, or nullptr.
+  const std::vector<LinkedParty>* FreshCompanies(int64_t contact_id,
+                                                 std::chrono::steady_clock::time_point now) const;
+  void RememberCompanies(int64_t contact_id, std::chrono::steady_clock::time_point when,
+                         std::vector<LinkedParty> companies);
   // One contact mapped; with no company, its individuals are searched
   // (FindIndividualsOf). nullopt when it is linked to a party that cannot
   // be found: nothing is said rather than a false deletion.

@@ -400,6 +400,11 @@ Result<std::optional<SourceRecord>> MapDocument(const json& doc, bool credit_not
   return std::optional<SourceRecord>(Finish(std::move(r)));
 }
 
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // application/x-www-form-urlencoded decoding; nullopt on a bad escape.
 std::optional<std::string> FormDecode(std::string_view text) {
   std::string out;
@@ -550,6 +555,19 @@ Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
   return Finish(std::move(r));
 }
 
+const std::vector<std::string>& PartyFields(PartyKind kind) {
+  static const std::vector<std::string> kEither =
+      Concat(LinkedPartyFields(),
+             {"auxiliary_code", "updated_at", "_embed.invoicing_address.address_line_1",
+              "_embed.invoicing_address.address_line_2", "_embed.invoicing_address.postal_code",
+              "_embed.invoicing_address.city", "_embed.invoicing_address.country_code",
+              "_embed.smart_tags"});
+  // Individuals have no name nor legal_france (research §6).
+  static const std::vector<std::string> kCompany = Concat(kEither, {"name", "legal_france.vat"});
+  static const std::vector<std::string> kIndividual = Concat(kEither, {"first_name", "last_name"});
+  return kind == PartyKind::kCompany ? kCompany : kIndividual;
+}
+
 Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
   const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
   ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
@@ -560,6 +578,11 @@ Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
   const json* type = JsonMember(party, "type");
   out.is_customer = !(type != nullptr && *type == "supplier");
   return out;
+}
+
+const std::vector<std::string>& LinkedPartyFields() {
+  static const std::vector<std::string> kFields = {"id", "type", "main_contact_id"};
+  return kFields;
 }
 
 Result<SourceRecord> MapContact(const json& contact, const std::vector<LinkedParty>& parties) {
@@ -605,6 +628,12 @@ Result<SourceRecord> MapContact(const json& contact, const std::vector<LinkedPar
   return Finish(std::move(r));
 }
 
+const std::vector<std::string>& ContactFields() {
+  static const std::vector<std::string> kFields = {
+      "id", "email", "first_name", "last_name", "phone_number", "mobile_number", "updated"};
+  return kFields;
+}
+
 Result<std::optional<SourceRecord>> MapInvoice(const json& invoice) {
   return MapDocument(invoice, /*credit_note=*/false, {});
 }
@@ -612,6 +641,37 @@ Result<std::optional<SourceRecord>> MapInvoice(const json& invoice) {
 Result<std::optional<SourceRecord>> MapCreditNote(const json& credit_note,
                                                   std::vector<SourceAllocation> allocations) {
   return MapDocument(credit_note, /*credit_note=*/true, std::move(allocations));
+}
+
+const std::vector<std::string>& InvoiceFields() {
+  static const std::vector<std::string> kFields = {"id",
+                                                   "status",
+                                                   "date",
+                                                   "number",
+                                                   "due_date",
+                                                   "currency",
+                                                   "amounts.total_incl_tax",
+                                                   "pdf_link",
+                                                   "related",
+                                                   "amounts.total_excl_tax"};
+  return kFields;
+}
+
+const std::vector<std::string>& CreditNoteFields() {
+  static const std::vector<std::string> kFields =
+      Concat(InvoiceFields(), {"amounts.total_remaining_due_incl_tax"});
+  return kFields;
+}
+
+const std::vector<std::string>& LinkedInvoiceFields() {
+  static const std::vector<std::string> kFields = {"id", "amounts.total_incl_tax",
+                                                   "amounts.total_remaining_due_incl_tax"};
+  return kFields;
+}
+
+const std::vector<std::string>& InvoicePaymentFields() {
+  static const std::vector<std::string> kFields = {"id", "amount.value"};
+  return kFields;
 }
 
 Result<std::vector<SourceAllocation>> CreditNoteAllocations(
@@ -751,6 +811,13 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   r.external_id = ext;
   r.data = std::move(out);
   return std::optional<SourceRecord>(Finish(std::move(r)));
+}
+
+const std::vector<std::string>& PaymentFields() {
+  static const std::vector<std::string> kFields = {
+      "id",     "paid_at", "status",        "currency",         "related_objects",
+      "number", "related", "amounts.total", "payment_method_id"};
+  return kFields;
 }
 
 const std::vector<std::string>& WebhookEntities() {

@@ -66,11 +66,21 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id);
 // The stable content hash used as `version`.
 std::string ComputeVersion(const SourceRecord& record);
 
+// Beside each mapping below, `...Fields()`: the members it reads, as field[]
+// paths (research §2; a dotted path reaches a nested member, an array is
+// asked whole). The connector's pages ask for these only, so a member a
+// mapping starts reading is added to its list, here; a test maps objects cut
+// down to each list and checks that nothing changes, and that each path is
+// needed.
+
 // A company or an individual, with `_embed.invoicing_address` and
 // `_embed.smart_tags` when present. Suppliers come back deleted (not a
 // customer). Smart tags (R-SELLSY-7) become smart_tags[value] = value;
 // payment_delay_days stays unset (R-SELLSY-8).
 Result<SourceRecord> MapParty(const nlohmann::json& party, PartyKind kind);
+// MapParty's and LinkedPartyOf's members, updated_at included (a stream's
+// cursor), and the embeds' members (embed[]=invoicing_address, smart_tags).
+const std::vector<std::string>& PartyFields(PartyKind kind);
 
 // A party a contact is linked to (R-SELLSY-3).
 struct LinkedParty {
@@ -81,6 +91,7 @@ struct LinkedParty {
 };
 // Reads id, main_contact_id and type of a company or individual object.
 Result<LinkedParty> LinkedPartyOf(const nlohmann::json& party, PartyKind kind);
+const std::vector<std::string>& LinkedPartyFields();
 
 // R-SELLSY-3: ONE contact attached to the party where it is the main contact
 // (the lowest such id), else to the lowest-id linked party; is_main and
@@ -88,6 +99,7 @@ Result<LinkedParty> LinkedPartyOf(const nlohmann::json& party, PartyKind kind);
 // party at all: deleted.
 Result<SourceRecord> MapContact(const nlohmann::json& contact,
                                 const std::vector<LinkedParty>& parties);
+const std::vector<std::string>& ContactFields();
 
 // Invoices and credit notes. nullopt: dated before 2018-01-01 (R-SELLSY-2),
 // not fetched. Drafts come back deleted; cancelled ones with is_void.
@@ -95,6 +107,9 @@ Result<SourceRecord> MapContact(const nlohmann::json& contact,
 Result<std::optional<SourceRecord>> MapInvoice(const nlohmann::json& invoice);
 Result<std::optional<SourceRecord>> MapCreditNote(const nlohmann::json& credit_note,
                                                   std::vector<SourceAllocation> allocations);
+const std::vector<std::string>& InvoiceFields();
+// InvoiceFields and the remaining part, which CreditNoteAllocations reads.
+const std::vector<std::string>& CreditNoteFields();
 
 // How much of a credit note went to each invoice, which Sellsy does not say
 // (emulator README, "A gap for the connector"): one linked invoice gets
@@ -107,11 +122,16 @@ Result<std::optional<SourceRecord>> MapCreditNote(const nlohmann::json& credit_n
 Result<std::vector<SourceAllocation>> CreditNoteAllocations(
     const nlohmann::json& credit_note, const std::vector<nlohmann::json>& linked_invoices,
     const std::map<int64_t, std::vector<nlohmann::json>>& invoice_payments);
+// What CreditNoteAllocations reads of `linked_invoices` and of
+// `invoice_payments` (the credit note's members are in CreditNoteFields).
+const std::vector<std::string>& LinkedInvoiceFields();
+const std::vector<std::string>& InvoicePaymentFields();
 
 // R-SELLSY-6: a payment with its invoice allocations (related_objects of
 // type invoice, amount_linked). nullopt: paid before 2018-01-01. Deleted:
 // rejected, failed, refund, or allocated to no invoice.
 Result<std::optional<SourceRecord>> MapPayment(const nlohmann::json& payment);
+const std::vector<std::string>& PaymentFields();
 
 // Sellsy payment method ids (the emulator's labels: 1 Virement, 2 Chèque,
 // 3 Carte bancaire, 4 Prélèvement, 5 Espèces, 7 Paypal) -> Relance methods.
