@@ -4,14 +4,15 @@
 #include <type_traits>
 #include <variant>
 
+#include "core/byte_scan.h"
+
 namespace relance::domain {
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   size_t run = 0;  // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i; (i = FindJsonSpecial(s, run)) != std::string_view::npos;) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
