@@ -386,4 +386,20 @@ Result<std::vector<std::pair<std::string, std::string>>> InvoicesMissingDocument
   return out;
 }
 
+Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
+                                                       const std::vector<std::string>& customer_ids) {
+  std::set<std::string> out;
+  RETURN_IF_ERROR(ForEachLookupChunk(customer_ids, [&](Chunk chunk) -> Result<void> {
+    std::vector<SqlValue> params = {org_id};
+    for (const auto& id : chunk) params.emplace_back(id);
+    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT DISTINCT customer_id FROM contacts WHERE org_id = ? "
+                                        "AND is_main = 1 AND customer_id IN (" +
+                                            Placeholders(chunk.size()) + ")",
+                                        params));
+    for (const auto& row : rows) out.insert(row.Text(0));
+    return Ok();
+  }));
+  return out;
+}
+
 }  // namespace relance::store

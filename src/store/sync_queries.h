@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,10 @@ struct OutstandingWrite {
 Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
                                    const std::vector<OutstandingWrite>& writes,
                                    const std::string& now);
+// The `customer_ids` that have a main contact (R-SELLSY-4), read without
+// loading the contacts.
+Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
+                                                       const std::vector<std::string>& customer_ids);
 // invoice id -> the sum of its allocations, for the `invoice_ids` that have any.
 Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
     Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids);

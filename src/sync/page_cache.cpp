@@ -40,14 +40,8 @@ Result<void> PageCache::Preload(const std::vector<std::string>& customer_ids,
     for (auto& r : rows) customers_[r.meta.id] = std::move(r);
     return Ok();
   }));
-  for (const auto& id : customer_ids) has_main_.try_emplace(id, false);
-  RETURN_IF_ERROR(ForIdChunks(customer_ids, "customer_id",
-                              {{"is_main", Condition::Op::kEq, int64_t{1}}},
-                              [&](const auto& where) -> Result<void> {
-                                ASSIGN_OR_RETURN(auto rows, Contacts().FindAll(c_, org_id_, where));
-                                for (const auto& r : rows) has_main_[r.customer_id] = true;
-                                return Ok();
-                              }));
+  ASSIGN_OR_RETURN(auto with_main, store::CustomersWithMainContact(c_, org_id_, customer_ids));
+  for (const auto& id : customer_ids) has_main_.try_emplace(id, with_main.contains(id));
   RETURN_IF_ERROR(ForIdChunks(invoice_ids, "id", {}, [&](const auto& where) -> Result<void> {
     ASSIGN_OR_RETURN(auto rows, Invoices().FindAll(c_, org_id_, where));
     for (auto& r : rows) {
