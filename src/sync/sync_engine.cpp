@@ -141,6 +141,7 @@ class RunState {
       // per record than with one transaction per page of 100), with the
       // cursor of the batch's last page.
       std::vector<SourceRecord> batch;
+      batch.reserve(kWriteBatch);  // records are large: grown, each would move several times
       std::string cursor = row.cursor;
       for (;;) {
         ASSIGN_OR_RETURN(FetchPage page, connector_.Fetch(stream.name, cursor));
