@@ -354,19 +354,45 @@ Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
   return BumpChangeStamp(c, org_id, "invoices");
 }
 
+namespace {
+
+// For each chunk of `ids`: `select` + " IN (?, ...)" + `tail`, the
+// organization's id and the chunk's ids as its parameters; each row to
+// `on_row`.
+template <typename OnRow>
+Result<void> QueryByIds(Connection& c, const std::string& org_id,
+                        const std::vector<std::string>& ids, std::string_view select,
+                        std::string_view tail, OnRow on_row) {
+  return ForEachLookupChunk(ids, [&](Chunk chunk) -> Result<void> {
+    std::vector<SqlValue> params = {org_id};
+    for (const auto& id : chunk) params.emplace_back(id);
+    ASSIGN_OR_RETURN(auto rows, c.Query(std::string(select) + " IN (" +
+                                            Placeholders(chunk.size()) + ")" + std::string(tail),
+                                        params));
+    for (const auto& row : rows) on_row(row);
+    return Ok();
+  });
+}
+
+}  // namespace
+
 Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
     Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids) {
   std::map<std::string, int64_t> out;
-  RETURN_IF_ERROR(ForEachLookupChunk(invoice_ids, [&](Chunk chunk) -> Result<void> {
-    std::vector<SqlValue> params = {org_id};
-    for (const auto& id : chunk) params.emplace_back(id);
-    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT invoice_id, SUM(amount) FROM allocations WHERE "
-                                        "org_id = ? AND invoice_id IN (" +
-                                            Placeholders(chunk.size()) + ") GROUP BY invoice_id",
-                                        params));
-    for (const auto& row : rows) out[row.Text(0)] = row.Int(1);
-    return Ok();
-  }));
+  RETURN_IF_ERROR(QueryByIds(
+      c, org_id, invoice_ids,
+      "SELECT invoice_id, SUM(amount) FROM allocations WHERE org_id = ? AND invoice_id",
+      " GROUP BY invoice_id", [&](const SqlRow& row) { out[row.Text(0)] = row.Int(1); }));
+  return out;
+}
+
+Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
+                                                       const std::vector<std::string>& customer_ids) {
+  std::set<std::string> out;
+  RETURN_IF_ERROR(QueryByIds(
+      c, org_id, customer_ids,
+      "SELECT DISTINCT customer_id FROM contacts WHERE org_id = ? AND is_main = 1 AND customer_id",
+      "", [&](const SqlRow& row) { out.insert(row.Text(0)); }));
   return out;
 }
 
@@ -383,22 +409,6 @@ Result<std::vector<std::pair<std::string, std::string>>> InvoicesMissingDocument
                                       params));
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& row : rows) out.emplace_back(row.Text(0), row.Text(1));
-  return out;
-}
-
-Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
-                                                       const std::vector<std::string>& customer_ids) {
-  std::set<std::string> out;
-  RETURN_IF_ERROR(ForEachLookupChunk(customer_ids, [&](Chunk chunk) -> Result<void> {
-    std::vector<SqlValue> params = {org_id};
-    for (const auto& id : chunk) params.emplace_back(id);
-    ASSIGN_OR_RETURN(auto rows, c.Query("SELECT DISTINCT customer_id FROM contacts WHERE org_id = ? "
-                                        "AND is_main = 1 AND customer_id IN (" +
-                                            Placeholders(chunk.size()) + ")",
-                                        params));
-    for (const auto& row : rows) out.insert(row.Text(0));
-    return Ok();
-  }));
   return out;
 }
 

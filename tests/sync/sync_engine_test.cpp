@@ -193,6 +193,21 @@ TEST_P(SyncEngineTest, ROps3ChangeLogEntriesAreTheJsonOfWhatChanged) {
   EXPECT_EQ(checked, 3);
 }
 
+// R-SELLSY-4 on the batched path: a customer whose stored main contact came
+// in an earlier run keeps it; a new contact the source also calls main is
+// written as a secondary one (the page cache read which customers have one).
+TEST_P(SyncEngineTest, RSellsy4ANewContactDoesNotDisplaceAStoredMainContact) {
+  if (!db_) return;
+  source_.Put("contacts", FakeContact("K3", "C2", "carla@beta.test", true));
+  ASSERT_TRUE(Run().ok());
+  ASSERT_TRUE(ByExternal<domain::Contact>("K3").is_main);
+  source_.Put("contacts", FakeContact("K4", "C2", "dan@beta.test", true));
+  auto r = Run();
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(ByExternal<domain::Contact>("K3").is_main);
+  EXPECT_FALSE(ByExternal<domain::Contact>("K4").is_main);
+}
+
 TEST_P(SyncEngineTest, RSellsy8OwnedFieldsAreReadOnlyForUsers) {
   if (!db_) return;
   ASSERT_TRUE(Run().ok());
