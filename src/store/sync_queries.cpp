@@ -321,15 +321,29 @@ Error OutstandingConflict(std::span<const OutstandingWrite> chunk, const std::ve
 
 }  // namespace
 
-// One UPDATE ... FROM (VALUES ...) per kIdsPerLookup invoices rather than one
-// statement each: a backfill moves the balance of every invoice its payments
-// and credit notes touch, and on PostgreSQL each statement is a round trip.
-// VALUES' columns are column1..3 on both backends; the casts give PostgreSQL
-// their types (a bare parameter in VALUES would be text).
+// On PostgreSQL, one UPDATE ... FROM (VALUES ...) per kIdsPerLookup invoices
+// rather than one statement each: a backfill moves the balance of every
+// invoice its payments and credit notes touch, and each statement is a round
+// trip. VALUES' columns are column1..3; the casts give PostgreSQL their types
+// (a bare parameter in VALUES would be text). On SQLite, one statement per
+// invoice: it runs in this process, so a batch saves no round trip, and its
+// planner, without statistics, joined such a list by walking all of the
+// organization's invoices for each statement.
 Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
                                    const std::vector<OutstandingWrite>& writes,
                                    const std::string& now) {
   if (writes.empty()) return Ok();
+  if (c.dialect() == Dialect::kSqlite) {
+    for (const auto& w : writes) {
+      SqlValue params[] = {w.outstanding_amount, w.version + 1, now, org_id, w.invoice_id, w.version};
+      ASSIGN_OR_RETURN(int64_t changed,
+                       c.Exec("UPDATE invoices SET outstanding_amount = ?, version = ?, "
+                              "updated_at = ? WHERE org_id = ? AND id = ? AND version = ?",
+                              params));
+      if (changed == 0) return OutstandingConflict(std::span(&w, 1), {});
+    }
+    return BumpChangeStamp(c, org_id, "invoices");
+  }
   const std::span<const OutstandingWrite> all(writes);
   for (size_t i = 0; i < all.size(); i += kIdsPerLookup) {
     const auto chunk = all.subspan(i, std::min(kIdsPerLookup, all.size() - i));
