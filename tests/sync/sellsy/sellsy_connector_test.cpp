@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,14 @@ namespace {
 using nlohmann::json;
 using test::Emulator;
 using test::StartEmulator;
+
+// An item's integer id, or nullopt.
+std::optional<int64_t> IdOf(JsonElement item) {
+  int64_t id = 0;
+  std::optional<JsonElement> v = JsonMember(item, "id");
+  if (!v || v->get(id) != simdjson::SUCCESS) return std::nullopt;
+  return id;
+}
 
 constexpr char kClientId[] = "relance-test-client";
 constexpr char kClientSecret[] = "relance-test-secret";
@@ -1057,6 +1066,96 @@ TEST_F(SellsyConnectorTest, DeliveriesBecomeHintsThatRefetch) {
     }
   }
   EXPECT_TRUE(refetched);
+}
+
+// A client whose transport answers every API call with `answer(url)` (a
+// token for the token endpoint), without the emulator.
+SellsyClientOptions ScriptedOptions(std::function<std::string(const std::string& url)> answer) {
+  SellsyClientOptions o;
+  o.api_url = "http://sellsy.test/v2";
+  o.token_url = "http://sellsy.test/oauth2/access-tokens";
+  o.client_id = kClientId;
+  o.client_secret = kClientSecret;
+  o.max_attempts = 3;
+  o.sleep = [](std::chrono::milliseconds) {};
+  o.perform = [answer](const net::HttpRequest& request,
+                       std::string_view) -> Result<net::HttpResponse> {
+    if (request.url == "http://sellsy.test/oauth2/access-tokens") {
+      return net::HttpResponse{200, {}, R"({"access_token": "t", "expires_in": 3600})"};
+    }
+    return net::HttpResponse{200, {}, answer(request.url)};
+  };
+  return o;
+}
+
+// Truncated JSON, garbage and a number beyond 64 bits are retried, then
+// kUnavailable naming the URL and the last problem.
+TEST(SellsyClient, GarbageAndTruncatedAnswersAreRetriedThenUnavailable) {
+  const std::vector<std::string> bad = {R"({"data": [{"id": 1)", "<html>oops</html>",
+                                        R"({"data": [{"id": 100000000000000000000}]})"};
+  size_t calls = 0;
+  SellsyClient client(ScriptedOptions([&](const std::string&) { return bad[calls++ % 3]; }));
+  Result<SellsyPage> page = client.Page("/payments", {}, "");
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code(), ErrorCode::kUnavailable);
+  const std::string& m = page.error().message();
+  EXPECT_NE(m.find("GET http://sellsy.test/v2/payments?limit=100 failed after 3 attempts"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("is not valid JSON: \"{\"data\": [{\"id\": 1000000000000000"), std::string::npos)
+      << m;
+  EXPECT_EQ(calls, 3u);
+
+  calls = 0;
+  const std::vector<std::string> then_good = {R"({"data": [{"id": 1)",
+                                              R"({"data": [{"id": 1}], "pagination": {}})"};
+  SellsyClient retried(ScriptedOptions([&](const std::string&) { return then_good[calls++]; }));
+  Result<SellsyPage> good = retried.Page("/payments", {}, "");
+  ASSERT_TRUE(good.ok()) << good.error().ToString();
+  ASSERT_EQ(good->data.size(), 1u);
+  EXPECT_EQ(JsonMember(good->data[0], "id")->get_int64().value_unsafe(), 1);
+}
+
+// Each answer has a document of its own: the items of a page, of All and of
+// a batch are read after further calls were parsed (ASan checks the reads).
+TEST(SellsyClient, ItemsOutliveTheCallsMadeWhileTheyAreRead) {
+  SellsyClient client(ScriptedOptions([](const std::string& url) -> std::string {
+    if (url.find("/credit-notes/search") != std::string::npos) {
+      return R"({"data": [{"id": 1, "number": "AV-\u00e91"}, {"id": 2, "number": "AV-2"}],
+                 "pagination": {"count": 2}})";
+    }
+    if (url.ends_with("/batch")) {
+      return R"({"responses": [{"code": 200, "response": {"data": [{"id": 11}]}},
+                               {"code": 200, "response": {"data": [{"id": 12}]}}]})";
+    }
+    // /credit-notes/{id}/invoices: a different answer each time.
+    static int n = 0;
+    return R"({"data": [{"id": )" + std::to_string(100 + n++) + R"(, "pad": ")" +
+           std::string(4096, 'x') + R"("}]})";
+  }));
+  Result<SellsyPage> page = client.Page("/credit-notes/search", {}, "", json::object());
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  ASSERT_EQ(page->data.size(), 2u);
+  Result<std::vector<Result<SellsyPage>>> batch =
+      client.FirstPages({"/contacts/1/companies", "/contacts/2/companies"}, {});
+  ASSERT_TRUE(batch.ok()) << batch.error().ToString();
+  std::vector<SellsyItems> lists;
+  for (JsonElement item : page->data) {
+    Result<SellsyItems> invoices =
+        client.All("/credit-notes/" + std::to_string(*IdOf(item)) + "/invoices", {});
+    ASSERT_TRUE(invoices.ok()) << invoices.error().ToString();
+    lists.push_back(std::move(*invoices));
+  }
+  EXPECT_EQ(TextMember(page->data[0], "number"),
+            "AV-\xc3\xa9"
+            "1");
+  EXPECT_EQ(TextMember(page->data[1], "number"), "AV-2");
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(IdOf(lists[0].data.at(0)), 100);
+  EXPECT_EQ(IdOf(lists[1].data.at(0)), 101);
+  ASSERT_EQ(batch->size(), 2u);
+  ASSERT_TRUE((*batch)[1].ok());
+  EXPECT_EQ(IdOf((*batch)[1]->data.at(0)), 12);
 }
 
 }  // namespace

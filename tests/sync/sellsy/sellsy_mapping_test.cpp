@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <functional>
 #include <regex>
 
@@ -14,6 +15,58 @@ namespace relance::sync::sellsy {
 namespace {
 
 using nlohmann::json;
+
+// JSON text parsed as the client parses answers, into a document kept for
+// the whole test program (elements point into their document).
+JsonElement ParsedText(std::string_view text) {
+  static std::deque<simdjson::dom::document> documents;
+  static simdjson::dom::parser parser;
+  documents.emplace_back();
+  JsonElement root;
+  const simdjson::padded_string padded(text);
+  EXPECT_EQ(parser.parse_into_document(documents.back(), padded).get(root), simdjson::SUCCESS)
+      << text;
+  return root;
+}
+JsonElement Parsed(const json& j) { return ParsedText(j.dump()); }
+std::vector<JsonElement> Parsed(const std::vector<json>& list) {
+  std::vector<JsonElement> out;
+  for (const json& j : list) out.push_back(Parsed(j));
+  return out;
+}
+std::map<int64_t, std::vector<JsonElement>> Parsed(const std::map<int64_t, std::vector<json>>& m) {
+  std::map<int64_t, std::vector<JsonElement>> out;
+  for (const auto& [id, list] : m) out[id] = Parsed(list);
+  return out;
+}
+
+// The mappings read simdjson elements; the tests write nlohmann literals,
+// which these overloads parse first.
+Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
+  return sellsy::MapParty(Parsed(party), kind);
+}
+Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
+  return sellsy::LinkedPartyOf(Parsed(party), kind);
+}
+Result<SourceRecord> MapContact(const json& contact, const std::vector<LinkedParty>& parties) {
+  return sellsy::MapContact(Parsed(contact), parties);
+}
+Result<std::optional<SourceRecord>> MapInvoice(const json& invoice) {
+  return sellsy::MapInvoice(Parsed(invoice));
+}
+Result<std::optional<SourceRecord>> MapCreditNote(const json& credit_note,
+                                                  std::vector<SourceAllocation> allocations) {
+  return sellsy::MapCreditNote(Parsed(credit_note), std::move(allocations));
+}
+Result<std::vector<SourceAllocation>> CreditNoteAllocations(
+    const json& credit_note, const std::vector<json>& linked_invoices,
+    const std::map<int64_t, std::vector<json>>& invoice_payments) {
+  return sellsy::CreditNoteAllocations(Parsed(credit_note), Parsed(linked_invoices),
+                                       Parsed(invoice_payments));
+}
+Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
+  return sellsy::MapPayment(Parsed(payment));
+}
 
 json Company() {
   return json::parse(R"({
@@ -566,6 +619,55 @@ TEST(SellsyMapping, ExternalIdsRoundTrip) {
 
 std::string Form(const std::string& notif) { return "notif=" + net::FormUrlEncode(notif); }
 
+// JSON escapes and \u sequences (a surrogate pair too) arrive as UTF-8,
+// and give the version the same text written as UTF-8 gives.
+TEST(SellsyMapping, EscapedAndUnicodeTextIsDecoded) {
+  const JsonElement escaped = ParsedText(
+      R"({"id": 42, "type": "client", "name": "Caf\u00e9 \"L\u00e9a\" \\ \/ tab\t \ud83d\ude00 \u20ac",
+          "_embed": {"smart_tags": [{"value": "\u00e9l\u00e8ve"}]}})");
+  Result<SourceRecord> r = sellsy::MapParty(escaped, PartyKind::kCompany);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const domain::Customer& c = std::get<SourceCustomer>(r->data).record;
+  EXPECT_EQ(c.name,
+            "Caf\xc3\xa9 \"L\xc3\xa9"
+            "a\" \\ / tab\t \xf0\x9f\x98\x80 \xe2\x82\xac");
+  EXPECT_EQ(c.smart_tags.count("\xc3\xa9l\xc3\xa8ve"), 1u);
+  Result<SourceRecord> plain = MapParty(
+      json{{"id", 42},
+           {"type", "client"},
+           {"name", c.name},
+           {"_embed", {{"smart_tags", json::array({{{"value", "\xc3\xa9l\xc3\xa8ve"}}})}}}},
+      PartyKind::kCompany);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->version, r->version);
+}
+
+// Ids are positive integers that fit int64: larger integers, fractions and
+// other texts are refused naming the value.
+TEST(SellsyMapping, IdsBeyondInt64OrNotIntegersAreRejected) {
+  Result<LinkedParty> max =
+      sellsy::LinkedPartyOf(ParsedText(R"({"id": 9223372036854775807})"), PartyKind::kCompany);
+  ASSERT_TRUE(max.ok()) << max.error().ToString();
+  EXPECT_EQ(max->id, INT64_MAX);
+  for (const char* id : {"9223372036854775808", "18446744073709551615", "12.5", "12.0", "-3", "0",
+                         "1e3", "\"12a\"", "\"\"", "true", "null", "[1]"}) {
+    Result<LinkedParty> r = sellsy::LinkedPartyOf(ParsedText(std::string(R"({"id": )") + id + "}"),
+                                                  PartyKind::kCompany);
+    ASSERT_FALSE(r.ok()) << id;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << id;
+    EXPECT_NE(r.error().message().find("Sellsy company: id "), std::string::npos)
+        << r.error().message();
+    EXPECT_NE(r.error().message().find(" is not an id"), std::string::npos) << r.error().message();
+  }
+  Result<std::optional<SourceRecord>> fraction = sellsy::MapInvoice(ParsedText(R"({"id": 3.5})"));
+  ASSERT_FALSE(fraction.ok());
+  EXPECT_EQ(fraction.error().message(), "Sellsy invoice: id 3.5 is not an id");
+  Result<std::optional<SourceRecord>> big =
+      sellsy::MapInvoice(ParsedText(R"({"id": 9223372036854775808})"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message(), "Sellsy invoice: id 9223372036854775808 is not an id");
+}
+
 TEST(SellsyWebhook, RSellsy1ParsesANotification) {
   Result<std::vector<ChangeHint>> r = ParseWebhook(
       "application/x-www-form-urlencoded",
@@ -931,10 +1033,21 @@ TEST(SellsyMapping, VersionsAreTheOnesAlreadyStored) {
     got.emplace_back(what, (*r)->version);
   };
   add("company", MapParty(Company(), PartyKind::kCompany));
+  // An answer is valid UTF-8 (simdjson refuses anything else, as nlohmann's
+  // parser did), so the invalid byte goes into the mapped name, whose
+  // version is computed again.
+  const std::string bad = " bad\xff";
+  const std::string odd_name =
+      "Q \"uote\" \\ tab\t ctl\x01 del\x7f" + bad + " end \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
   json odd = Company();
-  odd["name"] = "Q \"uote\" \\ tab\t ctl\x01 del\x7f bad\xff end \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
+  odd["name"] = "Q \"uote\" \\ tab\t ctl\x01 del\x7f end \xc3\xa9t\xc3\xa9 \xe2\x82\xac";
   odd["_embed"]["smart_tags"].push_back({{"id", 3}, {"value", "\xc3\xa9l\xc3\xa8ve/\"x\""}});
-  add("odd company", MapParty(odd, PartyKind::kCompany));
+  Result<SourceRecord> odd_company = MapParty(odd, PartyKind::kCompany);
+  if (odd_company.ok()) {
+    std::get<SourceCustomer>(odd_company->data).record.name = odd_name;
+    odd_company->version = ComputeVersion(*odd_company);
+  }
+  add("odd company", odd_company);
   add("individual", MapParty(json{{"id", 77}, {"type", "prospect"}, {"last_name", "Martin"}},
                              PartyKind::kIndividual));
   add("contact", MapContact(Contact(6654), {{PartyKind::kCompany, 10, 6654, true}}));
@@ -954,16 +1067,11 @@ TEST(SellsyMapping, VersionsAreTheOnesAlreadyStored) {
   add_opt("payment without number", MapPayment(no_ref));
   got.emplace_back("deleted", DeletedRecord(EntityKind::kInvoice, "invoice/9").version);
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"company", "7d4eb3128d717530"},
-      {"odd company", "5925d6a817c399c0"},
-      {"individual", "f044e9c9cc9b8149"},
-      {"contact", "53d3de22140241fd"},
-      {"other contact", "54c1c70709569e41"},
-      {"invoice", "aeaf47c27cd32ecd"},
-      {"void invoice", "eeaa46c2840114eb"},
-      {"credit note", "08c56ef85759401b"},
-      {"payment", "701a511d58215855"},
-      {"payment without number", "96f0a988f16c6065"},
+      {"company", "7d4eb3128d717530"},       {"odd company", "5925d6a817c399c0"},
+      {"individual", "f044e9c9cc9b8149"},    {"contact", "53d3de22140241fd"},
+      {"other contact", "54c1c70709569e41"}, {"invoice", "aeaf47c27cd32ecd"},
+      {"void invoice", "eeaa46c2840114eb"},  {"credit note", "08c56ef85759401b"},
+      {"payment", "701a511d58215855"},       {"payment without number", "96f0a988f16c6065"},
       {"deleted", "5f8ae355d64ad093"},
   };
   EXPECT_EQ(got, expected);

@@ -7,7 +7,6 @@
 #include <memory>
 #include <thread>
 
-
 namespace relance::sync::sellsy {
 namespace {
 
@@ -65,7 +64,10 @@ std::string ErrorText(const net::HttpResponse& r) {
   return ErrorTextOf(json::parse(r.body, nullptr, false), r.status);
 }
 
-bool IsJsonContainer(const json& j) { return j.is_object() || j.is_array(); }
+bool IsJsonContainer(JsonElement e) { return e.is_object() || e.is_array(); }
+
+// A simdjson value as a nlohmann tree, for the rare answers read that way.
+json Tree(JsonElement e) { return json::parse(simdjson::to_string(e)); }
 
 // A 429 asking to wait longer than this fails the call at once.
 constexpr long kMaxRetryAfterSeconds = 60;
@@ -78,27 +80,35 @@ Query PageQuery(Query query, const std::string& offset) {
   return query;
 }
 
-// A list answer (research §3) of `what`, asked from `offset`, as a page.
-Result<SellsyPage> PageOf(json& j, std::string_view what, const std::string& offset) {
-  if (!j.is_object() || !j.contains("data") || !j["data"].is_array()) {
+// The integer or text `offset` of a list answer's pagination, as text.
+std::string OffsetText(JsonElement pagination) {
+  std::optional<JsonElement> offset = JsonMember(pagination, "offset");
+  if (!offset) return "";
+  std::string_view text;
+  if (offset->get(text) == simdjson::SUCCESS) return std::string(text);
+  int64_t number = 0;
+  if (offset->get(number) == simdjson::SUCCESS) return std::to_string(number);
+  return "";
+}
+
+// A list answer (research §3) of `what`, asked from `offset`, as a page
+// that keeps `document`, which `answer` points into.
+Result<SellsyPage> PageOf(JsonDocument document, std::optional<JsonElement> answer,
+                          std::string_view what, const std::string& offset) {
+  simdjson::dom::array items;
+  if (!answer || answer->at_key("data").get(items) != simdjson::SUCCESS) {
     return Unavailable("Sellsy " + std::string(what) + " answered a list without a data array");
   }
   SellsyPage page;
-  // Moved out, not copied: a page of documents is most of what a sync reads.
-  json::array_t& items = j["data"].get_ref<json::array_t&>();
+  page.document = std::move(document);
   page.data.reserve(items.size());
-  for (auto& item : items) page.data.push_back(std::move(item));
+  for (JsonElement item : items) page.data.push_back(item);
   int64_t count = static_cast<int64_t>(page.data.size());
-  if (j.contains("pagination") && j["pagination"].is_object()) {
-    const json& p = j["pagination"];
-    if (p.contains("count") && p["count"].is_number_integer()) count = p["count"].get<int64_t>();
-    if (p.contains("offset")) {
-      if (p["offset"].is_string()) {
-        page.next_offset = p["offset"].get<std::string>();
-      } else if (p["offset"].is_number_integer()) {
-        page.next_offset = std::to_string(p["offset"].get<int64_t>());
-      }
-    }
+  if (std::optional<JsonElement> p = JsonMember(*answer, "pagination"); p && p->is_object()) {
+    int64_t listed = 0;
+    std::optional<JsonElement> c = JsonMember(*p, "count");
+    if (c && c->get(listed) == simdjson::SUCCESS) count = listed;
+    page.next_offset = OffsetText(*p);
   }
   page.last = page.data.empty() || count < SellsyClient::kPageLimit || page.next_offset.empty() ||
               page.next_offset == offset;
@@ -245,8 +255,18 @@ Result<void> SellsyClient::FetchToken() {
   return Ok();
 }
 
-Result<json> SellsyClient::Call(const std::string& method, std::string_view path,
-                                const Query& query, const RequestBody* body) {
+Result<JsonDocument> SellsyClient::Parse(std::string_view text) {
+  auto document = std::make_shared<simdjson::dom::document>();
+  // realloc_if_needed: the body has no padding of its own, so simdjson
+  // copies it into the parser's padded buffer, which is kept between calls.
+  const simdjson::error_code error =
+      parser_.parse_into_document(*document, text.data(), text.size(), true).error();
+  if (error != simdjson::SUCCESS) return Unavailable(simdjson::error_message(error));
+  return JsonDocument(std::move(document));
+}
+
+Result<JsonDocument> SellsyClient::Call(const std::string& method, std::string_view path,
+                                        const Query& query, const RequestBody* body) {
   std::string url = options_.api_url + std::string(path);
   if (!query.empty()) url += "?" + EncodeQuery(query);
   const std::string what = "Sellsy (" + method + " " + url + ")";
@@ -326,15 +346,17 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
       return Internal("Sellsy refused " + method + " " + url + " with " + std::to_string(r.status) +
                       ": " + ErrorText(r));
     }
-    if (r.status == 204 || r.body.empty()) return json();
-    json parsed = json::parse(r.body, nullptr, false);
-    if (parsed.is_discarded() || !IsJsonContainer(parsed)) {
+    if (r.status == 204 || r.body.empty()) return Parse("null");
+    Result<JsonDocument> parsed = Parse(r.body);
+    if (!parsed.ok() || !IsJsonContainer((*parsed)->root())) {
       std::string start = r.body.substr(0, 40);
       for (char& c : start) {
         if (static_cast<unsigned char>(c) < 0x20) c = ' ';
       }
       last = "the answer (HTTP " + std::to_string(r.status) + ") is not valid JSON: \"" + start +
              (r.body.size() > 40 ? "...\"" : "\"");
+      // What simdjson found (a number beyond 64 bits is one), for the logs.
+      if (!parsed.ok()) last += " (" + parsed.error().message() + ")";
       continue;
     }
     return parsed;
@@ -343,26 +365,36 @@ Result<json> SellsyClient::Call(const std::string& method, std::string_view path
                      std::to_string(options_.max_attempts) + " attempts: " + last);
 }
 
-Result<json> SellsyClient::Get(std::string_view path, const Query& query) {
+Result<JsonDocument> SellsyClient::GetDocument(std::string_view path, const Query& query) {
   return Call("GET", path, query, nullptr);
+}
+
+Result<json> SellsyClient::Get(std::string_view path, const Query& query) {
+  ASSIGN_OR_RETURN(JsonDocument got, GetDocument(path, query));
+  return Tree(got->root());
 }
 
 Result<json> SellsyClient::Post(std::string_view path, const json& body, const Query& query) {
   const RequestBody json_body{SafeDump(body), "application/json"};
-  return Call("POST", path, query, &json_body);
+  ASSIGN_OR_RETURN(JsonDocument got, Call("POST", path, query, &json_body));
+  return Tree(got->root());
 }
 
 Result<json> SellsyClient::Delete(std::string_view path) {
-  return Call("DELETE", path, {}, nullptr);
+  ASSIGN_OR_RETURN(JsonDocument got, Call("DELETE", path, {}, nullptr));
+  return Tree(got->root());
 }
 
 Result<SellsyPage> SellsyClient::Page(std::string_view path, Query query, const std::string& offset,
                                       const std::optional<json>& search_filters) {
   query = PageQuery(std::move(query), offset);
-  Result<json> got =
-      search_filters ? Post(path, json{{"filters", *search_filters}}, query) : Get(path, query);
-  if (!got.ok()) return std::move(got).take_error();
-  return PageOf(*got, path, offset);
+  std::optional<RequestBody> search;
+  if (search_filters)
+    search = RequestBody{SafeDump(json{{"filters", *search_filters}}), "application/json"};
+  ASSIGN_OR_RETURN(JsonDocument got,
+                   Call(search ? "POST" : "GET", path, query, search ? &*search : nullptr));
+  const JsonElement root = got->root();
+  return PageOf(std::move(got), root, path, offset);
 }
 
 Result<std::vector<BatchAnswer>> SellsyClient::Batch(const std::vector<BatchRequest>& requests) {
@@ -372,24 +404,23 @@ Result<std::vector<BatchAnswer>> SellsyClient::Batch(const std::vector<BatchRequ
     const size_t end = std::min(requests.size(), start + kBatchLimit);
     RequestBody body{"", "text/plain"};
     for (size_t i = start; i < end; ++i) AppendBatchLines(requests[i], body.text);
-    ASSIGN_OR_RETURN(json got, Call("POST", "/batch", {}, &body));
+    ASSIGN_OR_RETURN(JsonDocument got, Call("POST", "/batch", {}, &body));
     const std::string what = "Sellsy POST /batch of " + std::to_string(end - start) + " requests";
-    if (!got.is_object() || !got.contains("responses") || !got["responses"].is_array()) {
+    simdjson::dom::array answers;
+    if (got->root().at_key("responses").get(answers) != simdjson::SUCCESS) {
       return Unavailable(what + " answered without a responses array");
     }
-    json::array_t& answers = got["responses"].get_ref<json::array_t&>();
     if (answers.size() != end - start) {
       return Unavailable(what + " answered " + std::to_string(answers.size()) + " responses");
     }
-    for (size_t i = 0; i < answers.size(); ++i) {
-      json& answer = answers[i];
-      if (!answer.is_object() || !answer.contains("code") || !answer["code"].is_number_integer()) {
-        return Unavailable(what + ": response " + std::to_string(i + 1) + " has no integer code");
+    size_t i = 0;
+    for (JsonElement answer : answers) {
+      ++i;
+      int64_t code = 0;
+      if (answer.at_key("code").get(code) != simdjson::SUCCESS) {
+        return Unavailable(what + ": response " + std::to_string(i) + " has no integer code");
       }
-      BatchAnswer a;
-      a.code = answer["code"].get<int>();
-      if (answer.contains("response")) a.response = std::move(answer["response"]);
-      out.push_back(std::move(a));
+      out.push_back({static_cast<int>(code), got, JsonMember(answer, "response")});
     }
   }
   return out;
@@ -407,22 +438,24 @@ Result<std::vector<Result<SellsyPage>>> SellsyClient::FirstPages(
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string what = "GET " + paths[i] + " in a batch";
     if (answers[i].code != 200) {
-      out.push_back(Unavailable("Sellsy " + what + " answered " + std::to_string(answers[i].code) +
-                                ": " + ErrorTextOf(answers[i].response, answers[i].code)));
+      out.push_back(Unavailable(
+          "Sellsy " + what + " answered " + std::to_string(answers[i].code) + ": " +
+          ErrorTextOf(answers[i].response ? Tree(*answers[i].response) : json(), answers[i].code)));
     } else {
-      out.push_back(PageOf(answers[i].response, what, ""));
+      out.push_back(PageOf(answers[i].document, answers[i].response, what, ""));
     }
   }
   return out;
 }
 
-Result<std::vector<json>> SellsyClient::All(std::string_view path, const Query& query,
-                                            const std::optional<json>& search_filters) {
-  std::vector<json> out;
+Result<SellsyItems> SellsyClient::All(std::string_view path, const Query& query,
+                                      const std::optional<json>& search_filters) {
+  SellsyItems out;
   std::string offset;
   for (int guard = 0; guard < 100000; ++guard) {
     ASSIGN_OR_RETURN(SellsyPage page, Page(path, query, offset, search_filters));
-    for (auto& item : page.data) out.push_back(std::move(item));
+    out.data.insert(out.data.end(), page.data.begin(), page.data.end());
+    out.documents.push_back(std::move(page.document));
     if (page.last) return out;
     offset = page.next_offset;
   }

@@ -25,6 +25,7 @@
 #include "core/date.h"
 #include "core/result.h"
 #include "net/http_client.h"
+#include "sync/connectors/sellsy/sellsy_json.h"
 
 namespace relance::sync::sellsy {
 
@@ -50,9 +51,16 @@ struct SellsyClientOptions {
 
 // One page of a list or search (research §3).
 struct SellsyPage {
-  std::vector<nlohmann::json> data;
-  std::string next_offset;  // pagination.offset to pass back
-  bool last = true;         // count < limit or empty data
+  JsonDocument document;          // what `data` points into
+  std::vector<JsonElement> data;  // the items
+  std::string next_offset;        // pagination.offset to pass back
+  bool last = true;               // count < limit or empty data
+};
+
+// The items of every page of a list, with the documents they point into.
+struct SellsyItems {
+  std::vector<JsonDocument> documents;
+  std::vector<JsonElement> data;
 };
 
 // One request of POST /batch (research §2); `path` is relative to api_url,
@@ -64,10 +72,11 @@ struct BatchRequest {
   std::optional<nlohmann::json> body;
 };
 // What one request of a batch got: its HTTP status and its body (Sellsy's
-// error body when it failed).
+// error body when it failed), nullopt when the answer has none.
 struct BatchAnswer {
   int code = 0;
-  nlohmann::json response;
+  JsonDocument document;  // the batch's answer, which `response` points into
+  std::optional<JsonElement> response;
 };
 
 class SellsyClient {
@@ -80,6 +89,8 @@ class SellsyClient {
   explicit SellsyClient(SellsyClientOptions options);
 
   // `path` is relative to api_url ("/companies/42"). 204 gives null.
+  Result<JsonDocument> GetDocument(std::string_view path, const Query& query = {});
+  // As nlohmann trees, for the rare calls (webhooks, credentials).
   Result<nlohmann::json> Get(std::string_view path, const Query& query = {});
   Result<nlohmann::json> Post(std::string_view path, const nlohmann::json& body,
                               const Query& query = {});
@@ -90,9 +101,8 @@ class SellsyClient {
   Result<SellsyPage> Page(std::string_view path, Query query, const std::string& offset,
                           const std::optional<nlohmann::json>& search_filters = std::nullopt);
   // Every item of a list or search, page after page.
-  Result<std::vector<nlohmann::json>> All(
-      std::string_view path, const Query& query,
-      const std::optional<nlohmann::json>& search_filters = std::nullopt);
+  Result<SellsyItems> All(std::string_view path, const Query& query,
+                          const std::optional<nlohmann::json>& search_filters = std::nullopt);
 
   // `requests` through POST /batch, kBatchLimit a call, each call with the
   // retry policy above; the answers in the order of the requests. A 207
@@ -119,14 +129,20 @@ class SellsyClient {
     std::string text;
     std::string_view content_type;
   };
-  Result<nlohmann::json> Call(const std::string& method, std::string_view path, const Query& query,
-                              const RequestBody* body);
+  Result<JsonDocument> Call(const std::string& method, std::string_view path, const Query& query,
+                            const RequestBody* body);
+  // `text` parsed into a document of its own (so elements of earlier
+  // answers stay valid); kUnavailable with simdjson's reason if it is not JSON.
+  Result<JsonDocument> Parse(std::string_view text);
   // One token request; kUnavailable when it may be retried.
   Result<void> FetchToken();
   std::chrono::milliseconds Backoff(int attempt) const;
   void WaitForQuota(const net::HttpResponse& response);
 
   SellsyClientOptions options_;
+  // Reused by every parse (its buffers stay allocated); the documents are
+  // not its own, so a parse never invalidates an earlier answer.
+  simdjson::dom::parser parser_;
   std::string token_;
   Timestamp token_valid_until_{};
   int requests_ = 0;

@@ -29,10 +29,10 @@ std::string CompaniesOfContactPath(int64_t contact_id) {
 }
 
 // The companies of a contact as GET /contacts/{id}/companies lists them.
-Result<std::vector<LinkedParty>> LinkedCompanies(const std::vector<json>& companies) {
+Result<std::vector<LinkedParty>> LinkedCompanies(const std::vector<JsonElement>& companies) {
   std::vector<LinkedParty> out;
   out.reserve(companies.size());
-  for (const json& company : companies) {
+  for (JsonElement company : companies) {
     ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(company, PartyKind::kCompany));
     out.push_back(p);
   }
@@ -81,16 +81,17 @@ Result<int64_t> HintId(const ChangeHint& hint) {
 bool IsNotFound(const Error& e) { return e.code() == ErrorCode::kNotFound; }
 
 // An item's integer `id`, as list and search answers give it.
-std::optional<int64_t> IntegerId(const json& item) {
-  const json* id = JsonMember(item, "id");
-  if (id == nullptr || !id->is_number_integer()) return std::nullopt;
-  return id->get<int64_t>();
+std::optional<int64_t> IntegerId(JsonElement item) {
+  std::optional<JsonElement> id = JsonMember(item, "id");
+  int64_t value = 0;
+  if (!id || id->get(value) != simdjson::SUCCESS) return std::nullopt;
+  return value;
 }
 
 // A member's text, when it is a JSON string, as Later takes it.
-std::optional<std::string> TextOf(const json& item, std::string_view key) {
-  const std::string* text = TextMember(item, key);
-  return text != nullptr ? std::optional<std::string>(*text) : std::nullopt;
+std::optional<std::string> TextOf(JsonElement item, std::string_view key) {
+  std::optional<std::string_view> text = TextMember(item, key);
+  return text ? std::optional<std::string>(*text) : std::nullopt;
 }
 
 EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPolicy deletion,
@@ -306,12 +307,12 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   std::string max = cursor.max;
   std::vector<LinkedParty> parties;
   if (kind == PartyKind::kIndividual) RETURN_IF_ERROR(IndexIndividuals());
-  for (const json& item : page.data) {
+  for (JsonElement item : page.data) {
     ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
     max = Later(max, TextOf(item, "updated_at"));
     out.records.push_back(std::move(r));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
-    if (kind == PartyKind::kIndividual && JsonMember(item, "main_contact_id") != nullptr) {
+    if (kind == PartyKind::kIndividual && JsonMember(item, "main_contact_id")) {
       UpsertIndividual(party);
     }
     parties.push_back(party);
@@ -332,7 +333,7 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
   RETURN_IF_ERROR(ReadCompaniesOfContacts(page.data));
   FetchPage out;
   std::string max = cursor.max;
-  for (const json& item : page.data) {
+  for (JsonElement item : page.data) {
     ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks(item));
     max = Later(max, TextOf(item, "updated"));
     if (r) out.records.push_back(std::move(*r));
@@ -351,7 +352,7 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
                                            {{"order", "id"}}),
                                 cursor.offset, filters));
   FetchPage out;
-  for (const json& item : page.data) {
+  for (JsonElement item : page.data) {
     std::optional<SourceRecord> r;
     if (credit_notes) {
       ASSIGN_OR_RETURN(r, MapCreditNoteWithLinks(item));
@@ -369,7 +370,7 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
                    client_.Page("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
                                 cursor.offset, json::object()));
   FetchPage out;
-  for (const json& item : page.data) {
+  for (JsonElement item : page.data) {
     ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(item));
     if (r) out.records.push_back(std::move(*r));
   }
@@ -382,16 +383,16 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
 
 Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty& party) {
   ASSIGN_OR_RETURN(
-      std::vector<json> contacts,
+      SellsyItems contacts,
       client_.All(PartyPath(party.kind) + "/" + std::to_string(party.id) + "/contacts", {}));
   if (party.kind == PartyKind::kIndividual) {
     for (auto& [contact_id, links] : individual_links_) links.erase(party.id);
-    for (const json& c : contacts) {
+    for (JsonElement c : contacts.data) {
       if (std::optional<int64_t> id = IntegerId(c)) NoteIndividualLink(*id, party);
     }
   }
   std::vector<SourceRecord> out;
-  for (const json& c : contacts) {
+  for (JsonElement c : contacts.data) {
     std::optional<int64_t> id = IntegerId(c);
     if (!id) {
       return InvalidArgument("Sellsy contact of " + PartyExternalId(party.kind, party.id) +
@@ -414,7 +415,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
   json ids = json::array();
   for (const auto& p : parties) ids.push_back(p.id);
   ASSIGN_OR_RETURN(
-      std::vector<json> contacts,
+      SellsyItems contacts,
       client_.All("/contacts/search", FieldQuery(ContactFields(), {{"order", "id"}}),
                   json{{kind == PartyKind::kCompany ? "companies" : "individuals", ids}}));
   if (kind == PartyKind::kIndividual) {
@@ -425,7 +426,7 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
     for (auto& [contact_id, links] : individual_links_) {
       for (const auto& p : parties) links.erase(p.id);
     }
-    for (const json& c : contacts) {
+    for (JsonElement c : contacts.data) {
       std::optional<int64_t> id = IntegerId(c);
       if (!id) continue;
       const int64_t cid = *id;
@@ -442,9 +443,9 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
       }
     }
   }
-  RETURN_IF_ERROR(ReadCompaniesOfContacts(contacts));
+  RETURN_IF_ERROR(ReadCompaniesOfContacts(contacts.data));
   std::vector<SourceRecord> out;
-  for (const json& c : contacts) {
+  for (JsonElement c : contacts.data) {
     std::optional<int64_t> id = IntegerId(c);
     if (!id) {
       ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, {}));  // the error naming it
@@ -460,13 +461,13 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
 
 Result<void> SellsyConnector::IndexIndividuals() {
   if (individuals_indexed_) return Ok();
-  ASSIGN_OR_RETURN(std::vector<json> all,
+  ASSIGN_OR_RETURN(SellsyItems all,
                    client_.All("/individuals/search",
                                FieldQuery(LinkedPartyFields(), {{"order", "id"}}), json::object()));
   individuals_.clear();
   main_of_contact_.clear();
   individual_links_.clear();  // links found later are searched again on demand
-  for (const json& item : all) {
+  for (JsonElement item : all.data) {
     ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(item, PartyKind::kIndividual));
     UpsertIndividual(p);
   }
@@ -513,14 +514,14 @@ Result<void> SellsyConnector::VerifyMainOf(int64_t contact_id) {
   const std::set<int64_t> ids = m->second;  // the loop changes the index
   for (int64_t id : ids) {
     if (!verified_individuals_.insert(id).second) continue;
-    Result<json> got =
-        client_.Get("/individuals/" + std::to_string(id), FieldQuery(LinkedPartyFields()));
+    Result<JsonDocument> got =
+        client_.GetDocument("/individuals/" + std::to_string(id), FieldQuery(LinkedPartyFields()));
     if (!got.ok()) {
       if (!IsNotFound(got.error())) return std::move(got).take_error();
       EraseIndividual(id);
       continue;
     }
-    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf(*got, PartyKind::kIndividual));
+    ASSIGN_OR_RETURN(LinkedParty p, LinkedPartyOf((*got)->root(), PartyKind::kIndividual));
     UpsertIndividual(p);
   }
   return Ok();
@@ -583,9 +584,9 @@ Result<std::vector<LinkedParty>> SellsyConnector::PartiesOfContact(int64_t conta
   if (const std::vector<LinkedParty>* cached = FreshCompanies(contact_id, now)) {
     out = *cached;
   } else {
-    ASSIGN_OR_RETURN(std::vector<json> companies, client_.All(CompaniesOfContactPath(contact_id),
-                                                              FieldQuery(LinkedPartyFields())));
-    ASSIGN_OR_RETURN(out, LinkedCompanies(companies));
+    ASSIGN_OR_RETURN(SellsyItems companies, client_.All(CompaniesOfContactPath(contact_id),
+                                                        FieldQuery(LinkedPartyFields())));
+    ASSIGN_OR_RETURN(out, LinkedCompanies(companies.data));
     RememberCompanies(contact_id, now, out);
   }
   // Its individuals: those whose main contact it is (the index), and the
@@ -624,12 +625,12 @@ void SellsyConnector::RememberCompanies(int64_t contact_id, Clock::time_point wh
   companies_of_contact_[contact_id] = {when, std::move(companies)};
 }
 
-Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<json>& contacts) {
+Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<JsonElement>& contacts) {
   const auto now = Clock::now();
   std::vector<int64_t> ids;
   std::vector<std::string> paths;
   std::set<int64_t> seen;
-  for (const json& contact : contacts) {
+  for (JsonElement contact : contacts) {
     std::optional<int64_t> id = IntegerId(contact);
     if (!id || FreshCompanies(*id, now) != nullptr || !seen.insert(*id).second) continue;
     ids.push_back(*id);
@@ -654,7 +655,7 @@ Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<json>& c
   return Ok();
 }
 
-Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const json& contact) {
+Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonElement contact) {
   std::optional<int64_t> contact_id = IntegerId(contact);
   if (!contact_id) {
     ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, {}));  // the error naming it
@@ -665,10 +666,10 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const j
   if (parties.empty()) {
     // No company: linked to individuals only, or to nothing. Sellsy has no
     // /contacts/{id}/individuals: search for them.
-    ASSIGN_OR_RETURN(std::vector<json> linked,
+    ASSIGN_OR_RETURN(SellsyItems linked,
                      client_.All("/contacts/search", {{"field[]", "id"}},
                                  json{{"id", json::array({id})}, {"is_linked", true}}));
-    if (!linked.empty()) {
+    if (!linked.data.empty()) {
       ASSIGN_OR_RETURN(parties, FindIndividualsOf(id));
       // Linked to something we cannot find (yet): say nothing rather than
       // report it deleted.
@@ -682,35 +683,42 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(const j
 // ---------------------------------------------------------------------------
 // Credit notes and their allocations
 
-Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(const json& cn) {
+Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(JsonElement cn) {
   ASSIGN_OR_RETURN(std::optional<SourceRecord> bare, MapCreditNote(cn, {}));
   if (!bare || bare->deleted) return bare;
   const auto& inv = std::get<SourceInvoice>(bare->data).record;
   if (inv.is_void) return bare;
-  const json* amounts = JsonMember(cn, "amounts");
-  const json* total = amounts != nullptr ? JsonMember(*amounts, "total_incl_tax") : nullptr;
-  const json* remaining =
-      amounts != nullptr ? JsonMember(*amounts, "total_remaining_due_incl_tax") : nullptr;
-  if (total != nullptr && remaining != nullptr && *total == *remaining) {
+  // MapCreditNote read total_incl_tax as a decimal text: only a text can
+  // equal it.
+  std::optional<JsonElement> amounts = JsonMember(cn, "amounts");
+  std::optional<std::string_view> total, remaining;
+  if (amounts) {
+    total = TextMember(*amounts, "total_incl_tax");
+    remaining = TextMember(*amounts, "total_remaining_due_incl_tax");
+  }
+  if (total && remaining && *total == *remaining) {
     return bare;  // nothing allocated
   }
   const int64_t id = ParseExternalId(bare->external_id)->id;
-  ASSIGN_OR_RETURN(std::vector<json> invoices,
+  ASSIGN_OR_RETURN(SellsyItems invoices,
                    client_.All("/credit-notes/" + std::to_string(id) + "/invoices",
                                FieldQuery(LinkedInvoiceFields())));
-  std::map<int64_t, std::vector<json>> payments;
-  if (invoices.size() > 1) {
-    for (const json& i : invoices) {
+  std::map<int64_t, std::vector<JsonElement>> payments;
+  std::vector<SellsyItems> payment_lists;  // what `payments` points into
+  if (invoices.data.size() > 1) {
+    for (JsonElement i : invoices.data) {
       std::optional<int64_t> id = IntegerId(i);
       if (!id) continue;
       int64_t inv_id = *id;
-      ASSIGN_OR_RETURN(payments[inv_id],
+      ASSIGN_OR_RETURN(SellsyItems list,
                        client_.All("/invoices/" + std::to_string(inv_id) + "/payments",
                                    FieldQuery(InvoicePaymentFields())));
+      payments[inv_id] = list.data;
+      payment_lists.push_back(std::move(list));
     }
   }
   ASSIGN_OR_RETURN(std::vector<SourceAllocation> allocations,
-                   CreditNoteAllocations(cn, invoices, payments));
+                   CreditNoteAllocations(cn, invoices.data, payments));
   return MapCreditNote(cn, std::move(allocations));
 }
 
@@ -719,7 +727,8 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(cons
 
 Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, int64_t id,
                                                                 bool with_contacts) {
-  Result<json> got = client_.Get(PartyPath(kind) + "/" + std::to_string(id), PartyEmbeds());
+  Result<JsonDocument> got =
+      client_.GetDocument(PartyPath(kind) + "/" + std::to_string(id), PartyEmbeds());
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
       if (kind == PartyKind::kIndividual) EraseIndividual(id);
@@ -728,17 +737,18 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
     }
     return std::move(got).take_error();
   }
+  const JsonElement party = (*got)->root();
   std::vector<SourceRecord> out;
-  ASSIGN_OR_RETURN(SourceRecord r, MapParty(*got, kind));
+  ASSIGN_OR_RETURN(SourceRecord r, MapParty(party, kind));
   out.push_back(std::move(r));
-  if (kind == PartyKind::kIndividual && JsonMember(*got, "main_contact_id") != nullptr) {
-    ASSIGN_OR_RETURN(LinkedParty self, LinkedPartyOf(*got, kind));
+  if (kind == PartyKind::kIndividual && JsonMember(party, "main_contact_id")) {
+    ASSIGN_OR_RETURN(LinkedParty self, LinkedPartyOf(party, kind));
     if (individuals_indexed_) UpsertIndividual(self);
     verified_individuals_.insert(id);
   }
   if (with_contacts) {
-    ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(*got, kind));
-    ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOf(party));
+    ASSIGN_OR_RETURN(LinkedParty linked, LinkedPartyOf(party, kind));
+    ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOf(linked));
     for (auto& c : contacts) out.push_back(std::move(c));
   }
   return out;
@@ -747,14 +757,14 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchParty(PartyKind kind, 
 Result<std::vector<SourceRecord>> SellsyConnector::RefetchContact(int64_t id) {
   // Its links may be what changed: found again from the source.
   individual_links_.erase(id);
-  Result<json> got = client_.Get("/contacts/" + std::to_string(id));
+  Result<JsonDocument> got = client_.GetDocument("/contacts/" + std::to_string(id));
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
       return std::vector<SourceRecord>{DeletedRecord(EntityKind::kContact, ContactExternalId(id))};
     }
     return std::move(got).take_error();
   }
-  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks(*got));
+  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks((*got)->root()));
   std::vector<SourceRecord> out;
   if (r) out.push_back(std::move(*r));
   return out;
@@ -763,17 +773,17 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchContact(int64_t id) {
 Result<std::vector<SourceRecord>> SellsyConnector::RefetchDocument(bool credit_note, int64_t id) {
   const EntityKind kind = credit_note ? EntityKind::kCreditNote : EntityKind::kInvoice;
   const std::string ext = credit_note ? CreditNoteExternalId(id) : InvoiceExternalId(id);
-  Result<json> got =
-      client_.Get(std::string(credit_note ? "/credit-notes/" : "/invoices/") + std::to_string(id));
+  Result<JsonDocument> got = client_.GetDocument(
+      std::string(credit_note ? "/credit-notes/" : "/invoices/") + std::to_string(id));
   if (!got.ok()) {
     if (IsNotFound(got.error())) return std::vector<SourceRecord>{DeletedRecord(kind, ext)};
     return std::move(got).take_error();
   }
   std::optional<SourceRecord> r;
   if (credit_note) {
-    ASSIGN_OR_RETURN(r, MapCreditNoteWithLinks(*got));
+    ASSIGN_OR_RETURN(r, MapCreditNoteWithLinks((*got)->root()));
   } else {
-    ASSIGN_OR_RETURN(r, MapInvoice(*got));
+    ASSIGN_OR_RETURN(r, MapInvoice((*got)->root()));
   }
   // Dated before 2018 (R-SELLSY-2): outside the filters, so gone for Relance.
   if (!r) return std::vector<SourceRecord>{DeletedRecord(kind, ext)};
@@ -781,14 +791,14 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchDocument(bool credit_n
 }
 
 Result<std::vector<SourceRecord>> SellsyConnector::RefetchPayment(int64_t id) {
-  Result<json> got = client_.Get("/payments/" + std::to_string(id));
+  Result<JsonDocument> got = client_.GetDocument("/payments/" + std::to_string(id));
   if (!got.ok()) {
     if (IsNotFound(got.error())) {
       return std::vector<SourceRecord>{DeletedRecord(EntityKind::kPayment, PaymentExternalId(id))};
     }
     return std::move(got).take_error();
   }
-  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(*got));
+  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment((*got)->root()));
   if (!r)
     return std::vector<SourceRecord>{DeletedRecord(EntityKind::kPayment, PaymentExternalId(id))};
   return std::vector<SourceRecord>{std::move(*r)};
@@ -875,9 +885,9 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
   std::vector<std::string> out;
   auto ids =
       [&](const std::string& path, const Query& q, const json& filters,
-          const std::function<std::optional<std::string>(const json&)>& keep) -> Result<void> {
-    ASSIGN_OR_RETURN(std::vector<json> items, client_.All(path, q, filters));
-    for (const json& item : items) {
+          const std::function<std::optional<std::string>(JsonElement)>& keep) -> Result<void> {
+    ASSIGN_OR_RETURN(SellsyItems items, client_.All(path, q, filters));
+    for (JsonElement item : items.data) {
       if (std::optional<std::string> ext = keep(item)) out.push_back(*ext);
     }
     return Ok();
@@ -888,7 +898,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
       for (PartyKind pk : {PartyKind::kCompany, PartyKind::kIndividual}) {
         RETURN_IF_ERROR(ids(PartyPath(pk) + "/search", only_id,
                             json{{"type", json::array({"client", "prospect"})}},
-                            [&](const json& item) -> std::optional<std::string> {
+                            [&](JsonElement item) -> std::optional<std::string> {
                               auto id = IntegerId(item);
                               if (!id) return std::nullopt;
                               return PartyExternalId(pk, *id);
@@ -899,7 +909,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
       // Contacts linked to some party (a contact linked to suppliers only
       // is listed too; its own fetch maps it as deleted).
       RETURN_IF_ERROR(ids("/contacts/search", only_id, json{{"is_linked", true}},
-                          [&](const json& item) -> std::optional<std::string> {
+                          [&](JsonElement item) -> std::optional<std::string> {
                             auto id = IntegerId(item);
                             if (!id) return std::nullopt;
                             return ContactExternalId(*id);
@@ -910,7 +920,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
           ids("/invoices/search", only_id,
               json{{"date", {{"start", kDatedFromText}}},
                    {"status", json::array({"due", "payinprogress", "paid", "late", "cancelled"})}},
-              [&](const json& item) -> std::optional<std::string> {
+              [&](JsonElement item) -> std::optional<std::string> {
                 auto id = IntegerId(item);
                 if (!id) return std::nullopt;
                 return InvoiceExternalId(*id);
@@ -921,10 +931,10 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
       RETURN_IF_ERROR(
           ids("/credit-notes/search", {{"order", "id"}, {"field[]", "id"}, {"field[]", "date"}},
               json{{"status", json::array({"stored", "partialspend", "spent", "cancelled"})}},
-              [&](const json& item) -> std::optional<std::string> {
+              [&](JsonElement item) -> std::optional<std::string> {
                 auto id = IntegerId(item);
-                if (!id || !item.contains("date") || !item["date"].is_string() ||
-                    item["date"].get<std::string>() < from) {
+                std::optional<std::string_view> date = TextMember(item, "date");
+                if (!id || !date || *date < from) {
                   return std::nullopt;
                 }
                 return CreditNoteExternalId(*id);
@@ -934,7 +944,7 @@ Result<std::vector<std::string>> SellsyConnector::ListExternalIds(EntityKind kin
     case EntityKind::kPayment:
       RETURN_IF_ERROR(ids("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
                           json{{"status", json::array({"pending", "confirmed"})}},
-                          [&](const json& item) -> std::optional<std::string> {
+                          [&](JsonElement item) -> std::optional<std::string> {
                             Result<std::optional<SourceRecord>> r = MapPayment(item);
                             if (!r.ok() || !*r || (*r)->deleted) return std::nullopt;
                             return (*r)->external_id;

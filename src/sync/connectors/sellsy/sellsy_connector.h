@@ -122,7 +122,7 @@ class SellsyConnector : public Connector {
   // POST /batch calls (SellsyClient::FirstPages) into companies_of_contact_,
   // where PartiesOfContact finds them. A contact whose answer failed or
   // holds more than one page is left to PartiesOfContact's own call.
-  Result<void> ReadCompaniesOfContacts(const std::vector<nlohmann::json>& contacts);
+  Result<void> ReadCompaniesOfContacts(const std::vector<JsonElement>& contacts);
   // A contact's companies read less than kCompaniesCacheTtl ago, or nullptr.
   const std::vector<LinkedParty>* FreshCompanies(int64_t contact_id,
                                                  std::chrono::steady_clock::time_point now) const;
@@ -131,11 +131,11 @@ class SellsyConnector : public Connector {
   // One contact mapped; with no company, its individuals are searched
   // (FindIndividualsOf). nullopt when it is linked to a party that cannot
   // be found: nothing is said rather than a false deletion.
-  Result<std::optional<SourceRecord>> MapContactWithLinks(const nlohmann::json& contact);
+  Result<std::optional<SourceRecord>> MapContactWithLinks(JsonElement contact);
   Result<std::vector<SourceRecord>> RefetchContact(int64_t id);
   Result<std::vector<SourceRecord>> RefetchDocument(bool credit_note, int64_t id);
   Result<std::vector<SourceRecord>> RefetchPayment(int64_t id);
-  Result<std::optional<SourceRecord>> MapCreditNoteWithLinks(const nlohmann::json& credit_note);
+  Result<std::optional<SourceRecord>> MapCreditNoteWithLinks(JsonElement credit_note);
 
   // Reads the index of individuals (every individual's id, type and main
   // contact) unless it is already held.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "core/money.h"
 
@@ -25,48 +26,53 @@ Error Invalid(const Subject& s, const std::string& what) {
   return InvalidArgument(s.Text() + ": " + what);
 }
 
-std::string Quote(const json& v) {
-  if (v.is_string()) return "\"" + v.get<std::string>() + "\"";
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+// A value as the messages show it: a text in quotes, anything else as
+// nlohmann's dump gave it (the messages predate simdjson; errors only).
+std::string Quote(JsonElement v) {
+  std::string_view text;
+  if (v.get(text) == simdjson::SUCCESS) return "\"" + std::string(text) + "\"";
+  return json::parse(simdjson::to_string(v)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// A Sellsy id: an integer (or a string of digits, as in webhooks).
-std::optional<int64_t> IdValue(const json& v) {
-  if (v.is_number_integer()) {
-    int64_t id = v.get<int64_t>();
-    if (id > 0) return id;
+// A Sellsy id written as digits (webhooks, external ids).
+std::optional<int64_t> IdText(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return std::nullopt;
   }
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    if (!std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      return std::nullopt;
-    }
-    int64_t id = std::stoll(s);
-    if (id > 0) return id;
-  }
+  int64_t id = 0;
+  std::from_chars(s.data(), s.data() + s.size(), id);  // 18 digits fit
+  if (id > 0) return id;
   return std::nullopt;
 }
 
-Result<int64_t> RequiredId(const json& obj, const std::string& kind) {
+// A Sellsy id: a positive integer that fits int64 (or a string of digits,
+// as in webhooks). Integers beyond int64 and non-integers are not ids.
+std::optional<int64_t> IdValue(JsonElement v) {
+  int64_t id = 0;
+  if (v.get(id) == simdjson::SUCCESS) return id > 0 ? std::optional<int64_t>(id) : std::nullopt;
+  std::string_view text;
+  if (v.get(text) == simdjson::SUCCESS) return IdText(text);
+  return std::nullopt;
+}
+
+Result<int64_t> RequiredId(JsonElement obj, const std::string& kind) {
   if (!obj.is_object()) return InvalidArgument("Sellsy " + kind + ": not a JSON object");
-  const json* v = JsonMember(obj, "id");
-  if (v == nullptr) return InvalidArgument("Sellsy " + kind + " without an id");
+  std::optional<JsonElement> v = JsonMember(obj, "id");
+  if (!v) return InvalidArgument("Sellsy " + kind + " without an id");
   std::optional<int64_t> id = IdValue(*v);
   if (!id) return InvalidArgument("Sellsy " + kind + ": id " + Quote(*v) + " is not an id");
   return *id;
 }
 
-// "a.b.c": nested members, each looked up without building a key string.
-const json* Path(const json& obj, std::string_view path) {
-  const json* cur = &obj;
+// "a.b.c": nested members.
+std::optional<JsonElement> Path(JsonElement obj, std::string_view path) {
+  std::optional<JsonElement> cur = obj;
   size_t start = 0;
-  while (cur != nullptr) {
+  while (cur) {
     size_t dot = path.find('.', start);
-    cur = JsonMember(*cur, path.substr(start, dot == std::string_view::npos
-                                                  ? std::string_view::npos
-                                                  : dot - start));
+    cur = JsonMember(*cur, path.substr(start, dot == std::string_view::npos ? std::string_view::npos
+                                                                            : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -74,51 +80,66 @@ const json* Path(const json& obj, std::string_view path) {
 }
 
 // A member's id, when present and an id.
-std::optional<int64_t> IdMember(const json& obj, std::string_view key) {
-  const json* v = JsonMember(obj, key);
-  return v != nullptr ? IdValue(*v) : std::nullopt;
+std::optional<int64_t> IdMember(JsonElement obj, std::string_view key) {
+  std::optional<JsonElement> v = JsonMember(obj, key);
+  return v ? IdValue(*v) : std::nullopt;
+}
+
+// The text of `v` when it is a JSON string.
+std::optional<std::string_view> TextOf(JsonElement v) {
+  std::string_view text;
+  if (v.get(text) != simdjson::SUCCESS) return std::nullopt;
+  return text;
+}
+
+// The array `v`, when it is one. Kept in a variable for a range-for: the
+// array of a temporary simdjson_result would not outlive the loop's start.
+std::optional<simdjson::dom::array> ArrayOf(std::optional<JsonElement> v) {
+  simdjson::dom::array a;
+  if (!v || v->get(a) != simdjson::SUCCESS) return std::nullopt;
+  return a;
 }
 
 // Missing or null -> nullopt; a string -> its text (empty kept as nullopt).
-Result<std::optional<std::string>> OptText(const json& obj, std::string_view path,
+Result<std::optional<std::string>> OptText(JsonElement obj, std::string_view path,
                                            const Subject& s) {
-  const json* v = Path(obj, path);
-  if (v == nullptr || v->is_null()) return std::optional<std::string>();
-  if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a text");
-  const std::string& text = v->get_ref<const std::string&>();
-  if (text.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(text);
+  std::optional<JsonElement> v = Path(obj, path);
+  if (!v || v->is_null()) return std::optional<std::string>();
+  std::optional<std::string_view> text = TextOf(*v);
+  if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a text");
+  if (text->empty()) return std::optional<std::string>();
+  return std::optional<std::string>(*text);
 }
 
-Result<std::string> RequiredText(const json& obj, std::string_view path, const Subject& s) {
+Result<std::string> RequiredText(JsonElement obj, std::string_view path, const Subject& s) {
   ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
   if (!t) return Invalid(s, std::string(path) + " is missing");
   return *t;
 }
 
-Result<Date> RequiredDate(const json& obj, std::string_view path, const Subject& s) {
-  const json* v = Path(obj, path);
-  if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
-  if (!v->is_string()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
-  Result<Date> d = Date::Parse(v->get_ref<const std::string&>());
+Result<Date> RequiredDate(JsonElement obj, std::string_view path, const Subject& s) {
+  std::optional<JsonElement> v = Path(obj, path);
+  if (!v || v->is_null()) return Invalid(s, std::string(path) + " is missing");
+  std::optional<std::string_view> text = TextOf(*v);
+  if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
+  Result<Date> d = Date::Parse(*text);
   if (!d.ok())
     return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
   return *d;
 }
 
-Result<int64_t> Money(const json& obj, std::string_view path, const Currency& currency,
+Result<int64_t> Money(JsonElement obj, std::string_view path, const Currency& currency,
                       const Subject& s) {
-  const json* v = Path(obj, path);
-  if (v == nullptr || v->is_null()) return Invalid(s, std::string(path) + " is missing");
-  if (!v->is_string()) {
-    return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
-  }
-  Result<int64_t> m = ParseDecimalToMinor(v->get_ref<const std::string&>(), currency);
+  std::optional<JsonElement> v = Path(obj, path);
+  if (!v || v->is_null()) return Invalid(s, std::string(path) + " is missing");
+  std::optional<std::string_view> text = TextOf(*v);
+  if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
+  Result<int64_t> m = ParseDecimalToMinor(*text, currency);
   if (!m.ok()) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
   return *m;
 }
 
-Result<Currency> CurrencyOf(const json& obj, std::string_view path, const Subject& s) {
+Result<Currency> CurrencyOf(JsonElement obj, std::string_view path, const Subject& s) {
   ASSIGN_OR_RETURN(std::optional<std::string> code, OptText(obj, path, s));
   Result<Currency> c = Currency::Parse(code.value_or("EUR"));
   if (!c.ok()) return Invalid(s, std::string(path) + " \"" + *code + "\" is not a currency");
@@ -126,7 +147,7 @@ Result<Currency> CurrencyOf(const json& obj, std::string_view path, const Subjec
 }
 
 // An RFC 3339 datetime, checked; the text kept as Sellsy gave it.
-Result<std::optional<std::string>> OptInstant(const json& obj, std::string_view path,
+Result<std::optional<std::string>> OptInstant(JsonElement obj, std::string_view path,
                                               const Subject& s) {
   ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
   if (t && !ParseTimestamp(*t).ok()) {
@@ -328,14 +349,14 @@ SourceRecord Finish(SourceRecord r) {
 }
 
 // `related` of a document: the one company or individual.
-Result<std::string> DocumentCustomer(const json& doc, const Subject& s) {
-  const json* related = Path(doc, "related");
-  if (related == nullptr || !related->is_array()) return Invalid(s, "related is missing");
+Result<std::string> DocumentCustomer(JsonElement doc, const Subject& s) {
+  std::optional<simdjson::dom::array> related = ArrayOf(Path(doc, "related"));
+  if (!related) return Invalid(s, "related is missing");
   std::optional<std::string> found;
-  for (const auto& item : *related) {
-    const std::string* type_text = TextMember(item, "type");
-    if (type_text == nullptr) continue;
-    const std::string& type = *type_text;
+  for (JsonElement item : *related) {
+    std::optional<std::string_view> type_text = TextMember(item, "type");
+    if (!type_text) continue;
+    const std::string type(*type_text);
     if (type != "company" && type != "individual") continue;
     std::optional<int64_t> id = IdMember(item, "id");
     if (!id) return Invalid(s, "related " + type + " has no valid id");
@@ -348,7 +369,7 @@ Result<std::string> DocumentCustomer(const json& doc, const Subject& s) {
   return *found;
 }
 
-Result<std::optional<SourceRecord>> MapDocument(const json& doc, bool credit_note,
+Result<std::optional<SourceRecord>> MapDocument(JsonElement doc, bool credit_note,
                                                 std::vector<SourceAllocation> allocations) {
   const std::string kind_name = credit_note ? "credit note" : "invoice";
   ASSIGN_OR_RETURN(int64_t id, RequiredId(doc, kind_name));
@@ -374,8 +395,8 @@ Result<std::optional<SourceRecord>> MapDocument(const json& doc, bool credit_not
   x.number = *number;
   x.issue_date = date;
   x.due_date = date;
-  const json* due = Path(doc, "due_date");
-  if (due != nullptr && !due->is_null()) {
+  std::optional<JsonElement> due = Path(doc, "due_date");
+  if (due && !due->is_null()) {
     ASSIGN_OR_RETURN(Date due_date, RequiredDate(doc, "due_date", s));
     x.printed_due_date = due_date;
     // R-SELLSY-9: Sellsy's "on receipt" terms give due_date == date.
@@ -454,7 +475,7 @@ std::optional<ParsedExternalId> ParseExternalId(std::string_view external_id) {
   static const std::vector<std::string> kPrefixes = {"company", "individual",  "contact",
                                                      "invoice", "credit-note", "payment"};
   if (std::find(kPrefixes.begin(), kPrefixes.end(), prefix) == kPrefixes.end()) return std::nullopt;
-  std::optional<int64_t> id = IdValue(json(std::string(external_id.substr(slash + 1))));
+  std::optional<int64_t> id = IdText(external_id.substr(slash + 1));
   if (!id) return std::nullopt;
   return ParsedExternalId{prefix, *id};
 }
@@ -492,7 +513,7 @@ std::string ComputeVersion(const SourceRecord& record) {
   return buf;
 }
 
-Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
+Result<SourceRecord> MapParty(JsonElement party, PartyKind kind) {
   const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
   ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
   const Subject s{kind_name, std::to_string(id)};
@@ -518,8 +539,8 @@ Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
   ASSIGN_OR_RETURN(x.accounting_code, OptText(party, "auxiliary_code", s));
   ASSIGN_OR_RETURN(x.vat_number, OptText(party, "legal_france.vat", s));
 
-  const json* address = Path(party, "_embed.invoicing_address");
-  if (address != nullptr && address->is_object()) {
+  std::optional<JsonElement> address = Path(party, "_embed.invoicing_address");
+  if (address && address->is_object()) {
     ASSIGN_OR_RETURN(std::optional<std::string> l1, OptText(*address, "address_line_1", s));
     ASSIGN_OR_RETURN(std::optional<std::string> l2, OptText(*address, "address_line_2", s));
     if (l1 || l2) {
@@ -535,14 +556,13 @@ Result<SourceRecord> MapParty(const json& party, PartyKind kind) {
     x.country = country;
   }
   // R-SELLSY-7: each tag's text is both the key and the value.
-  const json* tags = Path(party, "_embed.smart_tags");
-  if (tags != nullptr && tags->is_array()) {
-    for (const auto& tag : *tags) {
-      const std::string* value = TextMember(tag, "value");
-      if (value == nullptr) {
+  if (std::optional<simdjson::dom::array> tags = ArrayOf(Path(party, "_embed.smart_tags"))) {
+    for (JsonElement tag : *tags) {
+      std::optional<std::string_view> value = TextMember(tag, "value");
+      if (!value) {
         return Invalid(s, "_embed.smart_tags holds a tag without a text value");
       }
-      if (!value->empty()) x.smart_tags[*value] = *value;
+      if (!value->empty()) x.smart_tags[std::string(*value)] = std::string(*value);
     }
   }
   // R-SELLSY-8: payment terms are Sellsy's; payment_delay_days stays unset.
@@ -568,15 +588,14 @@ const std::vector<std::string>& PartyFields(PartyKind kind) {
   return kind == PartyKind::kCompany ? kCompany : kIndividual;
 }
 
-Result<LinkedParty> LinkedPartyOf(const json& party, PartyKind kind) {
+Result<LinkedParty> LinkedPartyOf(JsonElement party, PartyKind kind) {
   const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
   ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
   LinkedParty out;
   out.kind = kind;
   out.id = id;
   out.main_contact_id = IdMember(party, "main_contact_id");
-  const json* type = JsonMember(party, "type");
-  out.is_customer = !(type != nullptr && *type == "supplier");
+  out.is_customer = TextMember(party, "type") != "supplier";
   return out;
 }
 
@@ -585,7 +604,7 @@ const std::vector<std::string>& LinkedPartyFields() {
   return kFields;
 }
 
-Result<SourceRecord> MapContact(const json& contact, const std::vector<LinkedParty>& parties) {
+Result<SourceRecord> MapContact(JsonElement contact, const std::vector<LinkedParty>& parties) {
   ASSIGN_OR_RETURN(int64_t id, RequiredId(contact, "contact"));
   const Subject s{"contact", std::to_string(id)};
   const std::string ext = ContactExternalId(id);
@@ -634,11 +653,11 @@ const std::vector<std::string>& ContactFields() {
   return kFields;
 }
 
-Result<std::optional<SourceRecord>> MapInvoice(const json& invoice) {
+Result<std::optional<SourceRecord>> MapInvoice(JsonElement invoice) {
   return MapDocument(invoice, /*credit_note=*/false, {});
 }
 
-Result<std::optional<SourceRecord>> MapCreditNote(const json& credit_note,
+Result<std::optional<SourceRecord>> MapCreditNote(JsonElement credit_note,
                                                   std::vector<SourceAllocation> allocations) {
   return MapDocument(credit_note, /*credit_note=*/true, std::move(allocations));
 }
@@ -675,8 +694,8 @@ const std::vector<std::string>& InvoicePaymentFields() {
 }
 
 Result<std::vector<SourceAllocation>> CreditNoteAllocations(
-    const json& credit_note, const std::vector<json>& linked_invoices,
-    const std::map<int64_t, std::vector<json>>& invoice_payments) {
+    JsonElement credit_note, const std::vector<JsonElement>& linked_invoices,
+    const std::map<int64_t, std::vector<JsonElement>>& invoice_payments) {
   ASSIGN_OR_RETURN(int64_t id, RequiredId(credit_note, "credit note"));
   const Subject s{"credit note", std::to_string(id)};
   ASSIGN_OR_RETURN(Currency currency, CurrencyOf(credit_note, "currency", s));
@@ -691,10 +710,10 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
     out.push_back({InvoiceExternalId(inv_id), allocated});
     return out;
   }
-  std::vector<std::pair<int64_t, const json*>> sorted;
+  std::vector<std::pair<int64_t, JsonElement>> sorted;
   for (const auto& inv : linked_invoices) {
     ASSIGN_OR_RETURN(int64_t inv_id, RequiredId(inv, "invoice"));
-    sorted.emplace_back(inv_id, &inv);
+    sorted.emplace_back(inv_id, inv);
   }
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -702,9 +721,9 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
   for (const auto& [inv_id, inv] : sorted) {
     if (left <= 0) break;
     const Subject is{"invoice", std::to_string(inv_id)};
-    ASSIGN_OR_RETURN(int64_t inv_total, Money(*inv, "amounts.total_incl_tax", currency, is));
+    ASSIGN_OR_RETURN(int64_t inv_total, Money(inv, "amounts.total_incl_tax", currency, is));
     ASSIGN_OR_RETURN(int64_t inv_remaining,
-                     Money(*inv, "amounts.total_remaining_due_incl_tax", currency, is));
+                     Money(inv, "amounts.total_remaining_due_incl_tax", currency, is));
     int64_t paid = 0;
     auto it = invoice_payments.find(inv_id);
     if (it != invoice_payments.end()) {
@@ -741,7 +760,7 @@ std::string PaymentMethodName(std::optional<int64_t> id) {
   }
 }
 
-Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
+Result<std::optional<SourceRecord>> MapPayment(JsonElement payment) {
   ASSIGN_OR_RETURN(int64_t id, RequiredId(payment, "payment"));
   const Subject s{"payment", std::to_string(id)};
   const std::string ext = PaymentExternalId(id);
@@ -762,16 +781,16 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   ASSIGN_OR_RETURN(Currency currency, CurrencyOf(payment, "currency", s));
 
   SourcePayment out;
-  const json* objects = Path(payment, "related_objects");
-  if (objects != nullptr && !objects->is_null()) {
-    if (!objects->is_array()) return Invalid(s, "related_objects is not an array");
-    for (const auto& o : *objects) {
-      const json* type = JsonMember(o, "type");
-      if (type == nullptr || *type != "invoice") continue;
+  std::optional<JsonElement> objects = Path(payment, "related_objects");
+  if (objects && !objects->is_null()) {
+    std::optional<simdjson::dom::array> list = ArrayOf(objects);
+    if (!list) return Invalid(s, "related_objects is not an array");
+    for (JsonElement o : *list) {
+      if (TextMember(o, "type") != "invoice") continue;
       std::optional<int64_t> inv = IdMember(o, "id");
       if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
-      const json* linked_amount = JsonMember(o, "amount_linked");
-      if (linked_amount == nullptr || linked_amount->is_null()) continue;
+      std::optional<JsonElement> linked_amount = JsonMember(o, "amount_linked");
+      if (!linked_amount || linked_amount->is_null()) continue;
       ASSIGN_OR_RETURN(int64_t linked, Money(o, "amount_linked", currency,
                                              Subject{"payment", std::to_string(id) + " (invoice " +
                                                                     std::to_string(*inv) + ")"}));
@@ -792,10 +811,10 @@ Result<std::optional<SourceRecord>> MapPayment(const json& payment) {
   x.method = PaymentMethodName(IdMember(payment, "payment_method_id"));
   ASSIGN_OR_RETURN(x.reference, OptText(payment, "number", s));
 
-  const json* related = Path(payment, "related");
-  if (related != nullptr && related->is_object()) {
-    const std::string* type_text = TextMember(*related, "type");
-    const std::string type = type_text != nullptr ? *type_text : std::string();
+  std::optional<JsonElement> related = Path(payment, "related");
+  if (related && related->is_object()) {
+    std::optional<std::string_view> type_text = TextMember(*related, "type");
+    const std::string type(type_text.value_or(""));
     std::optional<int64_t> pid = IdMember(*related, "id");
     if ((type == "company" || type == "individual") && pid) {
       out.customer_external_id =
@@ -855,31 +874,33 @@ Result<std::vector<ChangeHint>> ParseWebhook(std::string_view content_type, std:
     start = amp + 1;
   }
   if (!notif) return InvalidArgument("Sellsy webhook: the form has no notif field");
-  json j = json::parse(*notif, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  // A parser of its own: a delivery is rare, and its elements die here.
+  simdjson::dom::parser parser;
+  JsonElement j;
+  if (parser.parse(*notif).get(j) != simdjson::SUCCESS || !j.is_object()) {
     return InvalidArgument("Sellsy webhook: notif is not a JSON object");
   }
-  if (!j.contains("relatedtype") || !j["relatedtype"].is_string() ||
-      j["relatedtype"].get<std::string>().empty()) {
+  std::optional<std::string_view> related = TextMember(j, "relatedtype");
+  if (!related || related->empty()) {
     return InvalidArgument("Sellsy webhook: notif has no relatedtype text");
   }
-  if (!j.contains("relatedid")) return InvalidArgument("Sellsy webhook: notif has no relatedid");
-  std::optional<int64_t> id = IdValue(j["relatedid"]);
+  std::optional<JsonElement> related_id = JsonMember(j, "relatedid");
+  if (!related_id) return InvalidArgument("Sellsy webhook: notif has no relatedid");
+  std::optional<int64_t> id = IdValue(*related_id);
   if (!id) {
-    return InvalidArgument("Sellsy webhook: notif relatedid " + Quote(j["relatedid"]) +
+    return InvalidArgument("Sellsy webhook: notif relatedid " + Quote(*related_id) +
                            " is not an id");
   }
   std::string event = "updated";
-  if (j.contains("event")) {
-    if (!j["event"].is_string())
-      return InvalidArgument("Sellsy webhook: notif event is not a text");
-    event = j["event"].get<std::string>();
+  if (std::optional<JsonElement> e = JsonMember(j, "event")) {
+    std::optional<std::string_view> text = TextOf(*e);
+    if (!text) return InvalidArgument("Sellsy webhook: notif event is not a text");
+    event = *text;
   }
-  std::string related = j["relatedtype"].get<std::string>();
   std::vector<ChangeHint> hints;
   const auto& known = WebhookEntities();
-  if (std::find(known.begin(), known.end(), related) != known.end()) {
-    hints.push_back({related, std::to_string(*id), event});
+  if (std::find(known.begin(), known.end(), *related) != known.end()) {
+    hints.push_back({std::string(*related), std::to_string(*id), event});
   }
   return hints;
 }

@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,24 +19,10 @@
 
 #include "core/date.h"
 #include "core/result.h"
+#include "sync/connectors/sellsy/sellsy_json.h"
 #include "sync/source_record.h"
 
 namespace relance::sync::sellsy {
-
-// The member `key` of `obj`, or nullptr when `obj` is not an object or has
-// no such member. One lookup, and no key string is built (nlohmann's
-// contains() + operator[] did two lookups, each with a std::string key).
-inline const nlohmann::json* JsonMember(const nlohmann::json& obj, std::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it != obj.end() ? &*it : nullptr;
-}
-
-// The text of the member `key` when it is a JSON string, else nullptr.
-inline const std::string* TextMember(const nlohmann::json& obj, std::string_view key) {
-  const nlohmann::json* v = JsonMember(obj, key);
-  return v != nullptr && v->is_string() ? v->get_ptr<const std::string*>() : nullptr;
-}
 
 // R-SELLSY-2: nothing dated before this day is fetched.
 Date DatedFrom();
@@ -77,7 +62,7 @@ std::string ComputeVersion(const SourceRecord& record);
 // `_embed.smart_tags` when present. Suppliers come back deleted (not a
 // customer). Smart tags (R-SELLSY-7) become smart_tags[value] = value;
 // payment_delay_days stays unset (R-SELLSY-8).
-Result<SourceRecord> MapParty(const nlohmann::json& party, PartyKind kind);
+Result<SourceRecord> MapParty(JsonElement party, PartyKind kind);
 // MapParty's and LinkedPartyOf's members, updated_at included (a stream's
 // cursor), and the embeds' members (embed[]=invoicing_address, smart_tags).
 const std::vector<std::string>& PartyFields(PartyKind kind);
@@ -90,22 +75,21 @@ struct LinkedParty {
   bool is_customer = true;  // false for a supplier: not a place to attach contacts
 };
 // Reads id, main_contact_id and type of a company or individual object.
-Result<LinkedParty> LinkedPartyOf(const nlohmann::json& party, PartyKind kind);
+Result<LinkedParty> LinkedPartyOf(JsonElement party, PartyKind kind);
 const std::vector<std::string>& LinkedPartyFields();
 
 // R-SELLSY-3: ONE contact attached to the party where it is the main contact
 // (the lowest such id), else to the lowest-id linked party; is_main and
 // position ACCOUNTING for the main contact, SALES otherwise. No customer
 // party at all: deleted.
-Result<SourceRecord> MapContact(const nlohmann::json& contact,
-                                const std::vector<LinkedParty>& parties);
+Result<SourceRecord> MapContact(JsonElement contact, const std::vector<LinkedParty>& parties);
 const std::vector<std::string>& ContactFields();
 
 // Invoices and credit notes. nullopt: dated before 2018-01-01 (R-SELLSY-2),
 // not fetched. Drafts come back deleted; cancelled ones with is_void.
 // R-SELLSY-9: due_date == date means payable on receipt, due that day.
-Result<std::optional<SourceRecord>> MapInvoice(const nlohmann::json& invoice);
-Result<std::optional<SourceRecord>> MapCreditNote(const nlohmann::json& credit_note,
+Result<std::optional<SourceRecord>> MapInvoice(JsonElement invoice);
+Result<std::optional<SourceRecord>> MapCreditNote(JsonElement credit_note,
                                                   std::vector<SourceAllocation> allocations);
 const std::vector<std::string>& InvoiceFields();
 // InvoiceFields and the remaining part, which CreditNoteAllocations reads.
@@ -120,8 +104,8 @@ const std::vector<std::string>& CreditNoteFields();
 // InvoicingPayment items of GET /invoices/{id}/payments, by invoice id
 // (needed only when there are several invoices).
 Result<std::vector<SourceAllocation>> CreditNoteAllocations(
-    const nlohmann::json& credit_note, const std::vector<nlohmann::json>& linked_invoices,
-    const std::map<int64_t, std::vector<nlohmann::json>>& invoice_payments);
+    JsonElement credit_note, const std::vector<JsonElement>& linked_invoices,
+    const std::map<int64_t, std::vector<JsonElement>>& invoice_payments);
 // What CreditNoteAllocations reads of `linked_invoices` and of
 // `invoice_payments` (the credit note's members are in CreditNoteFields).
 const std::vector<std::string>& LinkedInvoiceFields();
@@ -130,7 +114,7 @@ const std::vector<std::string>& InvoicePaymentFields();
 // R-SELLSY-6: a payment with its invoice allocations (related_objects of
 // type invoice, amount_linked). nullopt: paid before 2018-01-01. Deleted:
 // rejected, failed, refund, or allocated to no invoice.
-Result<std::optional<SourceRecord>> MapPayment(const nlohmann::json& payment);
+Result<std::optional<SourceRecord>> MapPayment(JsonElement payment);
 const std::vector<std::string>& PaymentFields();
 
 // Sellsy payment method ids (the emulator's labels: 1 Virement, 2 Chèque,
