@@ -70,4 +70,18 @@ inline size_t FindJsonSpecial(std::string_view s, size_t from) {
       [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; });
 }
 
+// Whether every byte of `s` is printable ASCII other than " and \: a text a
+// JSON string holds as it is, whatever the writer's escaping of the rest.
+inline bool IsPlainJsonAscii(std::string_view s) {
+  using namespace byte_scan;
+  return FindFirst(
+             s, 0,
+             [](uint64_t w) {
+               return (w & kHighs) != 0 || HasBelow(w, 0x20) || Has(w, 0x7f) || Has(w, '"') ||
+                      Has(w, '\\');
+             },
+             [](unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c == '\\'; }) ==
+         std::string_view::npos;
+}
+
 }  // namespace relance

@@ -21,6 +21,7 @@ size_t Naive(std::string_view s, size_t from, Special is_special) {
 
 bool CopySpecial(unsigned char c) { return c == '\\' || c == '\t' || c == '\n' || c == '\r'; }
 bool JsonSpecial(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+bool NotPlain(unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c == '\\'; }
 
 // Every byte value alone at every position of texts up to 24 bytes long,
 // the rest filled with every other byte value in turn: the word tests have
@@ -35,6 +36,8 @@ TEST(ByteScan, EachByteIsFoundAtEveryPositionAmongEveryOtherByte) {
           ASSERT_EQ(FindCopySpecial(s, 0), Naive(s, 0, CopySpecial))
               << "byte " << special << " among " << filler << " at " << at << " of " << len;
           ASSERT_EQ(FindJsonSpecial(s, 0), Naive(s, 0, JsonSpecial))
+              << "byte " << special << " among " << filler << " at " << at << " of " << len;
+          ASSERT_EQ(IsPlainJsonAscii(s), Naive(s, 0, NotPlain) == std::string_view::npos)
               << "byte " << special << " among " << filler << " at " << at << " of " << len;
         }
       }
@@ -55,6 +58,8 @@ TEST(ByteScan, RandomTextsFromEveryOffset) {
     for (size_t from = 0; from <= s.size(); ++from) {
       ASSERT_EQ(FindCopySpecial(s, from), Naive(s, from, CopySpecial)) << round << " " << from;
       ASSERT_EQ(FindJsonSpecial(s, from), Naive(s, from, JsonSpecial)) << round << " " << from;
+      ASSERT_EQ(IsPlainJsonAscii(s.substr(from)), Naive(s, from, NotPlain) == std::string_view::npos)
+          << round << " " << from;
     }
   }
 }

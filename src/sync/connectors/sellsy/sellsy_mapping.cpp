@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/byte_scan.h"
 #include "core/money.h"
 
 namespace relance::sync::sellsy {
@@ -196,10 +197,7 @@ class CanonicalWriter {
   void String(std::string_view text) {
     // Printable ASCII without '"' or '\' is written as is by nlohmann;
     // anything else (escapes, UTF-8, invalid bytes replaced) goes through it.
-    bool plain = std::all_of(text.begin(), text.end(), [](unsigned char c) {
-      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-    });
-    if (plain) {
+    if (IsPlainJsonAscii(text)) {
       out_ += '"';
       out_ += text;
       out_ += '"';
