@@ -10,7 +10,6 @@
 namespace relance::store {
 namespace {
 
-
 std::string Placeholders(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
@@ -22,6 +21,24 @@ using Chunk = std::span<const std::string>;
 
 SqlValue OptText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : Null(); }
 
+// For each chunk of `ids`: `select` + " IN (?, ...)" + `tail`, with `head`
+// (the parameters of `select`'s other conditions) then the chunk's ids as
+// its parameters; each row to `on_row`.
+template <typename OnRow>
+Result<void> QueryByIds(Connection& c, const std::vector<SqlValue>& head,
+                        const std::vector<std::string>& ids, std::string_view select,
+                        std::string_view tail, OnRow on_row) {
+  return ForEachLookupChunk(ids, [&](Chunk chunk) -> Result<void> {
+    std::vector<SqlValue> params = head;
+    for (const auto& id : chunk) params.emplace_back(id);
+    ASSIGN_OR_RETURN(auto rows, c.Query(std::string(select) + " IN (" +
+                                            Placeholders(chunk.size()) + ")" + std::string(tail),
+                                        params));
+    for (const auto& row : rows) on_row(row);
+    return Ok();
+  });
+}
+
 }  // namespace
 
 Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
@@ -29,20 +46,13 @@ Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string&
                                                 const std::string& entity,
                                                 const std::vector<std::string>& external_ids) {
   std::map<std::string, RefRow> out;
-  RETURN_IF_ERROR(ForEachLookupChunk(external_ids, [&](Chunk chunk) -> Result<void> {
-    std::vector<SqlValue> params = {org_id, connector, entity};
-    for (const auto& id : chunk) params.emplace_back(id);
-    ASSIGN_OR_RETURN(
-        auto rows,
-        c.Query("SELECT external_id, record_id, external_version FROM external_refs WHERE org_id "
-                "= ? AND connector = ? AND entity = ? AND external_id IN (" +
-                    Placeholders(chunk.size()) + ")",
-                params));
-    for (const auto& row : rows) {
-      out[row.Text(0)] = RefRow{row.Text(1), row.IsNull(2) ? "" : row.Text(2)};
-    }
-    return Ok();
-  }));
+  RETURN_IF_ERROR(QueryByIds(c, {org_id, connector, entity}, external_ids,
+                             "SELECT external_id, record_id, external_version FROM external_refs "
+                             "WHERE org_id = ? AND connector = ? AND entity = ? AND external_id",
+                             "", [&](const SqlRow& row) {
+                               out[row.Text(0)] =
+                                   RefRow{row.Text(1), row.IsNull(2) ? "" : row.Text(2)};
+                             }));
   return out;
 }
 
@@ -368,33 +378,11 @@ Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
   return BumpChangeStamp(c, org_id, "invoices");
 }
 
-namespace {
-
-// For each chunk of `ids`: `select` + " IN (?, ...)" + `tail`, the
-// organization's id and the chunk's ids as its parameters; each row to
-// `on_row`.
-template <typename OnRow>
-Result<void> QueryByIds(Connection& c, const std::string& org_id,
-                        const std::vector<std::string>& ids, std::string_view select,
-                        std::string_view tail, OnRow on_row) {
-  return ForEachLookupChunk(ids, [&](Chunk chunk) -> Result<void> {
-    std::vector<SqlValue> params = {org_id};
-    for (const auto& id : chunk) params.emplace_back(id);
-    ASSIGN_OR_RETURN(auto rows, c.Query(std::string(select) + " IN (" +
-                                            Placeholders(chunk.size()) + ")" + std::string(tail),
-                                        params));
-    for (const auto& row : rows) on_row(row);
-    return Ok();
-  });
-}
-
-}  // namespace
-
 Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
     Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids) {
   std::map<std::string, int64_t> out;
   RETURN_IF_ERROR(QueryByIds(
-      c, org_id, invoice_ids,
+      c, {org_id}, invoice_ids,
       "SELECT invoice_id, SUM(amount) FROM allocations WHERE org_id = ? AND invoice_id",
       " GROUP BY invoice_id", [&](const SqlRow& row) { out[row.Text(0)] = row.Int(1); }));
   return out;
@@ -404,7 +392,7 @@ Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std:
                                                        const std::vector<std::string>& customer_ids) {
   std::set<std::string> out;
   RETURN_IF_ERROR(QueryByIds(
-      c, org_id, customer_ids,
+      c, {org_id}, customer_ids,
       "SELECT DISTINCT customer_id FROM contacts WHERE org_id = ? AND is_main = 1 AND customer_id",
       "", [&](const SqlRow& row) { out.insert(row.Text(0)); }));
   return out;
