@@ -29,9 +29,9 @@ Result<R> Referenced(store::Connection& c, const EntitySpec<R>& spec, const std:
 }
 
 // The same for a customer, read through `refs`.
-Result<const Customer*> ReferencedCustomer(ReferenceReader& refs, const std::string& org_id,
+Result<const store::CustomerReference*> ReferencedCustomer(ReferenceReader& refs, const std::string& org_id,
                                            const std::string& id, std::string_view field) {
-  ASSIGN_OR_RETURN(const Customer* found, refs.FindCustomer(org_id, id));
+  ASSIGN_OR_RETURN(const store::CustomerReference* found, refs.FindCustomer(org_id, id));
   if (found == nullptr) {
     return FieldInvalid(std::string(field), "no customer " + id + " in this organization");
   }
@@ -131,7 +131,7 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization&, 
     RETURN_IF_ERROR(CheckParentAssignment(
         r.meta.id, *r.parent_id,
         [&](const std::string& id) -> Result<std::optional<std::string>> {
-          ASSIGN_OR_RETURN(const Customer* parent, refs.FindCustomer(r.meta.org_id, id));
+          ASSIGN_OR_RETURN(const store::CustomerReference* parent, refs.FindCustomer(r.meta.org_id, id));
           if (parent == nullptr) return NotFound("customer " + id);
           return parent->parent_id;
         }));
@@ -182,7 +182,7 @@ Result<void> Prepare(store::Connection& c, const Context&, const Organization& o
                      const Invoice* before, ReferenceReader* given) {
   RETURN_IF_ERROR(ValidateInvoice(r));
   std::optional<DatabaseReferenceReader> own;
-  ASSIGN_OR_RETURN(const Customer* customer,
+  ASSIGN_OR_RETURN(const store::CustomerReference* customer,
                    ReferencedCustomer(ReaderOr(given, own, c), r.meta.org_id, r.customer_id,
                                       "customer_id"));
   if (before == nullptr) {

@@ -5,10 +5,12 @@
 
 namespace relance::services {
 
-Result<const domain::Customer*> DatabaseReferenceReader::FindCustomer(const std::string& org_id,
-                                                                      const std::string& id) {
-  ASSIGN_OR_RETURN(last_, store::RepositoryOf<domain::Customer>().Find(c_, org_id, id));
-  return last_ ? &*last_ : nullptr;
+Result<const store::CustomerReference*> DatabaseReferenceReader::FindCustomer(
+    const std::string& org_id, const std::string& id) {
+  ASSIGN_OR_RETURN(auto found, store::FindCustomerReferences(c_, org_id, {id}));
+  if (found.empty()) return nullptr;
+  last_ = std::move(found.front());
+  return &*last_;
 }
 
 Result<std::optional<std::string>> DatabaseReferenceReader::DefaultPlanId(

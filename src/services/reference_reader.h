@@ -9,18 +9,19 @@
 #include <optional>
 #include <string>
 
-#include "domain/entities.h"
 #include "store/db.h"
+#include "store/reference_queries.h"
 
 namespace relance::services {
 
 class ReferenceReader {
  public:
   virtual ~ReferenceReader() = default;
-  // The customer, or null when the organization has none with this id. The
-  // pointer is valid until the next call on this reader.
-  virtual Result<const domain::Customer*> FindCustomer(const std::string& org_id,
-                                                       const std::string& id) = 0;
+  // What the rules read of the customer (store::CustomerReference), or
+  // null when the organization has none with this id. The pointer is valid
+  // until the next call on this reader.
+  virtual Result<const store::CustomerReference*> FindCustomer(const std::string& org_id,
+                                                               const std::string& id) = 0;
   // The id of the organization's default dunning plan (R-DUN-1), if any.
   virtual Result<std::optional<std::string>> DefaultPlanId(const std::string& org_id) = 0;
 };
@@ -29,13 +30,13 @@ class ReferenceReader {
 class DatabaseReferenceReader final : public ReferenceReader {
  public:
   explicit DatabaseReferenceReader(store::Connection& c) : c_(c) {}
-  Result<const domain::Customer*> FindCustomer(const std::string& org_id,
-                                               const std::string& id) override;
+  Result<const store::CustomerReference*> FindCustomer(const std::string& org_id,
+                                                       const std::string& id) override;
   Result<std::optional<std::string>> DefaultPlanId(const std::string& org_id) override;
 
  private:
   store::Connection& c_;
-  std::optional<domain::Customer> last_;
+  std::optional<store::CustomerReference> last_;
 };
 
 }  // namespace relance::services

@@ -45,6 +45,11 @@ std::string SqlRow::Text(size_t i) const {
   return {};
 }
 
+std::string SqlRow::TakeText(size_t i) {
+  if (auto p = std::get_if<std::string>(&columns_.at(i))) return std::move(*p);
+  return Text(i);
+}
+
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& location, int pool_size) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     return OpenPostgres(location, pool_size);

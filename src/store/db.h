@@ -39,6 +39,9 @@ class SqlRow {
   int64_t Int(size_t i) const;
   double Double(size_t i) const;
   std::string Text(size_t i) const;
+  // Text(i), moved out of the row when the column holds text: for readers
+  // that are done with the row.
+  std::string TakeText(size_t i);
   const SqlValue& Raw(size_t i) const { return columns_.at(i); }
   // For backends that fill one row again and again (QueryEach): text
   // assigned into a column that held text reuses its buffer.

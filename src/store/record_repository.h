@@ -17,6 +17,7 @@
 
 #include "domain/entity_spec.h"
 #include "store/db.h"
+#include "store/id_lookup.h"
 
 namespace relance::store {
 
@@ -35,24 +36,6 @@ struct Condition {
   // of walking the primary key in id order and stopping at the page size.
   bool unindexed = false;
 };
-
-// How many ids one lookup of rows by key names in its `IN (...)`. PostgreSQL
-// prices each probe of an index for an IN list as a random page read, so
-// past a few hundred ids it scans the whole table instead, and plans each
-// such statement anew: a sync's lookup of 500 external references among
-// 36,000 took 35 ms by a scan against 1 ms for 100 by the primary key, and
-// the scans grew with the table. With 100 the index wins at every size.
-inline constexpr size_t kIdsPerLookup = 100;
-
-// Runs `fn(chunk)` over `ids` in slices of kIdsPerLookup; stops at the first
-// error and returns it.
-template <typename Fn>
-Result<void> ForEachLookupChunk(std::span<const std::string> ids, Fn fn) {
-  for (size_t i = 0; i < ids.size(); i += kIdsPerLookup) {
-    RETURN_IF_ERROR(fn(ids.subspan(i, std::min(kIdsPerLookup, ids.size() - i))));
-  }
-  return Ok();
-}
 
 struct ListQuery {
   std::vector<Condition> conditions;

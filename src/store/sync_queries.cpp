@@ -5,39 +5,16 @@
 #include <span>
 
 #include "store/change_stamps.h"
+#include "store/id_lookup.h"
 #include "store/record_repository.h"
 
 namespace relance::store {
 namespace {
 
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
-
-// A slice of ids for one lookup (ForEachLookupChunk, record_repository.h).
+// A slice of ids for one lookup (ForEachLookupChunk, id_lookup.h).
 using Chunk = std::span<const std::string>;
 
 SqlValue OptText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : Null(); }
-
-// For each chunk of `ids`: `select` + " IN (?, ...)" + `tail`, with `head`
-// (the parameters of `select`'s other conditions) then the chunk's ids as
-// its parameters; each row to `on_row`.
-template <typename OnRow>
-Result<void> QueryByIds(Connection& c, const std::vector<SqlValue>& head,
-                        const std::vector<std::string>& ids, std::string_view select,
-                        std::string_view tail, OnRow on_row) {
-  return ForEachLookupChunk(ids, [&](Chunk chunk) -> Result<void> {
-    std::vector<SqlValue> params = head;
-    for (const auto& id : chunk) params.emplace_back(id);
-    ASSIGN_OR_RETURN(auto rows, c.Query(std::string(select) + " IN (" +
-                                            Placeholders(chunk.size()) + ")" + std::string(tail),
-                                        params));
-    for (const auto& row : rows) on_row(row);
-    return Ok();
-  });
-}
 
 }  // namespace
 

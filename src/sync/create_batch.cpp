@@ -30,14 +30,11 @@ Result<void> CreateBatch::Flush(store::Connection& c, const std::string& org_id,
     std::vector<store::OutstandingWrite> writes;
     writes.reserve(moved.size());
     for (const PageCache::Balance* b : moved) {
-      writes.push_back({b->invoice.meta.id, b->invoice.meta.version,
-                        b->invoice.gross_amount - b->received});
+      writes.push_back({b->invoice_id, b->version, b->gross_amount - b->received});
     }
     RETURN_IF_ERROR(store::SetOutstandingAmounts(c, org_id, writes, now));
     for (PageCache::Balance* b : moved) {
-      b->invoice.outstanding_amount = b->invoice.gross_amount - b->received;
-      b->invoice.meta.version += 1;
-      b->invoice.meta.updated_at = now;
+      b->version += 1;
       b->moved = false;
     }
     if (!refs_.empty()) RETURN_IF_ERROR(store::InsertRefs(c, org_id, connector, refs_));

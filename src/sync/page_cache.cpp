@@ -13,57 +13,36 @@ namespace {
 
 using store::Condition;
 
-const auto& Customers() { return store::RepositoryOf<domain::Customer>(); }
 const auto& Contacts() { return store::RepositoryOf<domain::Contact>(); }
-const auto& Invoices() { return store::RepositoryOf<domain::Invoice>(); }
-
-// `fn(conditions)` for each chunk of `ids` (store::kIdsPerLookup) as
-// `column IN (...)`, plus `also`.
-template <typename Fn>
-Result<void> ForIdChunks(const std::vector<std::string>& ids, const std::string& column,
-                         const std::vector<Condition>& also, Fn fn) {
-  return store::ForEachLookupChunk(ids, [&](std::span<const std::string> chunk) {
-    Condition in{column, Condition::Op::kIn, {}};
-    in.values.assign(chunk.begin(), chunk.end());
-    std::vector<Condition> conditions = also;
-    conditions.push_back(std::move(in));
-    return fn(conditions);
-  });
-}
 
 }  // namespace
 
 Result<void> PageCache::Preload(const std::vector<std::string>& customer_ids,
-                                const std::vector<std::string>& invoice_ids) {
-  RETURN_IF_ERROR(ForIdChunks(customer_ids, "id", {}, [&](const auto& where) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, Customers().FindAll(c_, org_id_, where));
-    for (auto& r : rows) customers_[r.meta.id] = std::move(r);
-    return Ok();
-  }));
-  ASSIGN_OR_RETURN(auto with_main, store::CustomersWithMainContact(c_, org_id_, customer_ids));
-  for (const auto& id : customer_ids) has_main_.try_emplace(id, with_main.contains(id));
-  RETURN_IF_ERROR(ForIdChunks(invoice_ids, "id", {}, [&](const auto& where) -> Result<void> {
-    ASSIGN_OR_RETURN(auto rows, Invoices().FindAll(c_, org_id_, where));
-    for (auto& r : rows) {
-      std::string id = r.meta.id;
-      balances_[id] = Balance{std::move(r), 0, false};
-    }
-    return Ok();
-  }));
-  ASSIGN_OR_RETURN(auto received, store::SumAllocationsByInvoice(c_, org_id_, invoice_ids));
-  for (const auto& [id, sum] : received) {
-    if (auto it = balances_.find(id); it != balances_.end()) it->second.received = sum;
+                                const std::vector<std::string>& invoice_ids, bool main_contacts) {
+  ASSIGN_OR_RETURN(auto customers, store::FindCustomerReferences(c_, org_id_, customer_ids));
+  for (auto& r : customers) {
+    std::string id = r.id;
+    customers_.insert_or_assign(std::move(id), std::move(r));
+  }
+  if (main_contacts) {
+    ASSIGN_OR_RETURN(auto with_main, store::CustomersWithMainContact(c_, org_id_, customer_ids));
+    for (const auto& id : customer_ids) has_main_.try_emplace(id, with_main.contains(id));
+  }
+  ASSIGN_OR_RETURN(auto balances, store::FindInvoiceBalances(c_, org_id_, invoice_ids));
+  for (auto& b : balances) {
+    std::string id = b.invoice_id;
+    balances_.insert_or_assign(std::move(id), Balance{std::move(b), false});
   }
   return Ok();
 }
 
-Result<const domain::Customer*> PageCache::FindCustomer(const std::string& org_id,
-                                                        const std::string& id) {
+Result<const store::CustomerReference*> PageCache::FindCustomer(const std::string& org_id,
+                                                                const std::string& id) {
   if (org_id != org_id_) return Internal("page cache of " + org_id_ + " asked for " + org_id);
   if (auto it = customers_.find(id); it != customers_.end()) return &it->second;
-  ASSIGN_OR_RETURN(auto found, Customers().Find(c_, org_id_, id));
-  if (!found) return nullptr;
-  return &(customers_[id] = std::move(*found));
+  ASSIGN_OR_RETURN(auto found, store::FindCustomerReferences(c_, org_id_, {id}));
+  if (found.empty()) return nullptr;
+  return &(customers_[id] = std::move(found.front()));
 }
 
 Result<std::optional<std::string>> PageCache::DefaultPlanId(const std::string& org_id) {
@@ -85,11 +64,9 @@ Result<bool> PageCache::HasMainContact(const std::string& customer_id) {
 
 Result<PageCache::Balance*> PageCache::FindBalance(const std::string& invoice_id) {
   if (auto it = balances_.find(invoice_id); it != balances_.end()) return &it->second;
-  ASSIGN_OR_RETURN(auto found, Invoices().Find(c_, org_id_, invoice_id));
-  if (!found) return nullptr;
-  ASSIGN_OR_RETURN(int64_t received,
-                   store::SumAllocations(c_, org_id_, "invoice_id", invoice_id));
-  return &(balances_[invoice_id] = Balance{std::move(*found), received, false});
+  ASSIGN_OR_RETURN(auto found, store::FindInvoiceBalances(c_, org_id_, {invoice_id}));
+  if (found.empty()) return nullptr;
+  return &(balances_[invoice_id] = Balance{std::move(found.front()), false});
 }
 
 std::vector<PageCache::Balance*> PageCache::MovedBalances() {

@@ -1,9 +1,9 @@
 // What a page writer (record_writer.cpp) knows of the stored records its
 // page refers to, loaded for the whole page in a few queries instead of one
-// or more per record: the customers (for the entity rules, as their
-// services::ReferenceReader), the organization's default plan, which
-// customers have a main contact, and the invoices that allocations move with
-// what they received so far.
+// or more per record: the customers (what the entity rules read of them, as
+// their services::ReferenceReader), the organization's default plan, which
+// customers have a main contact, and the balances of the invoices that
+// allocations move. Only the columns these need are read.
 //
 // The writer keeps it true for the records it creates (Put*, Allocate) and
 // forgets what a record written one by one may have changed (Forget*); a
@@ -16,7 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/entities.h"
 #include "services/reference_reader.h"
+#include "store/reference_queries.h"
 
 namespace relance::sync {
 
@@ -24,23 +26,22 @@ class PageCache final : public services::ReferenceReader {
  public:
   PageCache(store::Connection& c, std::string org_id) : c_(c), org_id_(std::move(org_id)) {}
 
-  // Loads the given customers, their main contacts, and the given invoices
-  // with what they received, in chunks of a few hundred ids.
+  // Loads the given customers (and whether they have a main contact, when
+  // `main_contacts`: a page of contacts), and the balances of the given
+  // invoices, in chunks of store::kIdsPerLookup ids.
   Result<void> Preload(const std::vector<std::string>& customer_ids,
-                       const std::vector<std::string>& invoice_ids);
+                       const std::vector<std::string>& invoice_ids, bool main_contacts);
 
-  Result<const domain::Customer*> FindCustomer(const std::string& org_id,
-                                               const std::string& id) override;
+  Result<const store::CustomerReference*> FindCustomer(const std::string& org_id,
+                                                       const std::string& id) override;
   Result<std::optional<std::string>> DefaultPlanId(const std::string& org_id) override;
 
   // R-SELLSY-4: whether the customer has a main contact.
   Result<bool> HasMainContact(const std::string& customer_id);
 
-  // An invoice that allocations move: the stored row (version included)
-  // and the sum of its allocations. Null when there is no such invoice.
-  struct Balance {
-    domain::Invoice invoice;
-    int64_t received = 0;
+  // An invoice that allocations move: its version and total, and the sum
+  // of its allocations. Null when there is no such invoice.
+  struct Balance : store::InvoiceBalance {
     bool moved = false;  // received changed since the row was read
   };
   Result<Balance*> FindBalance(const std::string& invoice_id);
@@ -49,11 +50,13 @@ class PageCache final : public services::ReferenceReader {
 
   // What a record created in the page adds.
   void PutNewCustomer(const domain::Customer& c) {
-    customers_[c.meta.id] = c;
+    customers_[c.meta.id] = {c.meta.id, c.parent_id, c.payment_delay_days};
     has_main_[c.meta.id] = false;  // no contact yet
   }
   void PutMainContact(const std::string& customer_id) { has_main_[customer_id] = true; }
-  void PutInvoice(const domain::Invoice& inv) { balances_[inv.meta.id] = Balance{inv, 0, false}; }
+  void PutInvoice(const domain::Invoice& inv) {
+    balances_[inv.meta.id] = {{inv.meta.id, inv.meta.version, inv.gross_amount, 0}, false};
+  }
 
   // What a record written one by one may have changed.
   void ForgetCustomers() { customers_.clear(); }
@@ -64,7 +67,7 @@ class PageCache final : public services::ReferenceReader {
  private:
   store::Connection& c_;
   std::string org_id_;
-  std::unordered_map<std::string, domain::Customer> customers_;
+  std::unordered_map<std::string, store::CustomerReference> customers_;
   std::optional<std::optional<std::string>> default_plan_;
   std::unordered_map<std::string, bool> has_main_;
   std::map<std::string, Balance> balances_;

@@ -147,7 +147,10 @@ class PageWriter {
     std::vector<std::string> customers, invoices;
     for (const auto& [ext, ref] : refs_["customer"]) customers.push_back(ref.record_id);
     for (const auto& [ext, ref] : refs_["invoice"]) invoices.push_back(ref.record_id);
-    return cache_.Preload(customers, invoices);
+    bool contacts = std::any_of(records.begin(), records.end(), [](const SourceRecord& r) {
+      return r.kind == EntityKind::kContact;
+    });
+    return cache_.Preload(customers, invoices, contacts);
   }
 
   // Writes one record in its own savepoint; a refusal is logged, not returned.
@@ -293,7 +296,7 @@ class PageWriter {
             a.meta = {NewId(kAllocationPrefix, ctx_.clock.Now()), scope_.org_id, 1, now_, now_};
             a.source_type = *source_type;
             a.source_id = r.meta.id;
-            a.invoice_id = balance->invoice.meta.id;
+            a.invoice_id = balance->invoice_id;
             a.amount = amount;
             batch_.Add(std::move(a));
             balance->received += amount;
@@ -338,7 +341,7 @@ class PageWriter {
     for (const auto& [invoice_id, amount] : DesiredAllocations(wanted)) {
       if (amount <= 0) continue;
       ASSIGN_OR_RETURN(PageCache::Balance* b, cache_.FindBalance(invoice_id));
-      if (b == nullptr || b->received + amount > b->invoice.gross_amount) return false;
+      if (b == nullptr || b->received + amount > b->gross_amount) return false;
       moves.emplace_back(b, amount);
       given += amount;
     }
