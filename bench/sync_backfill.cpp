@@ -21,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/process_usage.h"
+#include "core/allocator.h"
 #include "services/auth_service.h"
 #include "store/migrations/migrations.h"
 #include "sync/connection_service.h"
@@ -97,4 +98,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace relance::bench
 
-int main(int argc, char** argv) { return relance::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  relance::KeepFreedMemoryForReuse();  // as relance itself (app/main.cpp)
+  return relance::bench::Main(argc, argv);
+}
