@@ -78,6 +78,11 @@ struct FieldSpec {
   }
 
   FieldValue Get(const T& record) const;
+  // Whether the field holds the same value in both: Get(a) == Get(b),
+  // without copying either value.
+  bool Same(const T& a, const T& b) const {
+    return std::visit([&](auto p) { return a.*p == b.*p; }, member);
+  }
   // Type-checked assignment; null clears an optional member and is an error
   // for a required one.
   Result<void> Set(T& record, const FieldValue& value) const;
@@ -139,7 +144,7 @@ template <> inline const EntitySpec<SyncChange>& SpecOf() { return SyncChangeSpe
 template <typename T>
 bool SameFieldValues(const T& a, const T& b) {
   for (const auto& f : SpecOf<T>().fields) {
-    if (f.Get(a) != f.Get(b)) return false;
+    if (!f.Same(a, b)) return false;
   }
   return true;
 }

@@ -1,5 +1,7 @@
 #include "domain/field_json.h"
 
+#include <charconv>
+
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -34,31 +36,42 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void AppendMemberJson(std::string& out, const std::string& v) { AppendJsonString(out, v); }
+
+void AppendMemberJson(std::string& out, int64_t v) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+  out.append(digits, end);
+}
+
+void AppendMemberJson(std::string& out, bool v) { out += v ? "true" : "false"; }
+
+void AppendMemberJson(std::string& out, const Date& v) {
+  out += '"';
+  out += v.ToString();
+  out += '"';
+}
+
+void AppendMemberJson(std::string& out, const StringMap& v) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, val] : v) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, val);
+  }
+  out += '}';
+}
+
 void AppendFieldValueJson(std::string& out, const FieldValue& v) {
   std::visit(
       [&out](const auto& x) {
-        using V = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<V, std::monostate>) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
           out += "null";
-        } else if constexpr (std::is_same_v<V, bool>) {
-          out += x ? "true" : "false";
-        } else if constexpr (std::is_same_v<V, int64_t>) {
-          out += std::to_string(x);
-        } else if constexpr (std::is_same_v<V, std::string>) {
-          AppendJsonString(out, x);
-        } else if constexpr (std::is_same_v<V, Date>) {
-          AppendJsonString(out, x.ToString());
         } else {
-          out += '{';
-          bool first = true;
-          for (const auto& [k, val] : x) {
-            if (!first) out += ',';
-            first = false;
-            AppendJsonString(out, k);
-            out += ':';
-            AppendJsonString(out, val);
-          }
-          out += '}';
+          AppendMemberJson(out, x);
         }
       },
       v);

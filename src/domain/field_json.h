@@ -18,4 +18,26 @@ void AppendJsonString(std::string& out, std::string_view s);
 // as an object of strings.
 void AppendFieldValueJson(std::string& out, const FieldValue& v);
 
+// The same for each member type a field can have (an absent optional is
+// null), written from the member itself rather than a FieldValue copy.
+void AppendMemberJson(std::string& out, const std::string& v);
+void AppendMemberJson(std::string& out, int64_t v);
+void AppendMemberJson(std::string& out, bool v);
+void AppendMemberJson(std::string& out, const Date& v);
+void AppendMemberJson(std::string& out, const StringMap& v);
+template <typename V>
+void AppendMemberJson(std::string& out, const std::optional<V>& v) {
+  if (v) {
+    AppendMemberJson(out, *v);
+  } else {
+    out += "null";
+  }
+}
+
+// AppendFieldValueJson(out, f.Get(record)), without the copy.
+template <typename T>
+void AppendFieldJson(std::string& out, const FieldSpec<T>& f, const T& record) {
+  std::visit([&](auto p) { AppendMemberJson(out, record.*p); }, f.member);
+}
+
 }  // namespace relance::domain

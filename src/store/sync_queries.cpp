@@ -18,17 +18,19 @@ SqlValue OptText(const std::optional<std::string>& v) { return v ? SqlValue(*v) 
 
 }  // namespace
 
-Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
-                                                const std::string& connector,
-                                                const std::string& entity,
-                                                const std::vector<std::string>& external_ids) {
-  std::map<std::string, RefRow> out;
+Result<std::unordered_map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
+                                                          const std::string& connector,
+                                                          const std::string& entity,
+                                                          const std::vector<std::string>& external_ids) {
+  std::unordered_map<std::string, RefRow> out;
+  out.reserve(external_ids.size());
   RETURN_IF_ERROR(QueryByIds(c, {org_id, connector, entity}, external_ids,
                              "SELECT external_id, record_id, external_version FROM external_refs "
                              "WHERE org_id = ? AND connector = ? AND entity = ? AND external_id",
-                             "", [&](const SqlRow& row) {
-                               out[row.Text(0)] =
-                                   RefRow{row.Text(1), row.IsNull(2) ? "" : row.Text(2)};
+                             "", [&](SqlRow& row) {
+                               out.insert_or_assign(
+                                   row.TakeText(0),
+                                   RefRow{row.TakeText(1), row.IsNull(2) ? "" : row.TakeText(2)});
                              }));
   return out;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/db.h"
@@ -23,7 +24,7 @@ struct RefRow {
 
 // external id -> ref, for the `external_ids` that have one (any number;
 // queried in chunks). `entity` is the spec entity ("customer", "invoice").
-Result<std::map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
+Result<std::unordered_map<std::string, RefRow>> FindRefs(Connection& c, const std::string& org_id,
                                                 const std::string& connector,
                                                 const std::string& entity,
                                                 const std::vector<std::string>& external_ids);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/ids.h"
 #include "domain/entity_spec.h"
@@ -52,19 +53,17 @@ std::string Diff(const T* before, const T& after) {
   static const T blank{};
   std::string out = "{";
   for (const auto* f : LoggedFields<T>()) {
-    const FieldValue b = f->Get(before ? *before : blank);
-    const FieldValue a = f->Get(after);
-    if (a == b) continue;
+    if (f->Same(before ? *before : blank, after)) continue;
     if (out.size() > 1) out += ',';
     domain::AppendJsonString(out, f->name);
     out += ":[";
     if (before) {
-      domain::AppendFieldValueJson(out, b);
+      domain::AppendFieldJson(out, *f, *before);
     } else {
       out += "null";
     }
     out += ',';
-    domain::AppendFieldValueJson(out, a);
+    domain::AppendFieldJson(out, *f, after);
     out += ']';
   }
   out += '}';
@@ -79,15 +78,19 @@ std::string ErrorJson(const Error& e) {
 
 // The spec entity under which external references are kept ("invoice" for
 // credit notes too: they share the invoices table and its ownership check).
-std::string RefEntity(EntityKind kind) {
+const std::string kCustomerRefs = "customer";
+const std::string kContactRefs = "contact";
+const std::string kInvoiceRefs = "invoice";
+const std::string kPaymentRefs = "payment";
+const std::string& RefEntity(EntityKind kind) {
   switch (kind) {
-    case EntityKind::kCustomer: return "customer";
-    case EntityKind::kContact: return "contact";
+    case EntityKind::kCustomer: return kCustomerRefs;
+    case EntityKind::kContact: return kContactRefs;
     case EntityKind::kInvoice:
-    case EntityKind::kCreditNote: return "invoice";
-    case EntityKind::kPayment: return "payment";
+    case EntityKind::kCreditNote: return kInvoiceRefs;
+    case EntityKind::kPayment: return kPaymentRefs;
   }
-  return "unknown";
+  return kCustomerRefs;  // every kind is listed above
 }
 
 std::string JoinFields(const std::vector<std::string>& fields) {
@@ -126,14 +129,14 @@ class PageWriter {
           [&](const auto& d) {
             using D = std::decay_t<decltype(d)>;
             if constexpr (std::is_same_v<D, SourceCustomer>) {
-              if (d.parent_external_id) wanted["customer"].push_back(*d.parent_external_id);
+              if (d.parent_external_id) wanted[kCustomerRefs].push_back(*d.parent_external_id);
             } else {
               if (!d.customer_external_id.empty()) {
-                wanted["customer"].push_back(d.customer_external_id);
+                wanted[kCustomerRefs].push_back(d.customer_external_id);
               }
             }
             if constexpr (std::is_same_v<D, SourceInvoice> || std::is_same_v<D, SourcePayment>) {
-              for (const auto& a : d.allocations) wanted["invoice"].push_back(a.invoice_external_id);
+              for (const auto& a : d.allocations) wanted[kInvoiceRefs].push_back(a.invoice_external_id);
             }
           },
           r.data);
@@ -145,8 +148,8 @@ class PageWriter {
     // The stored customers and invoices the page names, for the rules and
     // the balances: a few queries for the page instead of some per record.
     std::vector<std::string> customers, invoices;
-    for (const auto& [ext, ref] : refs_["customer"]) customers.push_back(ref.record_id);
-    for (const auto& [ext, ref] : refs_["invoice"]) invoices.push_back(ref.record_id);
+    for (const auto& [ext, ref] : refs_[kCustomerRefs]) customers.push_back(ref.record_id);
+    for (const auto& [ext, ref] : refs_[kInvoiceRefs]) invoices.push_back(ref.record_id);
     bool contacts = std::any_of(records.begin(), records.end(), [](const SourceRecord& r) {
       return r.kind == EntityKind::kContact;
     });
@@ -163,7 +166,7 @@ class PageWriter {
       // R-SELLSY-6: a payment counts only through its allocations to
       // invoices this connection has (the others are outside its filters).
       std::erase_if(pay->allocations, [&](const SourceAllocation& a) {
-        return !FindRef("invoice", a.invoice_external_id);
+        return FindRecordId(kInvoiceRefs, a.invoice_external_id) == nullptr;
       });
       if (pay->allocations.empty()) rec.deleted = true;
     }
@@ -210,7 +213,7 @@ class PageWriter {
     if (r.ok()) {
       RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
       for (const auto& key : dropped_) {
-        registered_.erase(key);
+        Unregister(key);
         if (auto e = refs_.find(key.first); e != refs_.end()) e->second.erase(key.second);
       }
       return Ok();
@@ -220,7 +223,7 @@ class PageWriter {
     RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_record"));
     ForgetWhatMayChange(rec.kind);  // rows it read may have been its own
     changes_.resize(changes_before);
-    for (const auto& key : added_) registered_.erase(key);
+    for (const auto& key : added_) Unregister(key);
     // Counted as refused only, not also as the create or update it began as.
     stats_ = stats_before;
     ++stats_.rejected;
@@ -312,9 +315,8 @@ class PageWriter {
           const std::string id = r.meta.id;
           batch_.Add(std::move(r));
           batch_.AddRef(RefOf(rec, pol, id));
-          std::pair<std::string, std::string> key{RefEntity(rec.kind), rec.external_id};
-          registered_.insert_or_assign(key, id);
-          batch_keys_.push_back(std::move(key));
+          registered_[RefEntity(rec.kind)].insert_or_assign(rec.external_id, id);
+          batch_keys_.emplace_back(RefEntity(rec.kind), rec.external_id);
           batch_records_.push_back(&rec);
           ++stats_.created;
           return true;
@@ -328,7 +330,9 @@ class PageWriter {
   std::map<std::string, int64_t> DesiredAllocations(const std::vector<SourceAllocation>& wanted) {
     std::map<std::string, int64_t> desired;
     for (const auto& a : wanted) {
-      if (auto ref = FindRef("invoice", a.invoice_external_id)) desired[ref->record_id] += a.amount;
+      if (const std::string* id = FindRecordId(kInvoiceRefs, a.invoice_external_id)) {
+        desired[*id] += a.amount;
+      }
     }
     return desired;
   }
@@ -367,7 +371,7 @@ class PageWriter {
     if (!IsRecordError(flushed.error())) return flushed;
     RETURN_IF_ERROR(c_.Exec("ROLLBACK TO SAVEPOINT sync_batch"));
     RETURN_IF_ERROR(c_.Exec("RELEASE SAVEPOINT sync_batch"));
-    for (const auto& key : keys) registered_.erase(key);
+    for (const auto& key : keys) Unregister(key);
     changes_.resize(batch_changes_begin_);
     stats_ = batch_stats_;
     cache_.ForgetAll();
@@ -415,25 +419,43 @@ class PageWriter {
     return false;
   }
 
+  // The reference this page wrote for (entity, ext), else the stored one.
   std::optional<store::RefRow> FindRef(const std::string& entity, const std::string& ext) const {
-    if (auto it = registered_.find({entity, ext}); it != registered_.end()) {
-      return store::RefRow{it->second, ""};
-    }
-    auto e = refs_.find(entity);
-    if (e == refs_.end()) return std::nullopt;
+    if (const std::string* id = FindRegistered(entity, ext)) return store::RefRow{*id, ""};
+    if (const store::RefRow* ref = FindStored(entity, ext)) return *ref;
+    return std::nullopt;
+  }
+  // The same, the record id only, without copying it: for the lookups
+  // made for every reference of every record.
+  const std::string* FindRecordId(const std::string& entity, const std::string& ext) const {
+    if (const std::string* id = FindRegistered(entity, ext)) return id;
+    const store::RefRow* ref = FindStored(entity, ext);
+    return ref ? &ref->record_id : nullptr;
+  }
+  const std::string* FindRegistered(const std::string& entity, const std::string& ext) const {
+    auto e = registered_.find(entity);
+    if (e == registered_.end()) return nullptr;
     auto it = e->second.find(ext);
-    if (it == e->second.end()) return std::nullopt;
-    return it->second;
+    return it == e->second.end() ? nullptr : &it->second;
+  }
+  const store::RefRow* FindStored(const std::string& entity, const std::string& ext) const {
+    auto e = refs_.find(entity);
+    if (e == refs_.end()) return nullptr;
+    auto it = e->second.find(ext);
+    return it == e->second.end() ? nullptr : &it->second;
+  }
+  void Unregister(const std::pair<std::string, std::string>& key) {
+    if (auto e = registered_.find(key.first); e != registered_.end()) e->second.erase(key.second);
   }
 
   Result<std::string> Resolve(const std::string& entity, const std::string& ext,
                               std::string_view field) const {
-    auto ref = FindRef(entity, ext);
-    if (!ref) {
+    const std::string* id = FindRecordId(entity, ext);
+    if (id == nullptr) {
       return FieldInvalid(std::string(field), "refers to " + entity + " " + ext +
                                                   ", which this connection has not synced");
     }
-    return ref->record_id;
+    return *id;
   }
 
   void Log(const SourceRecord& rec, const std::string& record_id, std::string operation,
@@ -467,8 +489,9 @@ class PageWriter {
   Result<void> SaveRef(const SourceRecord& rec, const EntityPolicy& pol,
                        const std::string& record_id) {
     RETURN_IF_ERROR(store::WriteRef(c_, scope_.org_id, policy_.connector, RefOf(rec, pol, record_id)));
-    std::pair<std::string, std::string> key{RefEntity(rec.kind), rec.external_id};
-    if (registered_.insert_or_assign(key, record_id).second) added_.push_back(std::move(key));
+    if (registered_[RefEntity(rec.kind)].insert_or_assign(rec.external_id, record_id).second) {
+      added_.emplace_back(RefEntity(rec.kind), rec.external_id);
+    }
     return Ok();
   }
 
@@ -476,23 +499,23 @@ class PageWriter {
   Result<void> Link(Customer& r, const SourceCustomer& d) {
     r.parent_id.reset();
     if (d.parent_external_id) {
-      ASSIGN_OR_RETURN(std::string id, Resolve("customer", *d.parent_external_id, "parent_id"));
+      ASSIGN_OR_RETURN(std::string id, Resolve(kCustomerRefs, *d.parent_external_id, "parent_id"));
       r.parent_id = std::move(id);
     }
     return Ok();
   }
   Result<void> Link(Contact& r, const SourceContact& d) {
-    ASSIGN_OR_RETURN(r.customer_id, Resolve("customer", d.customer_external_id, "customer_id"));
+    ASSIGN_OR_RETURN(r.customer_id, Resolve(kCustomerRefs, d.customer_external_id, "customer_id"));
     return Ok();
   }
   Result<void> Link(Invoice& r, const SourceInvoice& d) {
-    ASSIGN_OR_RETURN(r.customer_id, Resolve("customer", d.customer_external_id, "customer_id"));
+    ASSIGN_OR_RETURN(r.customer_id, Resolve(kCustomerRefs, d.customer_external_id, "customer_id"));
     return Ok();
   }
   Result<void> Link(Payment& r, const SourcePayment& d) {
     r.customer_id.reset();
     if (!d.customer_external_id.empty()) {
-      ASSIGN_OR_RETURN(std::string id, Resolve("customer", d.customer_external_id, "customer_id"));
+      ASSIGN_OR_RETURN(std::string id, Resolve(kCustomerRefs, d.customer_external_id, "customer_id"));
       r.customer_id = std::move(id);
     }
     return Ok();
@@ -743,9 +766,10 @@ class PageWriter {
   const WriterScope& scope_;
   const domain::Organization& org_;
   std::string now_;
-  std::map<std::string, std::map<std::string, store::RefRow>> refs_;
-  // References written by this page (entity, external id) -> record id.
-  std::map<std::pair<std::string, std::string>, std::string> registered_;
+  // entity -> external id -> stored reference.
+  std::map<std::string, std::unordered_map<std::string, store::RefRow>> refs_;
+  // References written by this page: entity -> external id -> record id.
+  std::map<std::string, std::unordered_map<std::string, std::string>> registered_;
   // What the record being written added to / removes from the maps above,
   // undone / applied when its savepoint is rolled back / released.
   std::vector<std::pair<std::string, std::string>> added_;

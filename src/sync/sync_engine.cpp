@@ -256,7 +256,7 @@ class RunState {
           if (!in_page[entity].count(id) && !unresolvable_.count(id)) ids.push_back(id);
         }
         if (ids.empty()) continue;
-        std::map<std::string, store::RefRow> known;
+        std::unordered_map<std::string, store::RefRow> known;
         {
           ASSIGN_OR_RETURN(auto pooled, ctx_.db.Acquire());
           ASSIGN_OR_RETURN(known, store::FindRefs(*pooled, conn_.meta.org_id, policy_.connector,
