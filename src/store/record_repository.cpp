@@ -159,18 +159,34 @@ void AssignText(SqlValue& out, std::string_view text) {
   }
 }
 
+// out = text: moved when the record is the caller's to give up (Record
+// is T, not const T), else copied into out's buffer.
+template <typename Record>
+void AssignMemberText(SqlValue& out, std::string& text) {
+  if constexpr (std::is_const_v<Record>) {
+    AssignText(out, text);
+  } else {
+    out = std::move(text);
+  }
+}
+template <typename Record>
+void AssignMemberText(SqlValue& out, const std::string& text) {
+  AssignText(out, text);
+}
+
 // out = ToSql(f.type, f.Get(record)), without the FieldValue in between.
-template <typename T>
-void AssignSql(const domain::FieldSpec<T>& f, const T& record, SqlValue& out) {
+// Record is const T (copy the texts) or T (move them).
+template <typename T, typename Record>
+void AssignSql(const domain::FieldSpec<T>& f, Record& record, SqlValue& out) {
   std::visit(
       [&](auto p) {
-        const auto& m = record.*p;
+        auto& m = record.*p;
         using M = std::remove_cvref_t<decltype(m)>;
         if constexpr (std::is_same_v<M, std::string>) {
-          if (f.type == FieldType::kText) return AssignText(out, m);
+          if (f.type == FieldType::kText) return AssignMemberText<Record>(out, m);
         } else if constexpr (std::is_same_v<M, std::optional<std::string>>) {
           if (f.type == FieldType::kText) {
-            if (m) return AssignText(out, *m);
+            if (m) return AssignMemberText<Record>(out, *m);
             out = Null();
             return;
           }
@@ -186,19 +202,30 @@ void AssignSql(const domain::FieldSpec<T>& f, const T& record, SqlValue& out) {
       f.member);
 }
 
+// The row of `r` into `out`; Record is const T (copying) or T (moving).
+template <typename T, typename Record>
+void FillRow(const domain::EntitySpec<T>& spec, Record& r, std::vector<SqlValue>& out) {
+  out.resize(kCommonCount + spec.fields.size());
+  AssignMemberText<Record>(out[0], r.meta.id);
+  AssignMemberText<Record>(out[1], r.meta.org_id);
+  out[2] = r.meta.version;
+  AssignMemberText<Record>(out[3], r.meta.created_at);
+  AssignMemberText<Record>(out[4], r.meta.updated_at);
+  for (size_t i = 0; i < spec.fields.size(); ++i) {
+    AssignSql(spec.fields[i], r, out[kCommonCount + i]);
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void RecordRepository<T>::ToValuesInto(const T& r, std::vector<SqlValue>& out) const {
-  out.resize(kCommonCount + spec_.fields.size());
-  AssignText(out[0], r.meta.id);
-  AssignText(out[1], r.meta.org_id);
-  out[2] = r.meta.version;
-  AssignText(out[3], r.meta.created_at);
-  AssignText(out[4], r.meta.updated_at);
-  for (size_t i = 0; i < spec_.fields.size(); ++i) {
-    AssignSql(spec_.fields[i], r, out[kCommonCount + i]);
-  }
+  FillRow<T, const T>(spec_, r, out);
+}
+
+template <typename T>
+void RecordRepository<T>::MoveValuesInto(T&& r, std::vector<SqlValue>& out) const {
+  FillRow<T, T>(spec_, r, out);
 }
 
 template <typename T>

@@ -87,6 +87,9 @@ class RecordRepository {
   // The same into `out`, reusing the text buffers it holds (bulk paths fill
   // the same rows batch after batch).
   void ToValuesInto(const T& record, std::vector<SqlValue>& out) const;
+  // The same, moving the record's texts into `out` instead of copying them:
+  // for a writer done with the record. `record` is left valid but unspecified.
+  void MoveValuesInto(T&& record, std::vector<SqlValue>& out) const;
 
  private:
   T FromRow(const SqlRow& row) const;
@@ -128,6 +131,12 @@ class BulkWriter {
   Result<void> Add(Connection& c, const T& record) {
     if (used_ == rows_.size()) rows_.emplace_back();
     repo_.ToValuesInto(record, rows_[used_++]);
+    return used_ >= batch_ ? Flush(c) : Ok();
+  }
+  // The same for a record the caller is done with: its texts are moved.
+  Result<void> Add(Connection& c, T&& record) {
+    if (used_ == rows_.size()) rows_.emplace_back();
+    repo_.MoveValuesInto(std::move(record), rows_[used_++]);
     return used_ >= batch_ ? Flush(c) : Ok();
   }
   Result<void> Flush(Connection& c) {

@@ -61,17 +61,28 @@ Result<void> WriteRef(Connection& c, const std::string& org_id, const std::strin
 }
 
 Result<void> InsertRefs(Connection& c, const std::string& org_id, const std::string& connector,
-                        const std::vector<RefWrite>& refs) {
+                        std::vector<RefWrite> refs) {
   static const std::vector<std::string> kColumns = {
       "org_id",         "entity",          "record_id",          "connector",
       "external_id",    "external_version", "last_synced_at",    "last_change_origin",
       "owned_fields",   "kind",            "last_seen_scan"};
   std::vector<std::vector<SqlValue>> rows;
   rows.reserve(refs.size());
-  for (const auto& ref : refs) {
-    rows.push_back({org_id, ref.entity, ref.record_id, connector, ref.external_id,
-                    ref.external_version, ref.synced_at, connector, ref.owned_fields, ref.kind,
-                    ref.scan_id.empty() ? Null() : SqlValue(ref.scan_id)});
+  for (auto& ref : refs) {
+    // Built value by value: a braced list would copy every text once more.
+    auto& row = rows.emplace_back();
+    row.reserve(kColumns.size());
+    row.emplace_back(org_id);
+    row.emplace_back(std::move(ref.entity));
+    row.emplace_back(std::move(ref.record_id));
+    row.emplace_back(connector);
+    row.emplace_back(std::move(ref.external_id));
+    row.emplace_back(std::move(ref.external_version));
+    row.emplace_back(std::move(ref.synced_at));
+    row.emplace_back(connector);
+    row.emplace_back(std::move(ref.owned_fields));
+    row.emplace_back(std::move(ref.kind));
+    row.push_back(ref.scan_id.empty() ? Null() : SqlValue(std::move(ref.scan_id)));
   }
   return c.BulkInsert("external_refs", kColumns, rows);
 }

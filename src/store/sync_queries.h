@@ -44,8 +44,9 @@ Result<void> WriteRef(Connection& c, const std::string& org_id, const std::strin
                       const RefWrite& ref);
 // Inserts refs whose keys have none yet (the records a page created), all
 // at once with Connection::BulkInsert.
+// Their texts are moved into the rows written.
 Result<void> InsertRefs(Connection& c, const std::string& org_id, const std::string& connector,
-                        const std::vector<RefWrite>& refs);
+                        std::vector<RefWrite> refs);
 Result<void> DeleteRef(Connection& c, const std::string& org_id, const std::string& connector,
                        const std::string& entity, const std::string& external_id);
 // Stamps refs seen unchanged by a full scan.

@@ -7,11 +7,13 @@
 namespace relance::sync {
 namespace {
 
+// Writes `records`, moving their texts into the rows: the batch is emptied
+// after a flush whatever its outcome.
 template <typename T>
-Result<void> InsertAll(store::Connection& c, const std::vector<T>& rows) {
-  if (rows.empty()) return Ok();
-  store::BulkWriter<T> writer(store::RepositoryOf<T>(), rows.size());
-  for (const auto& r : rows) RETURN_IF_ERROR(writer.Add(c, r));
+Result<void> InsertAll(store::Connection& c, std::vector<T>& records) {
+  if (records.empty()) return Ok();
+  store::BulkWriter<T> writer(store::RepositoryOf<T>(), records.size());
+  for (auto& r : records) RETURN_IF_ERROR(writer.Add(c, std::move(r)));
   return writer.Flush(c);
 }
 
@@ -37,7 +39,7 @@ Result<void> CreateBatch::Flush(store::Connection& c, const std::string& org_id,
       b->version += 1;
       b->moved = false;
     }
-    if (!refs_.empty()) RETURN_IF_ERROR(store::InsertRefs(c, org_id, connector, refs_));
+    if (!refs_.empty()) RETURN_IF_ERROR(store::InsertRefs(c, org_id, connector, std::move(refs_)));
     return Ok();
   }();
   Clear();

@@ -192,7 +192,7 @@ class PageWriter {
           store::MarkRefsSeen(c_, scope_.org_id, policy_.connector, entity, ids, scope_.scan_id));
     }
     store::BulkWriter<SyncChange> writer(store::RepositoryOf<SyncChange>());
-    for (const auto& ch : changes_) RETURN_IF_ERROR(writer.Add(c_, ch));
+    for (auto& ch : changes_) RETURN_IF_ERROR(writer.Add(c_, std::move(ch)));  // the page's last use
     return writer.Flush(c_);
   }
 
@@ -481,9 +481,16 @@ class PageWriter {
             rec.external_id,
             rec.version,
             now_,
-            // The link to the source is the connector's too.
-            JoinFields(pol.owned_fields) + ",external_id",
+            OwnedFieldsText(pol),
             scope_.scan_id};
+  }
+
+  // What a reference records as owned by the connector: the policy's
+  // fields and the link to the source. Joined once per policy and page.
+  const std::string& OwnedFieldsText(const EntityPolicy& pol) const {
+    auto [it, added] = owned_text_.try_emplace(&pol);
+    if (added) it->second = JoinFields(pol.owned_fields) + ",external_id";
+    return it->second;
   }
 
   Result<void> SaveRef(const SourceRecord& rec, const EntityPolicy& pol,
@@ -775,6 +782,7 @@ class PageWriter {
   std::vector<std::pair<std::string, std::string>> added_;
   std::vector<std::pair<std::string, std::string>> dropped_;
   std::map<std::string, std::vector<std::string>> seen_;
+  mutable std::unordered_map<const EntityPolicy*, std::string> owned_text_;
   std::vector<SyncChange> changes_;
   WriteStats stats_;
   PageCache cache_;
