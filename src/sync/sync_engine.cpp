@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "core/ids.h"
 #include "domain/entity_spec.h"
@@ -229,32 +231,36 @@ class RunState {
   // and that are neither stored nor in the page are fetched and put first.
   Result<void> ResolveReferences(std::vector<SourceRecord>& records) {
     for (int round = 0; round < kResolveRounds; ++round) {
-      std::map<std::string, std::set<std::string>> in_page;
-      std::map<std::string, std::set<std::string>> wanted;
+      // Views of the records' ids: the records stay put until the end of
+      // the round. The wanted ids are sorted so that fetches go in a stable
+      // order.
+      std::unordered_set<std::string_view> customers_in_page, invoices_in_page;
+      std::vector<std::string_view> wanted_customers, wanted_invoices;
       for (const auto& r : records) {
-        bool invoice_like = r.kind == EntityKind::kInvoice || r.kind == EntityKind::kCreditNote;
-        in_page[invoice_like ? "invoice" : std::string(EntityName(r.kind))].insert(r.external_id);
+        if (r.kind == EntityKind::kCustomer) customers_in_page.insert(r.external_id);
+        if (r.kind == EntityKind::kInvoice || r.kind == EntityKind::kCreditNote) {
+          invoices_in_page.insert(r.external_id);
+        }
         if (r.deleted) continue;
         std::visit(
             [&](const auto& d) {
               using D = std::decay_t<decltype(d)>;
               if constexpr (std::is_same_v<D, SourceCustomer>) {
-                if (d.parent_external_id) wanted["customer"].insert(*d.parent_external_id);
+                if (d.parent_external_id) wanted_customers.push_back(*d.parent_external_id);
               } else {
-                if (!d.customer_external_id.empty()) wanted["customer"].insert(d.customer_external_id);
+                if (!d.customer_external_id.empty()) wanted_customers.push_back(d.customer_external_id);
               }
               if constexpr (std::is_same_v<D, SourceInvoice> || std::is_same_v<D, SourcePayment>) {
-                for (const auto& a : d.allocations) wanted["invoice"].insert(a.invoice_external_id);
+                for (const auto& a : d.allocations) wanted_invoices.push_back(a.invoice_external_id);
               }
             },
             r.data);
       }
+      const std::pair<std::string, std::vector<std::string>> wanted[] = {
+          {"customer", Missing(wanted_customers, customers_in_page)},
+          {"invoice", Missing(wanted_invoices, invoices_in_page)}};
       std::vector<SourceRecord> fetched;
-      for (const auto& [entity, ids_set] : wanted) {
-        std::vector<std::string> ids;
-        for (const auto& id : ids_set) {
-          if (!in_page[entity].count(id) && !unresolvable_.count(id)) ids.push_back(id);
-        }
+      for (const auto& [entity, ids] : wanted) {
         if (ids.empty()) continue;
         std::unordered_map<std::string, store::RefRow> known;
         {
@@ -279,6 +285,19 @@ class RunState {
     return Ok();
   }
 
+  // The `wanted` ids, once each and in order, that are neither in the page
+  // nor known to be missing from the source.
+  std::vector<std::string> Missing(std::vector<std::string_view>& wanted,
+                                   const std::unordered_set<std::string_view>& in_page) const {
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    std::vector<std::string> out;
+    for (std::string_view id : wanted) {
+      if (!in_page.contains(id) && !unresolvable_.contains(id)) out.emplace_back(id);
+    }
+    return out;
+  }
+
   services::Context ctx_;
   const SyncConnection& conn_;
   Connector& connector_;
@@ -293,7 +312,7 @@ class RunState {
   int64_t written_ = 0;  // records of this run's pages, written or not
   int64_t next_statistics_refresh_ = kFirstStatisticsRefresh;
   int64_t hints_ = 0;
-  std::set<std::string> unresolvable_;
+  std::set<std::string, std::less<>> unresolvable_;
 };
 
 

@@ -38,6 +38,16 @@ TEST(Money, CurrenciesAreIso4217) {
   EXPECT_FALSE(Currency::Parse("eur").ok());
   EXPECT_FALSE(Currency::Parse("EURO").ok());
   EXPECT_FALSE(Currency::Parse("XYZ").ok());
+  // Found by halves in a table kept in code order: its first and last
+  // codes, and the two four-digit ones, are found with their digits.
+  EXPECT_EQ(Currency::Parse("AED")->minor_digits(), 2);
+  EXPECT_EQ(Currency::Parse("ZWL")->code(), "ZWL");
+  EXPECT_EQ(Currency::Parse("CLF")->minor_digits(), 4);
+  EXPECT_EQ(Currency::Parse("UYW")->minor_digits(), 4);
+  EXPECT_EQ(Currency::Parse("KWD")->minor_digits(), 3);
+  EXPECT_FALSE(Currency::Parse("").ok());
+  EXPECT_FALSE(Currency::Parse("AAA").ok());
+  EXPECT_FALSE(Currency::Parse("ZZZ").ok());
 }
 
 TEST(Money, AmountsAreBoundedAndOverflowIsCaught) {
