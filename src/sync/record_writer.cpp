@@ -121,7 +121,7 @@ class PageWriter {
 
   const WriteStats& stats() const { return stats_; }
 
-  Result<void> LoadRefs(const std::vector<SourceRecord>& records) {
+  Result<void> LoadRefs(const std::vector<SourceRecord>& records, KnownRefs known) {
     std::map<std::string, std::vector<std::string>> wanted;
     for (const auto& r : records) {
       wanted[RefEntity(r.kind)].push_back(r.external_id);
@@ -142,8 +142,14 @@ class PageWriter {
           r.data);
     }
     for (auto& [entity, ids] : wanted) {
-      ASSIGN_OR_RETURN(refs_[entity],
+      auto& refs = refs_[entity];
+      if (auto k = known.find(entity); k != known.end()) {
+        refs = std::move(k->second);
+        std::erase_if(ids, [&](const std::string& id) { return refs.contains(id); });
+      }
+      ASSIGN_OR_RETURN(auto found,
                        store::FindRefs(c_, scope_.org_id, policy_.connector, entity, ids));
+      refs.merge(found);
     }
     // The stored customers and invoices the page names, for the rules and
     // the balances: a few queries for the page instead of some per record.
@@ -801,11 +807,12 @@ RecordWriter::RecordWriter(services::Context ctx, const ConnectorPolicy& policy,
                            WriterScope scope)
     : ctx_(ctx), policy_(policy), scope_(std::move(scope)) {}
 
-Result<WriteStats> RecordWriter::Write(store::Connection& c, std::vector<SourceRecord>& records) {
+Result<WriteStats> RecordWriter::Write(store::Connection& c, std::vector<SourceRecord>& records,
+                                       KnownRefs known) {
   ASSIGN_OR_RETURN(domain::Organization org, store::RepositoryOf<domain::Organization>().Get(
                                                  c, scope_.org_id, scope_.org_id));
   PageWriter page(c, ctx_, policy_, scope_, org);
-  RETURN_IF_ERROR(page.LoadRefs(records));
+  RETURN_IF_ERROR(page.LoadRefs(records, std::move(known)));
   for (auto& rec : records) RETURN_IF_ERROR(page.WriteOne(rec));
   RETURN_IF_ERROR(page.Finish());
   return page.stats();

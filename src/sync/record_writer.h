@@ -22,11 +22,14 @@
 // Not thread-safe: one writer per runner.
 #pragma once
 
+#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "services/context.h"
 #include "store/db.h"
+#include "store/sync_queries.h"
 #include "sync/policy.h"
 #include "sync/source_record.h"
 
@@ -40,6 +43,10 @@ struct WriteStats {
   int64_t rejected = 0;
   int64_t written() const { return created + updated + deleted; }
 };
+
+// References already read for a page, entity ("customer", "invoice") ->
+// external id -> stored reference.
+using KnownRefs = std::map<std::string, std::unordered_map<std::string, store::RefRow>>;
 
 struct WriterScope {
   std::string org_id;
@@ -55,7 +62,13 @@ class RecordWriter {
 
   // Writes `records` in order on `c` (inside a transaction the caller
   // commits). Errors are storage failures only; refused records are stats.
-  Result<WriteStats> Write(store::Connection& c, std::vector<SourceRecord>& records);
+  // `known`: references the caller read for the records' references (the
+  // engine, resolving them before the transaction: sync_engine.cpp); they
+  // are not read again. The caller is the connection's only runner, so
+  // they are still the stored ones; a record deleted by a user in between
+  // is refused by the rules, as if deleted during the write.
+  Result<WriteStats> Write(store::Connection& c, std::vector<SourceRecord>& records,
+                           KnownRefs known = {});
 
  private:
   services::Context ctx_;

@@ -124,10 +124,13 @@ class RunState {
                          connector_.Refetch({row.object_type, row.object_id, row.event}));
         for (auto& r : fetched) records.push_back(std::move(r));
       }
-      RETURN_IF_ERROR(ResolveReferences(records));
-      RETURN_IF_ERROR(WritePage(records, [&](store::Connection& c) {
-        return store::DeleteInbox(c, conn_.meta.org_id, conn_.meta.id, ids);
-      }));
+      ASSIGN_OR_RETURN(KnownRefs known, ResolveReferences(records));
+      RETURN_IF_ERROR(WritePage(
+          records,
+          [&](store::Connection& c) {
+            return store::DeleteInbox(c, conn_.meta.org_id, conn_.meta.id, ids);
+          },
+          std::move(known)));
       hints_ += static_cast<int64_t>(rows.size());
       RETURN_IF_ERROR(Beat());
     }
@@ -150,16 +153,19 @@ class RunState {
         cursor = page.next_cursor;
         for (auto& r : page.records) batch.push_back(std::move(r));
         if (batch.size() < kWriteBatch && page.more) continue;
-        RETURN_IF_ERROR(ResolveReferences(batch));
+        ASSIGN_OR_RETURN(KnownRefs known, ResolveReferences(batch));
         store::CursorRow next{cursor, row.scan_id, row.last_full_scan_at};
         if (full_ && page.scan_complete) {
           next.scan_id = scan_id_;
           next.last_full_scan_at = Now(ctx_);
         }
-        RETURN_IF_ERROR(WritePage(batch, [&](store::Connection& c) {
-          return store::SaveCursor(c, conn_.meta.org_id, conn_.meta.id, stream.name, next,
-                                   Now(ctx_));
-        }));
+        RETURN_IF_ERROR(WritePage(
+            batch,
+            [&](store::Connection& c) {
+              return store::SaveCursor(c, conn_.meta.org_id, conn_.meta.id, stream.name, next,
+                                       Now(ctx_));
+            },
+            std::move(known)));
         batch.clear();
         row = next;
         RETURN_IF_ERROR(Beat());
@@ -209,12 +215,15 @@ class RunState {
  private:
   Result<void> Beat() { return heartbeat_ ? heartbeat_() : Ok(); }
 
+  // `known`: references ResolveReferences read for these records, which
+  // the writer takes as they are rather than reading them again.
   Result<void> WritePage(std::vector<SourceRecord>& records,
-                         const std::function<Result<void>(store::Connection&)>& also) {
+                         const std::function<Result<void>(store::Connection&)>& also,
+                         KnownRefs known = {}) {
     RecordWriter writer(ctx_, policy_, scope_);
     WriteStats page_stats;
     RETURN_IF_ERROR(store::InTransaction(ctx_.db, [&](store::Connection& c) -> Result<void> {
-      ASSIGN_OR_RETURN(page_stats, writer.Write(c, records));
+      ASSIGN_OR_RETURN(page_stats, writer.Write(c, records, std::move(known)));
       if (also) RETURN_IF_ERROR(also(c));
       return Ok();
     }));
@@ -229,7 +238,9 @@ class RunState {
 
   // Customers (and invoices named by allocations) that the records refer to
   // and that are neither stored nor in the page are fetched and put first.
-  Result<void> ResolveReferences(std::vector<SourceRecord>& records) {
+  // Returns the stored references it found on the way.
+  Result<KnownRefs> ResolveReferences(std::vector<SourceRecord>& records) {
+    KnownRefs found;
     for (int round = 0; round < kResolveRounds; ++round) {
       // Views of the records' ids: the records stay put until the end of
       // the round. The wanted ids are sorted so that fetches go in a stable
@@ -269,7 +280,10 @@ class RunState {
                                                   entity, ids));
         }
         for (const auto& id : ids) {
-          if (known.count(id)) continue;
+          if (auto it = known.find(id); it != known.end()) {
+            found[entity].insert(*it);
+            continue;
+          }
           EntityKind kind = entity == "customer" ? EntityKind::kCustomer
                             : id.starts_with("credit") ? EntityKind::kCreditNote
                                                        : EntityKind::kInvoice;
@@ -278,11 +292,11 @@ class RunState {
           for (auto& g : got) fetched.push_back(std::move(g));
         }
       }
-      if (fetched.empty()) return Ok();
+      if (fetched.empty()) return found;
       for (auto& r : records) fetched.push_back(std::move(r));
       records = std::move(fetched);
     }
-    return Ok();
+    return found;
   }
 
   // The `wanted` ids, once each and in order, that are neither in the page
