@@ -1,5 +1,6 @@
-// core/byte_scan.h: the word-at-a-time searches find the same byte as a
-// byte-by-byte search, whatever the bytes, the alignment and the length.
+// core/byte_scan.h: the searches (16 bytes at a time on x86-64, and the
+// portable word-at-a-time ones) find the same byte as a byte-by-byte search,
+// whatever the bytes, the alignment and the length.
 #include "core/byte_scan.h"
 
 #include <gtest/gtest.h>
@@ -29,7 +30,7 @@ bool NotPlain(unsigned char c) { return c < 0x20 || c >= 0x7f || c == '"' || c =
 TEST(ByteScan, EachByteIsFoundAtEveryPositionAmongEveryOtherByte) {
   for (int special = 0; special < 256; ++special) {
     for (int filler = 0; filler < 256; ++filler) {
-      for (size_t len : {1u, 7u, 8u, 9u, 16u, 24u}) {
+      for (size_t len : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 24u, 31u, 32u, 33u}) {
         for (size_t at = 0; at < len; at += (len > 9 ? 5 : 1)) {
           std::string s(len, static_cast<char>(filler));
           s[at] = static_cast<char>(special);
@@ -39,6 +40,10 @@ TEST(ByteScan, EachByteIsFoundAtEveryPositionAmongEveryOtherByte) {
               << "byte " << special << " among " << filler << " at " << at << " of " << len;
           ASSERT_EQ(IsPlainJsonAscii(s), Naive(s, 0, NotPlain) == std::string_view::npos)
               << "byte " << special << " among " << filler << " at " << at << " of " << len;
+          ASSERT_EQ(byte_scan::portable::FindCopySpecial(s, 0), Naive(s, 0, CopySpecial));
+          ASSERT_EQ(byte_scan::portable::FindJsonSpecial(s, 0), Naive(s, 0, JsonSpecial));
+          ASSERT_EQ(byte_scan::portable::IsPlainJsonAscii(s),
+                    Naive(s, 0, NotPlain) == std::string_view::npos);
         }
       }
     }
@@ -60,6 +65,8 @@ TEST(ByteScan, RandomTextsFromEveryOffset) {
       ASSERT_EQ(FindJsonSpecial(s, from), Naive(s, from, JsonSpecial)) << round << " " << from;
       ASSERT_EQ(IsPlainJsonAscii(s.substr(from)), Naive(s, from, NotPlain) == std::string_view::npos)
           << round << " " << from;
+      ASSERT_EQ(byte_scan::portable::FindCopySpecial(s, from), Naive(s, from, CopySpecial));
+      ASSERT_EQ(byte_scan::portable::FindJsonSpecial(s, from), Naive(s, from, JsonSpecial));
     }
   }
 }

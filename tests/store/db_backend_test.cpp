@@ -346,6 +346,29 @@ TEST_P(DbBackendTest, BulkInsertOfTenThousandRowsRoundTripsExactly) {
   }
 }
 
+// Texts larger than COPY's send buffer (256 KiB), every byte of them to
+// escape, between ordinary rows: the buffer grows and nothing is cut.
+TEST_P(DbBackendTest, BulkInsertOfTextsLargerThanItsBufferRoundTrips) {
+  std::vector<std::vector<SqlValue>> rows;
+  const std::string escapes(300'000, '\\');
+  std::string mixed;
+  for (int i = 0; i < 200'000; ++i) mixed += "a\tb\nc\rd\\"[i % 8];
+  rows.push_back({int64_t{1}, int64_t{1}, 1.0, std::string("before")});
+  rows.push_back({int64_t{2}, int64_t{2}, 2.0, escapes});
+  rows.push_back({int64_t{3}, int64_t{3}, 3.0, mixed});
+  rows.push_back({int64_t{4}, int64_t{4}, 4.0, std::string("after")});
+  const std::string columns[] = {"id", "i", "d", "s"};
+  auto conn = Conn();
+  ASSERT_OK(conn->BulkInsert("vals", columns, rows));
+  auto got = conn->Query("SELECT s FROM vals ORDER BY id");
+  ASSERT_OK(got);
+  ASSERT_EQ(got->size(), 4u);
+  EXPECT_EQ((*got)[0].Text(0), "before");
+  EXPECT_TRUE((*got)[1].Text(0) == escapes) << "the text of backslashes came back changed";
+  EXPECT_TRUE((*got)[2].Text(0) == mixed) << "the text of escapes came back changed";
+  EXPECT_EQ((*got)[3].Text(0), "after");
+}
+
 TEST_P(DbBackendTest, BulkInsertIsAllOrNothingAndJoinsTheTransaction) {
   const std::string columns[] = {"id", "i", "d", "s"};
   auto rows = BulkRows(1000);

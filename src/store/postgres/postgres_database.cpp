@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -179,31 +180,79 @@ void AppendInt(std::string& out, int64_t n) {
   out.append(buf, end);
 }
 
-// One field of COPY's text format: \N is NULL, and the four characters
-// that delimit fields and rows, or escape, are backslash-escaped.
-void AppendCopyField(std::string& out, const SqlValue& v) {
-  if (const auto* n = std::get_if<int64_t>(&v)) {
-    AppendInt(out, *n);
-  } else if (const auto* d = std::get_if<double>(&v)) {
-    AppendDouble(out, *d);
-  } else if (const auto* s = std::get_if<std::string>(&v)) {
-    // find_first_of with a set of four called memchr on the set for every
-    // byte, most of COPY's cost on the client; FindCopySpecial tests eight
-    // bytes at a time.
-    const std::string_view text = *s;
-    size_t run = 0;  // start of the pending bytes that need no escape
-    for (size_t i; (i = FindCopySpecial(text, run)) != std::string_view::npos;) {
-      out.append(text.data() + run, i - run);
-      run = i + 1;
-      const char c = text[i];
-      out += '\\';
-      out += c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+// Rows in COPY's text format, written into a buffer by pointer: the
+// fields of a backfill's rows are many and short, and appending each piece
+// through std::string (a call per tab, per run of text) was most of the
+// writing. \N is NULL; the four characters that delimit fields and rows,
+// or escape, are backslash-escaped.
+class CopyText {
+ public:
+  explicit CopyText(size_t capacity)
+      : buf_(std::make_unique_for_overwrite<char[]>(capacity)), capacity_(capacity) {}
+
+  void Row(const std::vector<SqlValue>& row) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i) Put('\t');
+      Field(row[i]);
     }
-    out.append(text.data() + run, text.size() - run);
-  } else {
-    out += "\\N";
+    Put('\n');
   }
-}
+  std::string_view text() const { return {buf_.get(), used_}; }
+  void Clear() { used_ = 0; }
+
+ private:
+  void Field(const SqlValue& v) {
+    if (const auto* n = std::get_if<int64_t>(&v)) {
+      char* p = Room(24);
+      used_ += static_cast<size_t>(std::to_chars(p, p + 24, *n).ptr - p);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      std::string text;
+      AppendDouble(text, *d);
+      Copy(text);
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+      // FindCopySpecial tests eight bytes at a time; find_first_of called
+      // memchr on the set for every byte.
+      const std::string_view text = *s;
+      char* out = Room(2 * text.size());  // every byte escaped, at worst
+      size_t run = 0;  // start of the pending bytes that need no escape
+      for (size_t i; (i = FindCopySpecial(text, run)) != std::string_view::npos;) {
+        std::memcpy(out, text.data() + run, i - run);
+        out += i - run;
+        run = i + 1;
+        const char c = text[i];
+        *out++ = '\\';
+        *out++ = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+      }
+      std::memcpy(out, text.data() + run, text.size() - run);
+      out += text.size() - run;
+      used_ = static_cast<size_t>(out - buf_.get());
+    } else {
+      Copy("\\N");
+    }
+  }
+  void Put(char c) {
+    *Room(1) = c;
+    used_ += 1;
+  }
+  void Copy(std::string_view text) {
+    std::memcpy(Room(text.size()), text.data(), text.size());
+    used_ += text.size();
+  }
+  // Where the next `n` bytes go, growing the buffer when it has not room.
+  char* Room(size_t n) {
+    if (used_ + n > capacity_) {
+      capacity_ = std::max(2 * capacity_, used_ + n);
+      auto bigger = std::make_unique_for_overwrite<char[]>(capacity_);
+      std::memcpy(bigger.get(), buf_.get(), used_);
+      buf_ = std::move(bigger);
+    }
+    return buf_.get() + used_;
+  }
+
+  std::unique_ptr<char[]> buf_;  // not zeroed: only the first used_ bytes are read
+  size_t capacity_;
+  size_t used_ = 0;
+};
 
 // Text-format result value → SqlValue, by the column's type. numeric stays
 // text: it is exact and may not fit a double (SUM(bigint) is numeric);
@@ -607,24 +656,18 @@ Result<void> PostgresConnection::BulkInsert(std::string_view table,
   if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
     return Internal("postgres: COPY did not start (in: " + Excerpt(sql) + ")");
   }
-  std::string chunk;
-  chunk.reserve(kCopyChunkBytes + 4096);
+  CopyText chunk(kCopyChunkBytes + 4096);
+  auto send = [&] {
+    const std::string_view text = chunk.text();
+    chunk.Clear();
+    return PQputCopyData(conn_, text.data(), static_cast<int>(text.size())) == 1;
+  };
   bool sent = true;
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i) chunk += '\t';
-      AppendCopyField(chunk, row[i]);
-    }
-    chunk += '\n';
-    if (chunk.size() >= kCopyChunkBytes) {
-      sent = PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) == 1;
-      chunk.clear();
-      if (!sent) break;
-    }
+    chunk.Row(row);
+    if (chunk.text().size() >= kCopyChunkBytes && !(sent = send())) break;
   }
-  if (sent && !chunk.empty()) {
-    sent = PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) == 1;
-  }
+  if (sent && !chunk.text().empty()) sent = send();
   // Ending with an error message makes the server abort the COPY, so a
   // half-sent load never lands.
   PQputCopyEnd(conn_, sent ? nullptr : "relance: sending the rows failed");
