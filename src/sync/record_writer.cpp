@@ -30,16 +30,28 @@ using domain::SyncChange;
 using store::Condition;
 using store::Connection;
 
+// A field of T a change-log entry may name, with the text that opens its
+// entry ("name":[), written once rather than escaped for every record.
+template <typename T>
+struct LoggedField {
+  const domain::FieldSpec<T>* spec;
+  std::string opening;
+};
+
 // The fields of T a change-log entry may name, in name order: the order
 // the entries have always had (they were nlohmann objects, sorted by key).
 template <typename T>
-const std::vector<const domain::FieldSpec<T>*>& LoggedFields() {
-  static const std::vector<const domain::FieldSpec<T>*> fields = [] {
-    std::vector<const domain::FieldSpec<T>*> out;
+const std::vector<LoggedField<T>>& LoggedFields() {
+  static const std::vector<LoggedField<T>> fields = [] {
+    std::vector<LoggedField<T>> out;
     for (const auto& f : domain::SpecOf<T>().fields) {
-      if (!f.Has(domain::kSecret)) out.push_back(&f);
+      if (f.Has(domain::kSecret)) continue;
+      std::string opening;
+      domain::AppendJsonString(opening, f.name);
+      out.push_back({&f, opening + ":["});
     }
-    std::sort(out.begin(), out.end(), [](const auto* x, const auto* y) { return x->name < y->name; });
+    std::sort(out.begin(), out.end(),
+              [](const auto& x, const auto& y) { return x.spec->name < y.spec->name; });
     return out;
   }();
   return fields;
@@ -51,12 +63,13 @@ const std::vector<const domain::FieldSpec<T>*>& LoggedFields() {
 template <typename T>
 std::string Diff(const T* before, const T& after) {
   static const T blank{};
-  std::string out = "{";
-  for (const auto* f : LoggedFields<T>()) {
+  std::string out;
+  out.reserve(512);  // a created invoice's entry, about
+  out += '{';
+  for (const auto& [f, opening] : LoggedFields<T>()) {
     if (f->Same(before ? *before : blank, after)) continue;
     if (out.size() > 1) out += ',';
-    domain::AppendJsonString(out, f->name);
-    out += ":[";
+    out += opening;
     if (before) {
       domain::AppendFieldJson(out, *f, *before);
     } else {

@@ -240,13 +240,14 @@ class CopyText {
   }
   // Where the next `n` bytes go, growing the buffer when it has not room.
   char* Room(size_t n) {
-    if (used_ + n > capacity_) {
-      capacity_ = std::max(2 * capacity_, used_ + n);
-      auto bigger = std::make_unique_for_overwrite<char[]>(capacity_);
-      std::memcpy(bigger.get(), buf_.get(), used_);
-      buf_ = std::move(bigger);
-    }
+    if (used_ + n > capacity_) Grow(n);
     return buf_.get() + used_;
+  }
+  void Grow(size_t n) {
+    capacity_ = std::max(2 * capacity_, used_ + n);
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity_);
+    std::memcpy(bigger.get(), buf_.get(), used_);
+    buf_ = std::move(bigger);
   }
 
   std::unique_ptr<char[]> buf_;  // not zeroed: only the first used_ bytes are read
