@@ -278,12 +278,14 @@ Result<void> AbandonRunningRuns(Connection& c, const std::string& org_id,
   return Ok();
 }
 
-Result<void> WakeConnection(Connection& c, const std::string& org_id, const std::string& id,
-                            const std::string& now) {
-  SqlValue params[] = {now, org_id, id, now};
-  RETURN_IF_ERROR(c.Exec("UPDATE sync_connections SET next_run_at = ?, version = version + 1 "
-                         "WHERE org_id = ? AND id = ? AND next_run_at > ?",
-                         params));
+Result<void> DeleteConnectionState(Connection& c, const std::string& org_id,
+                                   const std::string& connection_id, const std::string& connector) {
+  SqlValue params[] = {org_id, connection_id};
+  RETURN_IF_ERROR(c.Exec("DELETE FROM sync_inbox WHERE org_id = ? AND connection_id = ?", params));
+  RETURN_IF_ERROR(ResetCursors(c, org_id, connection_id));
+  SqlValue ref_params[] = {org_id, connector};
+  RETURN_IF_ERROR(
+      c.Exec("DELETE FROM external_refs WHERE org_id = ? AND connector = ?", ref_params));
   return Ok();
 }
 

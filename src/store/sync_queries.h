@@ -109,9 +109,12 @@ Result<void> ReleaseConnection(Connection& c, const std::string& org_id, const s
 // holds the connection's lease.
 Result<void> AbandonRunningRuns(Connection& c, const std::string& org_id,
                                 const std::string& connection_id, const std::string& now);
-// Moves next_run_at earlier (a webhook arrived, a backfill was asked for).
-Result<void> WakeConnection(Connection& c, const std::string& org_id, const std::string& id,
-                            const std::string& now);
+// What a connection leaves behind besides its own row, removed when it is
+// deleted: its pending webhook hints, its cursors, and its connector's
+// external references (the records stay, and without references become
+// Relance's own: editable, no longer owned by the connector).
+Result<void> DeleteConnectionState(Connection& c, const std::string& org_id,
+                                   const std::string& connection_id, const std::string& connector);
 
 }  // namespace relance::store
 

@@ -182,13 +182,7 @@ Result<void> ConnectionService::Delete(const Principal& p, const std::string& id
   store::RecordRepository<SyncConnection> repo(domain::SyncConnectionSpec());
   return store::InTransaction(ctx_.db, [&](store::Connection& conn) -> Result<void> {
     ASSIGN_OR_RETURN(SyncConnection c, repo.Get(conn, p.org_id, id));
-    store::SqlValue params[] = {p.org_id, id};
-    RETURN_IF_ERROR(conn.Exec("DELETE FROM sync_inbox WHERE org_id = ? AND connection_id = ?", params));
-    RETURN_IF_ERROR(store::ResetCursors(conn, p.org_id, id));
-    // The records stay; without their references they become Relance's own
-    // (editable, no longer owned by the connector).
-    store::SqlValue ref_params[] = {p.org_id, c.connector};
-    RETURN_IF_ERROR(conn.Exec("DELETE FROM external_refs WHERE org_id = ? AND connector = ?", ref_params));
+    RETURN_IF_ERROR(store::DeleteConnectionState(conn, p.org_id, id, c.connector));
     return repo.Delete(conn, p.org_id, id);
   });
 }

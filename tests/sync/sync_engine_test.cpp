@@ -638,6 +638,38 @@ TEST_P(SyncEngineTest, DeletedAndIdleConnectionsCloseTheirConnector) {
   EXPECT_EQ(runner_->kept_connectors(), 0u);
 }
 
+// Deleting a connection removes what it kept (pending hints, cursors, its
+// connector's references) and nothing else: the records stay, as Relance's
+// own.
+TEST_P(SyncEngineTest, DeletingAConnectionKeepsTheRecordsAndDropsItsState) {
+  if (!db_) return;
+  ASSERT_TRUE(Run().ok());
+  auto count = [&](const std::string& table) -> int64_t {
+    auto c = db_->db().Acquire();
+    store::SqlValue params[] = {who_.org_id};
+    auto rows = (*c)->Query("SELECT COUNT(*) FROM " + table + " WHERE org_id = ?", params);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? (*rows)[0].Int(0) : -1;
+  };
+  {
+    auto c = db_->db().Acquire();
+    ASSERT_TRUE(store::InsertInbox(**c, who_.org_id, connection_.meta.id,
+                                   {"hint_1", "client", "C1", "updated", 0},
+                                   "2026-02-10T10:00:00Z")
+                    .ok());
+  }
+  ASSERT_GT(count("external_refs"), 0);
+  ASSERT_GT(count("sync_cursors"), 0);
+  ASSERT_EQ(count("sync_inbox"), 1);
+  ASSERT_TRUE(service_->Delete(who_, connection_.meta.id).ok());
+  EXPECT_EQ(count("external_refs"), 0);
+  EXPECT_EQ(count("sync_cursors"), 0);
+  EXPECT_EQ(count("sync_inbox"), 0);
+  EXPECT_EQ(count("sync_connections"), 0);
+  EXPECT_EQ(All<domain::Customer>().size(), 3u);
+  EXPECT_EQ(All<domain::Invoice>().size(), 2u);
+}
+
 // A run that writes thousands of records into tables that were nearly
 // empty brings the planner's statistics up to date as it goes (on
 // PostgreSQL: ANALYZE, counted in pg_stat_user_tables.analyze_count; never
