@@ -135,6 +135,7 @@ class PageWriter {
   const WriteStats& stats() const { return stats_; }
 
   Result<void> LoadRefs(const std::vector<SourceRecord>& records, KnownRefs known) {
+    changes_.reserve(records.size());  // about one entry per record
     std::map<std::string, std::vector<std::string>> wanted;
     for (const auto& r : records) {
       wanted[RefEntity(r.kind)].push_back(r.external_id);
