@@ -1,11 +1,9 @@
 #include "sync/connectors/sellsy/sellsy_mapping.h"
 
 #include <algorithm>
-#include <array>
-#include <cassert>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/byte_scan.h"
@@ -157,188 +155,222 @@ Result<std::optional<std::string>> OptInstant(JsonElement obj, std::string_view 
   return t;
 }
 
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+// The 64-bit FNV-1a hash of the versions.
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+// Whether nlohmann's dump(-1, ' ', false, replace) writes `text` between its
+// quotes as it is: valid UTF-8 without a control character, '"' or '\' (with
+// ensure_ascii off, DEL and multi-byte characters are not escaped).
+bool IsVerbatimJsonText(std::string_view text) {
+  return IsPlainJsonAscii(text) || (FindJsonSpecial(text, 0) == std::string_view::npos &&
+                                    simdjson::validate_utf8(text.data(), text.size()));
 }
 
-// Writes the text nlohmann's dump(-1, ' ', false, replace) gave of a JSON
-// tree of the mapped fields, byte for byte (the versions already stored are
-// its hash), without building the tree: a std::map node per key and a heap
-// string per value used to cost more than the mapping itself. Objects must be
-// written with their keys in ascending byte order, as std::map kept them;
-// Debug builds check it.
-class CanonicalWriter {
+// The FNV-1a hash of the text nlohmann's dump(-1, ' ', false, replace) gave
+// of a JSON tree of the mapped fields (the versions already stored are that
+// hash), fed piece by piece as that text would be written: neither the tree
+// nor the text is built. The tree's objects were std::maps, so the pieces of
+// an object come in ascending byte order of their keys (HashCanonical);
+// sellsy_mapping_test checks the hash against such a tree's dump.
+class CanonicalHash {
  public:
-  explicit CanonicalWriter(std::string& out) : out_(out) {}
-
-  void Open() {
-    out_ += '{';
-    assert(depth_ < levels_.size());
-    levels_[depth_++] = Level{};
+  // A piece known when compiling (keys and punctuation): unrolled, each byte
+  // an immediate operand.
+  template <size_t N>
+  [[gnu::always_inline]] void Lit(const char (&piece)[N]) {
+    Fold(piece, std::make_index_sequence<N - 1>());
   }
-  void Close() {
-    out_ += '}';
-    --depth_;
-  }
-  void Key(std::string_view key) {
-    Level& level = levels_[depth_ - 1];
-    assert(!level.has_key || level.last_key < key);
-    if (level.has_key) out_ += ',';
-    level.has_key = true;
-    level.last_key = key;
-    String(key);
-    out_ += ':';
+  // Bytes written as they are.
+  void Bytes(std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto* const end = p + bytes.size();
+    uint64_t h = h_;
+    for (; end - p >= 8; p += 8) {
+      h = (h ^ p[0]) * kFnvPrime;
+      h = (h ^ p[1]) * kFnvPrime;
+      h = (h ^ p[2]) * kFnvPrime;
+      h = (h ^ p[3]) * kFnvPrime;
+      h = (h ^ p[4]) * kFnvPrime;
+      h = (h ^ p[5]) * kFnvPrime;
+      h = (h ^ p[6]) * kFnvPrime;
+      h = (h ^ p[7]) * kFnvPrime;
+    }
+    for (; p < end; ++p) h = (h ^ *p) * kFnvPrime;
+    h_ = h;
   }
   void String(std::string_view text) {
-    // Printable ASCII without '"' or '\' is written as is by nlohmann;
-    // anything else (escapes, UTF-8, invalid bytes replaced) goes through it.
-    if (IsPlainJsonAscii(text)) {
-      out_ += '"';
-      out_ += text;
-      out_ += '"';
+    if (IsVerbatimJsonText(text)) {
+      Lit("\"");
+      Bytes(text);
+      Lit("\"");
     } else {
-      out_ += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+      // Escapes, invalid bytes replaced: rare, left to nlohmann itself.
+      Bytes(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
     }
   }
   void Int(int64_t value) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     (void)ec;  // 24 bytes hold any int64_t
-    out_.append(buf, end);
+    Bytes(std::string_view(buf, static_cast<size_t>(end - buf)));
   }
-  void Bool(bool value) { out_ += value ? "true" : "false"; }
-  void Null() { out_ += "null"; }
-  void Opt(const std::optional<std::string>& v) { v ? String(*v) : Null(); }
-  void OptDate(const std::optional<Date>& v) { v ? String(v->ToString()) : Null(); }
+  void Bool(bool value) { value ? Lit("true") : Lit("false"); }
+  void Opt(const std::optional<std::string>& v) { v ? String(*v) : Lit("null"); }
+  // Date::ToString is digits and '-': no escape to look for.
+  void Day(Date d) {
+    Lit("\"");
+    Bytes(d.ToString());
+    Lit("\"");
+  }
+  void OptDay(const std::optional<Date>& d) { d ? Day(*d) : Lit("null"); }
+  // std::map iterates in the byte order of its keys, as the tree did.
   void Map(const domain::StringMap& map) {
-    Open();  // std::map iterates in the byte order Key() expects
+    Lit("{");
+    bool first = true;
     for (const auto& [k, v] : map) {
-      Key(k);
+      if (!first) Lit(",");
+      first = false;
+      String(k);
+      Lit(":");
       String(v);
     }
-    Close();
-  }
-  // Key(key), then the value as its type is written.
-  template <typename T>
-  void Field(std::string_view key, const T& value) {
-    Key(key);
-    Write(value);
+    Lit("}");
   }
   // [[invoice external id, amount], ...]
   void Allocations(const std::vector<SourceAllocation>& list) {
-    out_ += '[';
+    Lit("[");
     for (size_t i = 0; i < list.size(); ++i) {
-      if (i > 0) out_ += ',';
-      out_ += '[';
+      if (i > 0) Lit(",");
+      Lit("[");
       String(list[i].invoice_external_id);
-      out_ += ',';
+      Lit(",");
       Int(list[i].amount);
-      out_ += ']';
+      Lit("]");
     }
-    out_ += ']';
+    Lit("]");
   }
+  uint64_t value() const { return h_; }
 
  private:
-  void Write(std::string_view text) { String(text); }
-  void Write(const std::string& text) { String(text); }
-  void Write(int64_t value) { Int(value); }
-  void Write(bool value) { Bool(value); }
-  void Write(const std::optional<std::string>& v) { Opt(v); }
-  void Write(const std::optional<Date>& v) { OptDate(v); }
-  void Write(const domain::StringMap& map) { Map(map); }
-  void Write(const std::vector<SourceAllocation>& list) { Allocations(list); }
+  template <size_t... I>
+  [[gnu::always_inline]] void Fold(const char* piece, std::index_sequence<I...>) {
+    uint64_t h = h_;
+    ((h = (h ^ static_cast<unsigned char>(piece[I])) * kFnvPrime), ...);
+    h_ = h;
+  }
 
-  struct Level {
-    bool has_key = false;
-    std::string_view last_key;
-  };
-  std::string& out_;
-  // The record, its data, its smart tags: no deeper (and no allocation).
-  std::array<Level, 3> levels_;
-  size_t depth_ = 0;
+  uint64_t h_ = kFnvOffset;
 };
 
 // Every mapped field and reference, as one canonical JSON text (keys sorted):
 // {"customer"|"contact": {...}, "deleted", "id", "invoice": {...}, "kind",
 //  "payment": {...}}, the data object present for a record not deleted.
-void WriteCanonical(const SourceRecord& r, std::string& out) {
-  CanonicalWriter w(out);
-  w.Open();
+void HashCanonical(const SourceRecord& r, CanonicalHash& h) {
   const auto* customer = r.deleted ? nullptr : std::get_if<SourceCustomer>(&r.data);
   const auto* contact = r.deleted ? nullptr : std::get_if<SourceContact>(&r.data);
   const auto* invoice = r.deleted ? nullptr : std::get_if<SourceInvoice>(&r.data);
   const auto* payment = r.deleted ? nullptr : std::get_if<SourcePayment>(&r.data);
+  h.Lit("{");
   if (contact != nullptr) {
     const domain::Contact& x = contact->record;
-    w.Key("contact");
-    w.Open();
-    w.Field("customer", contact->customer_external_id);
-    w.Field("email", x.email);
-    w.Field("first_name", x.first_name);
-    w.Field("is_main", x.is_main);
-    w.Field("last_name", x.last_name);
-    w.Field("phone", x.phone);
-    w.Field("position", x.position);
-    w.Close();
+    h.Lit(R"("contact":{"customer":)");
+    h.String(contact->customer_external_id);
+    h.Lit(R"(,"email":)");
+    h.String(x.email);
+    h.Lit(R"(,"first_name":)");
+    h.Opt(x.first_name);
+    h.Lit(R"(,"is_main":)");
+    h.Bool(x.is_main);
+    h.Lit(R"(,"last_name":)");
+    h.Opt(x.last_name);
+    h.Lit(R"(,"phone":)");
+    h.Opt(x.phone);
+    h.Lit(R"(,"position":)");
+    h.Opt(x.position);
+    h.Lit("},");
   }
   if (customer != nullptr) {
     const domain::Customer& x = customer->record;
-    w.Key("customer");
-    w.Open();
-    w.Field("accounting_code", x.accounting_code);
-    w.Field("city", x.city);
-    w.Field("country", x.country);
-    w.Field("name", x.name);
-    w.Field("parent", customer->parent_external_id);
-    w.Field("postal_code", x.postal_code);
-    w.Field("smart_tags", x.smart_tags);
-    w.Field("status", x.status);
-    w.Field("street", x.street);
-    w.Field("vat_number", x.vat_number);
-    w.Close();
+    h.Lit(R"("customer":{"accounting_code":)");
+    h.Opt(x.accounting_code);
+    h.Lit(R"(,"city":)");
+    h.Opt(x.city);
+    h.Lit(R"(,"country":)");
+    h.Opt(x.country);
+    h.Lit(R"(,"name":)");
+    h.String(x.name);
+    h.Lit(R"(,"parent":)");
+    h.Opt(customer->parent_external_id);
+    h.Lit(R"(,"postal_code":)");
+    h.Opt(x.postal_code);
+    h.Lit(R"(,"smart_tags":)");
+    h.Map(x.smart_tags);
+    h.Lit(R"(,"status":)");
+    h.String(x.status);
+    h.Lit(R"(,"street":)");
+    h.Opt(x.street);
+    h.Lit(R"(,"vat_number":)");
+    h.Opt(x.vat_number);
+    h.Lit("},");
   }
-  w.Field("deleted", r.deleted);
-  w.Field("id", r.external_id);
+  h.Lit(R"("deleted":)");
+  h.Bool(r.deleted);
+  h.Lit(R"(,"id":)");
+  h.String(r.external_id);
   if (invoice != nullptr) {
     const domain::Invoice& x = invoice->record;
-    w.Key("invoice");
-    w.Open();
-    w.Field("allocations", invoice->allocations);
-    w.Field("currency", x.currency);
-    w.Field("customer", invoice->customer_external_id);
-    w.Field("due_date", x.due_date.ToString());
-    w.Field("gross", x.gross_amount);
-    w.Field("is_void", x.is_void);
-    w.Field("issue_date", x.issue_date.ToString());
-    w.Field("kind", x.kind);
-    w.Field("net", x.net_amount);
-    w.Field("number", x.number);
-    w.Field("payable_on_receipt", x.payable_on_receipt);
-    w.Field("pdf_url", x.pdf_url);
-    w.Field("printed_due_date", x.printed_due_date);
-    w.Field("tax", x.tax_amount);
-    w.Close();
+    h.Lit(R"(,"invoice":{"allocations":)");
+    h.Allocations(invoice->allocations);
+    h.Lit(R"(,"currency":)");
+    h.String(x.currency);
+    h.Lit(R"(,"customer":)");
+    h.String(invoice->customer_external_id);
+    h.Lit(R"(,"due_date":)");
+    h.Day(x.due_date);
+    h.Lit(R"(,"gross":)");
+    h.Int(x.gross_amount);
+    h.Lit(R"(,"is_void":)");
+    h.Bool(x.is_void);
+    h.Lit(R"(,"issue_date":)");
+    h.Day(x.issue_date);
+    h.Lit(R"(,"kind":)");
+    h.String(x.kind);
+    h.Lit(R"(,"net":)");
+    h.Int(x.net_amount);
+    h.Lit(R"(,"number":)");
+    h.String(x.number);
+    h.Lit(R"(,"payable_on_receipt":)");
+    h.Bool(x.payable_on_receipt);
+    h.Lit(R"(,"pdf_url":)");
+    h.Opt(x.pdf_url);
+    h.Lit(R"(,"printed_due_date":)");
+    h.OptDay(x.printed_due_date);
+    h.Lit(R"(,"tax":)");
+    h.Int(x.tax_amount);
+    h.Lit("}");
   }
-  w.Field("kind", EntityName(r.kind));
+  h.Lit(R"(,"kind":)");
+  h.String(EntityName(r.kind));
   if (payment != nullptr) {
     const domain::Payment& x = payment->record;
-    w.Key("payment");
-    w.Open();
-    w.Field("allocations", payment->allocations);
-    w.Field("amount", x.amount);
-    w.Field("currency", x.currency);
-    w.Field("customer", payment->customer_external_id);
-    w.Field("date", x.date.ToString());
-    w.Field("method", x.method);
-    w.Field("reference", x.reference);
-    w.Close();
+    h.Lit(R"(,"payment":{"allocations":)");
+    h.Allocations(payment->allocations);
+    h.Lit(R"(,"amount":)");
+    h.Int(x.amount);
+    h.Lit(R"(,"currency":)");
+    h.String(x.currency);
+    h.Lit(R"(,"customer":)");
+    h.String(payment->customer_external_id);
+    h.Lit(R"(,"date":)");
+    h.Day(x.date);
+    h.Lit(R"(,"method":)");
+    h.String(x.method);
+    h.Lit(R"(,"reference":)");
+    h.Opt(x.reference);
+    h.Lit("}");
   }
-  w.Close();
+  h.Lit("}");
 }
 
 SourceRecord Finish(SourceRecord r) {
@@ -502,13 +534,15 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
 }
 
 std::string ComputeVersion(const SourceRecord& record) {
-  // One buffer per thread, reused: its capacity stays after the first record.
-  thread_local std::string text;
-  text.clear();
-  WriteCanonical(record, text);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Fnv1a(text)));
-  return buf;
+  CanonicalHash h;
+  HashCanonical(record, h);
+  return VersionText(h.value());
+}
+
+std::string VersionText(uint64_t hash) {
+  std::string out(16, '0');
+  for (size_t i = out.size(); i-- > 0; hash >>= 4) out[i] = "0123456789abcdef"[hash & 0xf];
+  return out;
 }
 
 Result<SourceRecord> MapParty(JsonElement party, PartyKind kind) {

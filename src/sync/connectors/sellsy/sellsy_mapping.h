@@ -50,6 +50,9 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id);
 
 // The stable content hash used as `version`.
 std::string ComputeVersion(const SourceRecord& record);
+// How a version shows its 64-bit hash: 16 lower-case hex digits, as
+// printf's "%016llx" wrote them.
+std::string VersionText(uint64_t hash);
 
 // Beside each mapping below, `...Fields()`: the members it reads, as field[]
 // paths (research §2; a dotted path reaches a nested member, an array is
