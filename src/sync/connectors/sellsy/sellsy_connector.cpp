@@ -48,17 +48,40 @@ std::string PartyPath(PartyKind kind) {
   return kind == PartyKind::kCompany ? "/companies" : "/individuals";
 }
 
-// The later of two RFC 3339 instants, as FormatTimestamp text ("" = none).
-std::string Later(const std::string& current, const std::optional<std::string>& seen) {
-  if (!seen) return current;
-  Result<Timestamp> t = ParseTimestamp(*seen);
-  if (!t.ok()) return current;
-  if (!current.empty()) {
-    Result<Timestamp> c = ParseTimestamp(current);
-    if (c.ok() && *c >= *t) return current;
+// The later of a walk's `max` and the RFC 3339 instants of a page, as
+// FormatTimestamp text ("" = none). Each instant seen replaces the text when
+// it parses and the text does not parse to a later or equal one; each is
+// parsed once, and the text written once, at the end.
+class LatestInstant {
+ public:
+  explicit LatestInstant(std::string text) : text_(std::move(text)) {
+    if (text_.empty()) return;
+    if (Result<Timestamp> t = ParseTimestamp(text_); t.ok()) parsed_ = *t;
   }
-  return FormatTimestamp(*t);
-}
+
+  void See(std::optional<std::string_view> seen) {
+    if (!seen) return;
+    Result<Timestamp> t = ParseTimestamp(*seen);
+    if (!t.ok()) return;
+    if (parsed_ && *parsed_ >= *t) return;
+    latest_ = *t;
+    // FormatTimestamp's text parses back to the instant, unless its year
+    // is outside 1..9999 (Date's range): then it does not parse at all.
+    const int year = Date::FromDays(static_cast<int32_t>(
+                                        std::chrono::floor<std::chrono::days>(*t)
+                                            .time_since_epoch()
+                                            .count()))
+                         .year();
+    parsed_ = year >= 1 && year <= 9999 ? std::optional<Timestamp>(*t) : std::nullopt;
+  }
+
+  std::string Text() const { return latest_ ? FormatTimestamp(*latest_) : text_; }
+
+ private:
+  std::string text_;                 // the walk's max, until an instant replaces it
+  std::optional<Timestamp> latest_;  // the instant that replaced it
+  std::optional<Timestamp> parsed_;  // what the current text parses to
+};
 
 // max - the overlap, in whole seconds, as RFC 3339 with an offset
 // ("2026-12-02T00:09:56+00:00", the form Sellsy documents).
@@ -86,12 +109,6 @@ std::optional<int64_t> IntegerId(JsonElement item) {
   int64_t value = 0;
   if (!id || id->get(value) != simdjson::SUCCESS) return std::nullopt;
   return value;
-}
-
-// A member's text, when it is a JSON string, as Later takes it.
-std::optional<std::string> TextOf(JsonElement item, std::string_view key) {
-  std::optional<std::string_view> text = TextMember(item, key);
-  return text ? std::optional<std::string>(*text) : std::nullopt;
 }
 
 EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPolicy deletion,
@@ -304,22 +321,23 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   ASSIGN_OR_RETURN(SellsyPage page,
                    client_.Page(PartyPath(kind) + "/search", q, cursor.offset, filters));
   FetchPage out;
-  std::string max = cursor.max;
+  LatestInstant max(cursor.max);
   std::vector<LinkedParty> parties;
+  parties.reserve(page.data.size());
+  // Its contacts follow (ContactsOfPage): about one per party.
+  out.records.reserve(2 * page.data.size());
   if (kind == PartyKind::kIndividual) RETURN_IF_ERROR(IndexIndividuals());
   for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
-    max = Later(max, TextOf(item, "updated_at"));
-    out.records.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendParty(item, kind, out.records));
+    max.See(TextMember(item, "updated_at"));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
     if (kind == PartyKind::kIndividual && JsonMember(item, "main_contact_id")) {
       UpsertIndividual(party);
     }
     parties.push_back(party);
   }
-  ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOfPage(kind, parties));
-  for (auto& contact : contacts) out.records.push_back(std::move(contact));
-  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
+  RETURN_IF_ERROR(ContactsOfPage(kind, parties, out.records));
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max.Text());
   return out;
 }
 
@@ -332,13 +350,13 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
                                 cursor.offset, filters));
   RETURN_IF_ERROR(ReadCompaniesOfContacts(page.data));
   FetchPage out;
-  std::string max = cursor.max;
+  out.records.reserve(page.data.size());
+  LatestInstant max(cursor.max);
   for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks(item));
-    max = Later(max, TextOf(item, "updated"));
-    if (r) out.records.push_back(std::move(*r));
+    RETURN_IF_ERROR(MapContactWithLinks(item, out.records));
+    max.See(TextMember(item, "updated"));
   }
-  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max.Text());
   return out;
 }
 
@@ -352,14 +370,14 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
                                            {{"order", "id"}}),
                                 cursor.offset, filters));
   FetchPage out;
+  out.records.reserve(page.data.size());
   for (JsonElement item : page.data) {
-    std::optional<SourceRecord> r;
     if (credit_notes) {
-      ASSIGN_OR_RETURN(r, MapCreditNoteWithLinks(item));
+      ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapCreditNoteWithLinks(item));
+      if (r) out.records.push_back(std::move(*r));
     } else {
-      ASSIGN_OR_RETURN(r, MapInvoice(item));
+      RETURN_IF_ERROR(AppendInvoice(item, out.records));
     }
-    if (r) out.records.push_back(std::move(*r));
   }
   EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
@@ -370,10 +388,8 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
                    client_.Page("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
                                 cursor.offset, json::object()));
   FetchPage out;
-  for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(item));
-    if (r) out.records.push_back(std::move(*r));
-  }
+  out.records.reserve(page.data.size());
+  for (JsonElement item : page.data) RETURN_IF_ERROR(AppendPayment(item, out.records));
   EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
 }
@@ -403,15 +419,15 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
       return p.kind == party.kind && p.id == party.id;
     });
     if (!listed) parties.push_back(party);
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, parties));
-    out.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendContact(c, parties, out));
   }
   return out;
 }
 
-Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
-    PartyKind kind, const std::vector<LinkedParty>& parties) {
-  if (parties.empty()) return std::vector<SourceRecord>{};
+Result<void> SellsyConnector::ContactsOfPage(PartyKind kind,
+                                            const std::vector<LinkedParty>& parties,
+                                            std::vector<SourceRecord>& out) {
+  if (parties.empty()) return Ok();
   json ids = json::array();
   for (const auto& p : parties) ids.push_back(p.id);
   ASSIGN_OR_RETURN(
@@ -444,19 +460,17 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
     }
   }
   RETURN_IF_ERROR(ReadCompaniesOfContacts(contacts.data));
-  std::vector<SourceRecord> out;
+  out.reserve(out.size() + contacts.data.size());
   for (JsonElement c : contacts.data) {
     std::optional<int64_t> id = IntegerId(c);
     if (!id) {
-      ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, {}));  // the error naming it
-      out.push_back(std::move(r));
+      RETURN_IF_ERROR(AppendContact(c, {}, out));  // the error naming it
       continue;
     }
     ASSIGN_OR_RETURN(std::vector<LinkedParty> linked, PartiesOfContact(*id));
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, linked));
-    out.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendContact(c, linked, out));
   }
-  return out;
+  return Ok();
 }
 
 Result<void> SellsyConnector::IndexIndividuals() {
@@ -655,12 +669,10 @@ Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<JsonElem
   return Ok();
 }
 
-Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonElement contact) {
+Result<void> SellsyConnector::MapContactWithLinks(JsonElement contact,
+                                                  std::vector<SourceRecord>& out) {
   std::optional<int64_t> contact_id = IntegerId(contact);
-  if (!contact_id) {
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, {}));  // the error naming it
-    return std::optional<SourceRecord>(std::move(r));
-  }
+  if (!contact_id) return AppendContact(contact, {}, out);  // the error naming it
   const int64_t id = *contact_id;
   ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(id));
   if (parties.empty()) {
@@ -673,11 +685,10 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonEle
       ASSIGN_OR_RETURN(parties, FindIndividualsOf(id));
       // Linked to something we cannot find (yet): say nothing rather than
       // report it deleted.
-      if (parties.empty()) return std::optional<SourceRecord>();
+      if (parties.empty()) return Ok();
     }
   }
-  ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, parties));
-  return std::optional<SourceRecord>(std::move(r));
+  return AppendContact(contact, parties, out);
 }
 
 // ---------------------------------------------------------------------------
@@ -764,9 +775,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchContact(int64_t id) {
     }
     return std::move(got).take_error();
   }
-  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks((*got)->root()));
   std::vector<SourceRecord> out;
-  if (r) out.push_back(std::move(*r));
+  RETURN_IF_ERROR(MapContactWithLinks((*got)->root(), out));
   return out;
 }
 

@@ -109,10 +109,10 @@ class SellsyConnector : public Connector {
   // each attached per R-SELLSY-3.
   Result<std::vector<SourceRecord>> ContactsOf(const LinkedParty& party);
   // The contacts of a page of parties in one search (contacts filtered by
-  // companies[] or individuals[]), each attached per R-SELLSY-3: cheaper
-  // than one ContactsOf per party.
-  Result<std::vector<SourceRecord>> ContactsOfPage(PartyKind kind,
-                                                   const std::vector<LinkedParty>& parties);
+  // companies[] or individuals[]), each attached per R-SELLSY-3 and appended
+  // to `out`: cheaper than one ContactsOf per party.
+  Result<void> ContactsOfPage(PartyKind kind, const std::vector<LinkedParty>& parties,
+                              std::vector<SourceRecord>& out);
   // Every party a contact is linked to: its companies from
   // GET /contacts/{id}/companies (or companies_of_contact_), and the
   // individuals known to link it (main_contact_id of every individual,
@@ -128,10 +128,11 @@ class SellsyConnector : public Connector {
                                                  std::chrono::steady_clock::time_point now) const;
   void RememberCompanies(int64_t contact_id, std::chrono::steady_clock::time_point when,
                          std::vector<LinkedParty> companies);
-  // One contact mapped; with no company, its individuals are searched
-  // (FindIndividualsOf). nullopt when it is linked to a party that cannot
-  // be found: nothing is said rather than a false deletion.
-  Result<std::optional<SourceRecord>> MapContactWithLinks(JsonElement contact);
+  // One contact mapped, appended to `out`; with no company, its individuals
+  // are searched (FindIndividualsOf). Nothing is appended when it is linked
+  // to a party that cannot be found: nothing is said rather than a false
+  // deletion.
+  Result<void> MapContactWithLinks(JsonElement contact, std::vector<SourceRecord>& out);
   Result<std::vector<SourceRecord>> RefetchContact(int64_t id);
   Result<std::vector<SourceRecord>> RefetchDocument(bool credit_note, int64_t id);
   Result<std::vector<SourceRecord>> RefetchPayment(int64_t id);

@@ -120,6 +120,16 @@ const std::vector<std::string>& InvoicePaymentFields();
 Result<std::optional<SourceRecord>> MapPayment(JsonElement payment);
 const std::vector<std::string>& PaymentFields();
 
+// The paged path: MapParty, MapContact, MapInvoice and MapPayment, each
+// appending its record to `out` (nothing for nullopt, nor on an error)
+// instead of returning it. A record is some twenty strings; returned, it is
+// moved into a Result, an optional, then the page's vector.
+Result<void> AppendParty(JsonElement party, PartyKind kind, std::vector<SourceRecord>& out);
+Result<void> AppendContact(JsonElement contact, const std::vector<LinkedParty>& parties,
+                           std::vector<SourceRecord>& out);
+Result<void> AppendInvoice(JsonElement invoice, std::vector<SourceRecord>& out);
+Result<void> AppendPayment(JsonElement payment, std::vector<SourceRecord>& out);
+
 // Sellsy payment method ids (the emulator's labels: 1 Virement, 2 Chèque,
 // 3 Carte bancaire, 4 Prélèvement, 5 Espèces, 7 Paypal) -> Relance methods.
 std::string PaymentMethodName(std::optional<int64_t> payment_method_id);
