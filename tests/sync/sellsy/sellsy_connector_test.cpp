@@ -1158,5 +1158,52 @@ TEST(SellsyClient, ItemsOutliveTheCallsMadeWhileTheyAreRead) {
   EXPECT_EQ(IdOf((*batch)[1]->data.at(0)), 12);
 }
 
+// A batch's NDJSON lines are what nlohmann's dump gave of the request line
+// as an object (keys in byte order; a name ending in [] or repeated is an
+// array), which Sellsy and the emulator read; here written without it.
+TEST(SellsyClient, BatchLinesAreTheDumpOfTheRequestObject) {
+  auto reference = [](const BatchRequest& r) {
+    json line = {{"method", r.method}, {"uri", r.path}};
+    if (!r.query.empty()) {
+      json query = json::object();
+      for (const auto& [name, value] : r.query) {
+        auto it = query.find(name);
+        if (it == query.end()) {
+          query[name] = name.ends_with("[]") ? json::array({value}) : json(value);
+        } else {
+          if (!it->is_array()) *it = json::array({*it});
+          it->push_back(value);
+        }
+      }
+      line["query"] = std::move(query);
+    }
+    auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+    return dump(line) + "\n" + (r.body ? dump(*r.body) : "{}") + "\n";
+  };
+  const std::vector<BatchRequest> requests = {
+      {"GET", "/contacts/42/companies", {}, std::nullopt},
+      {"GET",
+       "/contacts/42/companies",
+       {{"field[]", "id"}, {"field[]", "type"}, {"limit", "100"}, {"field[]", "main_contact_id"}},
+       std::nullopt},
+      {"GET", "/x", {{"b", "1"}, {"a", "2"}, {"b", "3"}, {"embed[]", "only"}}, std::nullopt},
+      {"POST", "/search", {{"order", "id"}}, json{{"filters", {{"id", {1, 2}}}}}},
+      {"GET",
+       "/odd \"path\"\\\t\xc3\xa9\xff",
+       {{"n\x01", "v\"al"}, {"\xc3\xa9[]", "\xe2\x82\xac"}, {"Z", "bad\xff"}},
+       std::nullopt},
+  };
+  std::string all;
+  std::string expected_all;
+  for (const BatchRequest& r : requests) {
+    std::string lines;
+    AppendBatchLines(r, lines);
+    EXPECT_EQ(lines, reference(r)) << r.path;
+    AppendBatchLines(r, all);
+    expected_all += reference(r);
+  }
+  EXPECT_EQ(all, expected_all);
+}
+
 }  // namespace
 }  // namespace relance::sync::sellsy
