@@ -1299,5 +1299,44 @@ TEST(SellsyMapping, VersionIsTheHashOfTheCanonicalTree) {
   }
 }
 
+// ParseDay is Date::Parse, ok or not, and the same day.
+TEST(SellsyMapping, ParseDayIsDateParse) {
+  auto check = [](const std::string& text) {
+    Result<Date> expected = Date::Parse(text);
+    std::optional<Date> got = ParseDay(text);
+    ASSERT_EQ(got.has_value(), expected.ok()) << text;
+    if (got) {
+      EXPECT_EQ(*got, *expected) << text;
+    }
+  };
+  // Every day of some years (leap rules, the range's ends), then a day in
+  // seven over the whole range, written as Date writes them.
+  const Date first = Date::FromYmd(1, 1, 1).value();
+  const Date last = Date::FromYmd(9999, 12, 31).value();
+  for (int32_t day = first.days_since_epoch(); day <= last.days_since_epoch(); ++day) {
+    const Date d = Date::FromDays(day);
+    const int y = d.year();
+    if (y <= 5 || (y >= 1599 && y <= 1601) || (y >= 1899 && y <= 1901) ||
+        (y >= 1999 && y <= 2101) || y >= 9996 || day % 7 == 0) {
+      check(d.ToString());
+    }
+  }
+  // Texts of days that do not exist, or are not of the format.
+  char buf[32];
+  for (int y : {0, 1, 1900, 2000, 2023, 2024, 9999}) {
+    for (int m = 0; m <= 13; ++m) {
+      for (int d = 0; d <= 32; ++d) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        check(buf);
+      }
+    }
+  }
+  for (const char* text : {"", "2024-01-1", "2024-01-011", "2024/01/01", "2024-1-01 ", " 2024-01-1",
+                           "+024-01-01", "-024-01-01", "2024-0a-01", "2024-01-0:", "20240101xx",
+                           "2024-01-01T", "2024\xc3\xa9-01-01", "0000-01-01", "2024--1-01"}) {
+    check(text);
+  }
+}
+
 }  // namespace
 }  // namespace relance::sync::sellsy

@@ -74,12 +74,13 @@ std::optional<int64_t> IdAt(std::optional<JsonElement> v) {
 // member "id".
 Result<int64_t> RequiredIdOf(bool is_object, std::optional<JsonElement> id,
                              std::string_view kind) {
+  if (is_object && id) {
+    if (std::optional<int64_t> value = IdValue(*id)) return *value;
+  }
   const std::string what = "Sellsy " + std::string(kind);
   if (!is_object) return InvalidArgument(what + ": not a JSON object");
   if (!id) return InvalidArgument(what + " without an id");
-  std::optional<int64_t> value = IdValue(*id);
-  if (!value) return InvalidArgument(what + ": id " + Quote(*id) + " is not an id");
-  return *value;
+  return InvalidArgument(what + ": id " + Quote(*id) + " is not an id");
 }
 
 Result<int64_t> RequiredId(JsonElement obj, std::string_view kind) {
@@ -131,8 +132,9 @@ struct MemberSlot {
 // that repeats, as at_key finds it), in one walk of the object: a mapping
 // reads most members of its object, and each at_key walks it from the start.
 // False (no slot set) when `obj` is not an object.
+// Inlined, so that the names are constants each key is compared with.
 template <size_t N>
-bool ReadMembers(JsonElement obj, const MemberSlot (&slots)[N]) {
+[[gnu::always_inline]] inline bool ReadMembers(JsonElement obj, const MemberSlot (&slots)[N]) {
   simdjson::dom::object object;
   if (obj.get(object) != simdjson::SUCCESS) return false;
   size_t found = 0;
@@ -181,9 +183,8 @@ Result<Date> RequiredDateAt(std::optional<JsonElement> v, std::string_view path,
   if (!v || v->is_null()) return Invalid(s, std::string(path) + " is missing");
   std::optional<std::string_view> text = TextOf(*v);
   if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
-  Result<Date> d = Date::Parse(*text);
-  if (!d.ok())
-    return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
+  std::optional<Date> d = ParseDay(*text);
+  if (!d) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
   return *d;
 }
 
@@ -283,14 +284,33 @@ class CanonicalHash {
     h_ = h;
   }
   void String(std::string_view text) {
-    if (IsVerbatimJsonText(text)) {
-      Lit("\"");
-      Bytes(text);
-      Lit("\"");
-    } else {
-      // Escapes, invalid bytes replaced: rare, left to nlohmann itself.
-      Bytes(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+    // Most texts are printable ASCII without '"' or '\': hashed as they are
+    // checked, eight bytes at a time (the tail as the last eight bytes).
+    using namespace byte_scan;
+    auto may_escape = [](uint64_t w) {
+      return (w & kHighs) != 0 || HasBelow(w, 0x20) || Has(w, 0x7f) || Has(w, '"') ||
+             Has(w, '\\');
+    };
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t n = text.size();
+    uint64_t h = (h_ ^ '"') * kFnvPrime;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (may_escape(Load(text.data() + i))) return OtherString(text);
+      for (size_t k = 0; k < 8; ++k) h = (h ^ p[i + k]) * kFnvPrime;
     }
+    if (i < n) {
+      if (n >= 8) {
+        if (may_escape(Load(text.data() + n - 8))) return OtherString(text);
+      } else {
+        for (size_t k = 0; k < n; ++k) {
+          const unsigned char c = p[k];
+          if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return OtherString(text);
+        }
+      }
+      for (; i < n; ++i) h = (h ^ p[i]) * kFnvPrime;
+    }
+    h_ = (h ^ '"') * kFnvPrime;
   }
   void Int(int64_t value) {
     char buf[24];
@@ -336,6 +356,18 @@ class CanonicalHash {
   uint64_t value() const { return h_; }
 
  private:
+  // A text that is not printable ASCII, or holds '"' or '\'.
+  void OtherString(std::string_view text) {
+    if (IsVerbatimJsonText(text)) {
+      Lit("\"");
+      Bytes(text);
+      Lit("\"");
+    } else {
+      // Escapes, invalid bytes replaced: rare, left to nlohmann itself.
+      Bytes(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+
   template <size_t... I>
   [[gnu::always_inline]] void Fold(const char* piece, std::index_sequence<I...>) {
     uint64_t h = h_;
@@ -766,8 +798,8 @@ Result<bool> MapPaymentInto(JsonElement payment, SourceRecord& r) {
     return Invalid(s, "paid_at \"" + std::string(paid_at) + "\" is not an RFC 3339 datetime");
   }
   // The day as Sellsy shows it (its own time zone), not the UTC day.
-  Result<Date> date = Date::Parse(paid_at.substr(0, 10));
-  if (!date.ok()) {
+  std::optional<Date> date = ParseDay(paid_at.substr(0, 10));
+  if (!date) {
     return Invalid(s, "paid_at \"" + std::string(paid_at) + "\" is not an RFC 3339 datetime");
   }
   if (*date < DatedFrom()) return false;
@@ -866,6 +898,32 @@ std::optional<std::string> FormDecode(std::string_view text) {
 Date DatedFrom() {
   static const Date kFrom = Date::FromYmd(2018, 1, 1).value();
   return kFrom;
+}
+
+std::optional<Date> ParseDay(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int digits[8];
+  int n = 0;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < '0' || c > '9') return std::nullopt;
+    digits[n++] = c - '0';
+  }
+  const int y = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+  const int m = digits[4] * 10 + digits[5];
+  const int d = digits[6] * 10 + digits[7];
+  if (y < 1 || m < 1 || m > 12 || d < 1) return std::nullopt;
+  const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  static constexpr int kDaysIn[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > kDaysIn[m - 1] + (m == 2 && leap ? 1 : 0)) return std::nullopt;
+  // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+  // days_from_civil, which date::sys_days computes too).
+  const int yy = m <= 2 ? y - 1 : y;
+  const int era = yy / 400;  // yy >= 0
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return Date::FromDays(era * 146097 + doe - 719468);
 }
 
 std::string CompanyExternalId(int64_t id) { return WithId("company/", id); }

@@ -28,6 +28,12 @@ namespace relance::sync::sellsy {
 Date DatedFrom();
 inline constexpr char kDatedFromText[] = "2018-01-01";
 
+// Date::Parse ("YYYY-MM-DD", a day that exists, years 1..9999) without its
+// error message, which the mappings write themselves: a record has a day or
+// two to read, and Date::Parse's checks went through std::from_chars and the
+// date library.
+std::optional<Date> ParseDay(std::string_view text);
+
 enum class PartyKind { kCompany, kIndividual };
 
 std::string CompanyExternalId(int64_t id);
