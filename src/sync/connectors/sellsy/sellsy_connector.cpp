@@ -28,6 +28,27 @@ std::string CompaniesOfContactPath(int64_t contact_id) {
   return "/contacts/" + std::to_string(contact_id) + "/companies";
 }
 
+std::string InvoicesOfCreditNotePath(const SourceRecord& credit_note) {
+  return "/credit-notes/" + std::to_string(ParseExternalId(credit_note.external_id)->id) +
+         "/invoices";
+}
+
+// Whether `bare`, the credit note `cn` mapped without its allocations,
+// allocated something: its invoices are then read to split it.
+bool AllocatesSomething(JsonElement cn, const std::optional<SourceRecord>& bare) {
+  if (!bare || bare->deleted) return false;
+  if (std::get<SourceInvoice>(bare->data).record.is_void) return false;
+  // MapCreditNote read total_incl_tax as a decimal text: only a text can
+  // equal it.
+  std::optional<JsonElement> amounts = JsonMember(cn, "amounts");
+  std::optional<std::string_view> total, remaining;
+  if (amounts) {
+    total = TextMember(*amounts, "total_incl_tax");
+    remaining = TextMember(*amounts, "total_remaining_due_incl_tax");
+  }
+  return !(total && remaining && *total == *remaining);  // equal: nothing allocated
+}
+
 // The companies of a contact as GET /contacts/{id}/companies lists them.
 Result<std::vector<LinkedParty>> LinkedCompanies(const std::vector<JsonElement>& companies) {
   std::vector<LinkedParty> out;
@@ -371,13 +392,10 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
                                 cursor.offset, filters));
   FetchPage out;
   out.records.reserve(page.data.size());
-  for (JsonElement item : page.data) {
-    if (credit_notes) {
-      ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapCreditNoteWithLinks(item));
-      if (r) out.records.push_back(std::move(*r));
-    } else {
-      RETURN_IF_ERROR(AppendInvoice(item, out.records));
-    }
+  if (credit_notes) {
+    RETURN_IF_ERROR(MapCreditNotes(page.data, out.records));
+  } else {
+    for (JsonElement item : page.data) RETURN_IF_ERROR(AppendInvoice(item, out.records));
   }
   EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
@@ -696,28 +714,61 @@ Result<void> SellsyConnector::MapContactWithLinks(JsonElement contact,
 
 Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(JsonElement cn) {
   ASSIGN_OR_RETURN(std::optional<SourceRecord> bare, MapCreditNote(cn, {}));
-  if (!bare || bare->deleted) return bare;
-  const auto& inv = std::get<SourceInvoice>(bare->data).record;
-  if (inv.is_void) return bare;
-  // MapCreditNote read total_incl_tax as a decimal text: only a text can
-  // equal it.
-  std::optional<JsonElement> amounts = JsonMember(cn, "amounts");
-  std::optional<std::string_view> total, remaining;
-  if (amounts) {
-    total = TextMember(*amounts, "total_incl_tax");
-    remaining = TextMember(*amounts, "total_remaining_due_incl_tax");
-  }
-  if (total && remaining && *total == *remaining) {
-    return bare;  // nothing allocated
-  }
-  const int64_t id = ParseExternalId(bare->external_id)->id;
+  if (!AllocatesSomething(cn, bare)) return bare;
   ASSIGN_OR_RETURN(SellsyItems invoices,
-                   client_.All("/credit-notes/" + std::to_string(id) + "/invoices",
-                               FieldQuery(LinkedInvoiceFields())));
+                   client_.All(InvoicesOfCreditNotePath(*bare), FieldQuery(LinkedInvoiceFields())));
+  RETURN_IF_ERROR(AddAllocations(cn, invoices.data, *bare));
+  return bare;
+}
+
+Result<void> SellsyConnector::MapCreditNotes(const std::vector<JsonElement>& credit_notes,
+                                             std::vector<SourceRecord>& out) {
+  std::vector<std::optional<SourceRecord>> bare;
+  bare.reserve(credit_notes.size());
+  std::vector<size_t> allocating;  // indexes into credit_notes
+  std::vector<std::string> paths;  // their invoices
+  for (size_t i = 0; i < credit_notes.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapCreditNote(credit_notes[i], {}));
+    if (AllocatesSomething(credit_notes[i], r)) {
+      allocating.push_back(i);
+      paths.push_back(InvoicesOfCreditNotePath(*r));
+    }
+    bare.push_back(std::move(r));
+  }
+  const Query query = FieldQuery(LinkedInvoiceFields());
+  std::vector<Result<SellsyPage>> pages;
+  // One credit note: its own call costs no more.
+  if (paths.size() >= 2) {
+    ASSIGN_OR_RETURN(pages, client_.FirstPages(paths, query));
+  }
+  for (size_t k = 0; k < allocating.size(); ++k) {
+    const size_t i = allocating[k];
+    // A failed answer (its retries, or the error a call of its own gives)
+    // or more than one page: asked again alone, walked page by page.
+    if (k < pages.size() && pages[k].ok() && pages[k]->last) {
+      RETURN_IF_ERROR(AddAllocations(credit_notes[i], pages[k]->data, *bare[i]));
+      continue;
+    }
+    if (k < pages.size() && !pages[k].ok()) {
+      spdlog::debug("Sellsy: {} is asked for again alone: {}", paths[k],
+                    pages[k].error().message());
+    }
+    ASSIGN_OR_RETURN(SellsyItems invoices, client_.All(paths[k], query));
+    RETURN_IF_ERROR(AddAllocations(credit_notes[i], invoices.data, *bare[i]));
+  }
+  for (auto& r : bare) {
+    if (r) out.push_back(std::move(*r));
+  }
+  return Ok();
+}
+
+Result<void> SellsyConnector::AddAllocations(JsonElement cn,
+                                             const std::vector<JsonElement>& invoices,
+                                             SourceRecord& credit_note) {
   std::map<int64_t, std::vector<JsonElement>> payments;
   std::vector<SellsyItems> payment_lists;  // what `payments` points into
-  if (invoices.data.size() > 1) {
-    for (JsonElement i : invoices.data) {
+  if (invoices.size() > 1) {
+    for (JsonElement i : invoices) {
       std::optional<int64_t> id = IntegerId(i);
       if (!id) continue;
       int64_t inv_id = *id;
@@ -729,8 +780,11 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(Json
     }
   }
   ASSIGN_OR_RETURN(std::vector<SourceAllocation> allocations,
-                   CreditNoteAllocations(cn, invoices.data, payments));
-  return MapCreditNote(cn, std::move(allocations));
+                   CreditNoteAllocations(cn, invoices, payments));
+  // What MapCreditNote(cn, allocations) gives, without mapping it again.
+  std::get<SourceInvoice>(credit_note.data).allocations = std::move(allocations);
+  credit_note.version = ComputeVersion(credit_note);
+  return Ok();
 }
 
 // ---------------------------------------------------------------------------
