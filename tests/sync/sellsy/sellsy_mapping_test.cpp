@@ -1299,6 +1299,25 @@ TEST(SellsyMapping, VersionIsTheHashOfTheCanonicalTree) {
   }
 }
 
+// The days in a version are written as Date::ToString writes them, on
+// every side of the years 0..9999 it writes digit by digit.
+TEST(SellsyMapping, VersionDaysAreDateText) {
+  SourceRecord r;
+  r.kind = EntityKind::kInvoice;
+  r.external_id = "invoice/1";
+  r.data = SourceInvoice{};
+  auto& x = std::get<SourceInvoice>(r.data).record;
+  for (int32_t day = -4000000; day <= 3000000; day += (day > -722000 && day < -718000) ||
+                                                              (day > 2930000 && day < 2934000)
+                                                          ? 1
+                                                          : 997) {
+    x.issue_date = Date::FromDays(day);
+    x.due_date = Date::FromDays(-day / 2);
+    x.printed_due_date = Date::FromDays(day + 1);
+    ASSERT_EQ(ComputeVersion(r), ReferenceVersion(r)) << x.issue_date.ToString();
+  }
+}
+
 // ParseDay is Date::Parse, ok or not, and the same day.
 TEST(SellsyMapping, ParseDayIsDateParse) {
   auto check = [](const std::string& text) {

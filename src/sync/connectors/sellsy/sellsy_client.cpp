@@ -140,11 +140,11 @@ void AppendBatchLines(const BatchRequest& r, std::string& out) {
   if (!r.query.empty()) {
     // Each name once, in byte order, with its values in their order.
     std::vector<std::pair<std::string_view, std::vector<std::string_view>>> names;
-    for (const auto& [name, value] : r.query) {
+    for (const auto& param : r.query) {
       auto it = std::find_if(names.begin(), names.end(),
-                             [&](const auto& entry) { return entry.first == name; });
-      if (it == names.end()) it = names.insert(names.end(), {name, {}});
-      it->second.push_back(value);
+                             [&](const auto& entry) { return entry.first == param.first; });
+      if (it == names.end()) it = names.insert(names.end(), {param.first, {}});
+      it->second.push_back(param.second);
     }
     std::sort(names.begin(), names.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
