@@ -1307,15 +1307,17 @@ TEST(SellsyMapping, VersionDaysAreDateText) {
   r.external_id = "invoice/1";
   r.data = SourceInvoice{};
   auto& x = std::get<SourceInvoice>(r.data).record;
-  for (int32_t day = -4000000; day <= 3000000; day += (day > -722000 && day < -718000) ||
-                                                              (day > 2930000 && day < 2934000)
-                                                          ? 1
-                                                          : 997) {
+  auto check = [&](int32_t day) {
     x.issue_date = Date::FromDays(day);
     x.due_date = Date::FromDays(-day / 2);
     x.printed_due_date = Date::FromDays(day + 1);
     ASSERT_EQ(ComputeVersion(r), ReferenceVersion(r)) << x.issue_date.ToString();
-  }
+  };
+  // Every day around years 0 (-719528 is 0000-01-01) and 10000 (2932897 is
+  // 10000-01-01), one in 9973 elsewhere.
+  for (int32_t day = -720600; day < -718400; ++day) check(day);
+  for (int32_t day = 2932000; day < 2933300; ++day) check(day);
+  for (int32_t day = -4000000; day <= 3000000; day += 9973) check(day);
 }
 
 // ParseDay is Date::Parse, ok or not, and the same day.
