@@ -488,6 +488,51 @@ TEST_F(SellsyConnectorTest, CreditNoteOnSeveralInvoicesIsInferred) {
   EXPECT_EQ(allocations[1].amount, 400);
 }
 
+// The credit notes stream asks for the invoices of a page's credit notes
+// that allocated something in one POST /batch, and splits each as a
+// refetch does (4001 on one invoice; 4002 on two, from their payments).
+TEST_F(SellsyConnectorTest, CreditNotesOfAPageAskForTheirInvoicesInOneBatch) {
+  httplib::Client c("127.0.0.1", emulator_->port);
+  auto created = c.Post("/_control/objects/credit-notes",
+                        R"({"id": 4002, "related": [{"type": "company", "id": 1001}],
+                            "date": "2024-05-01", "status": "stored",
+                            "rows": [{"type": "single", "unit_amount": "20.00", "quantity": "1",
+                                      "tax_id": 1}]})",
+                        "application/json");
+  ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
+  ASSERT_EQ(emulator_->Post("/_control/allocations",
+                            {{"invoice_id", 3002}, {"credit_note_id", 4002}, {"amount", "5.00"}}),
+            201);
+  ASSERT_EQ(emulator_->Post("/_control/allocations",
+                            {{"invoice_id", 3005}, {"credit_note_id", 4002}, {"amount", "4.00"}}),
+            201);
+  Result<std::vector<SourceRecord>> refetched =
+      connector_->Refetch({"creditnote", "4002", "updated"});
+  ASSERT_TRUE(refetched.ok()) << refetched.error().ToString();
+  ASSERT_EQ(refetched->size(), 1u);
+
+  ASSERT_EQ(emulator_->Delete("/_control/stats"), 204);
+  Walk w = WalkStream("credit-notes");
+  EXPECT_EQ(Batched(), (json{{"GET /v2/credit-notes/{id}/invoices 200", 2}}));
+  EXPECT_FALSE(Routes().contains("GET /v2/credit-notes/{id}/invoices"));
+  const SourceRecord* one = Find(w.records, "credit_note:credit-note/4001");
+  ASSERT_NE(one, nullptr);
+  const auto& one_allocations = std::get<SourceInvoice>(one->data).allocations;
+  ASSERT_EQ(one_allocations.size(), 1u);
+  EXPECT_EQ(one_allocations[0].invoice_external_id, "invoice/3001");
+  EXPECT_EQ(one_allocations[0].amount, 1200);
+  const SourceRecord* two = Find(w.records, "credit_note:credit-note/4002");
+  ASSERT_NE(two, nullptr);
+  const auto& allocations = std::get<SourceInvoice>(two->data).allocations;
+  ASSERT_EQ(allocations.size(), 2u);
+  EXPECT_EQ(allocations[0].invoice_external_id, "invoice/3002");
+  EXPECT_EQ(allocations[0].amount, 500);
+  EXPECT_EQ(allocations[1].invoice_external_id, "invoice/3005");
+  EXPECT_EQ(allocations[1].amount, 400);
+  // The same record, and version, as one read alone.
+  EXPECT_EQ(two->version, (*refetched)[0].version);
+}
+
 // Several pages: seek offsets passed back, one walk, every id once.
 TEST_F(SellsyConnectorTest, InvoicesWalkSeveralPages) {
   ASSERT_EQ(emulator_->Post("/_control/generate", {{"companies", 5},
@@ -1156,6 +1201,53 @@ TEST(SellsyClient, ItemsOutliveTheCallsMadeWhileTheyAreRead) {
   ASSERT_EQ(batch->size(), 2u);
   ASSERT_TRUE((*batch)[1].ok());
   EXPECT_EQ(IdOf((*batch)[1]->data.at(0)), 12);
+}
+
+// A batch's NDJSON lines are what nlohmann's dump gave of the request line
+// as an object (keys in byte order; a name ending in [] or repeated is an
+// array), which Sellsy and the emulator read; here written without it.
+TEST(SellsyClient, BatchLinesAreTheDumpOfTheRequestObject) {
+  auto reference = [](const BatchRequest& r) {
+    json line = {{"method", r.method}, {"uri", r.path}};
+    if (!r.query.empty()) {
+      json query = json::object();
+      for (const auto& [name, value] : r.query) {
+        auto it = query.find(name);
+        if (it == query.end()) {
+          query[name] = name.ends_with("[]") ? json::array({value}) : json(value);
+        } else {
+          if (!it->is_array()) *it = json::array({*it});
+          it->push_back(value);
+        }
+      }
+      line["query"] = std::move(query);
+    }
+    auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+    return dump(line) + "\n" + (r.body ? dump(*r.body) : "{}") + "\n";
+  };
+  const std::vector<BatchRequest> requests = {
+      {"GET", "/contacts/42/companies", {}, std::nullopt},
+      {"GET",
+       "/contacts/42/companies",
+       {{"field[]", "id"}, {"field[]", "type"}, {"limit", "100"}, {"field[]", "main_contact_id"}},
+       std::nullopt},
+      {"GET", "/x", {{"b", "1"}, {"a", "2"}, {"b", "3"}, {"embed[]", "only"}}, std::nullopt},
+      {"POST", "/search", {{"order", "id"}}, json{{"filters", {{"id", {1, 2}}}}}},
+      {"GET",
+       "/odd \"path\"\\\t\xc3\xa9\xff",
+       {{"n\x01", "v\"al"}, {"\xc3\xa9[]", "\xe2\x82\xac"}, {"Z", "bad\xff"}},
+       std::nullopt},
+  };
+  std::string all;
+  std::string expected_all;
+  for (const BatchRequest& r : requests) {
+    std::string lines;
+    AppendBatchLines(r, lines);
+    EXPECT_EQ(lines, reference(r)) << r.path;
+    AppendBatchLines(r, all);
+    expected_all += reference(r);
+  }
+  EXPECT_EQ(all, expected_all);
 }
 
 }  // namespace

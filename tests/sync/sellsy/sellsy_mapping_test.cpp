@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <cstdio>
 #include <functional>
+#include <random>
 #include <regex>
 
 #include "sync/connectors/sellsy/sellsy_connector.h"
@@ -1075,6 +1077,286 @@ TEST(SellsyMapping, VersionsAreTheOnesAlreadyStored) {
       {"deleted", "5f8ae355d64ad093"},
   };
   EXPECT_EQ(got, expected);
+}
+
+// ---------------------------------------------------------------- versions
+
+TEST(SellsyMapping, VersionTextIsPrintfHex) {
+  std::mt19937_64 random(7);
+  std::vector<uint64_t> hashes = {0, 1, 0xf, 0x10, 0xabcdef, 0x8000000000000000ull, UINT64_MAX};
+  for (int i = 0; i < 1000; ++i) hashes.push_back(random() >> (i % 64));
+  for (uint64_t h : hashes) {
+    char expected[17];
+    std::snprintf(expected, sizeof expected, "%016llx", static_cast<unsigned long long>(h));
+    EXPECT_EQ(VersionText(h), expected) << h;
+  }
+}
+
+// What the versions already stored hashed: nlohmann's dump of this tree of
+// the mapped fields (objects as std::maps, keys in byte order), FNV-1a.
+std::string ReferenceVersion(const SourceRecord& r) {
+  auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+  auto allocations = [](const std::vector<SourceAllocation>& list) {
+    json out = json::array();
+    for (const auto& a : list) out.push_back(json::array({a.invoice_external_id, a.amount}));
+    return out;
+  };
+  json tree = json::object();
+  if (!r.deleted) {
+    if (const auto* c = std::get_if<SourceContact>(&r.data)) {
+      const domain::Contact& x = c->record;
+      tree["contact"] = {{"customer", c->customer_external_id},
+                         {"email", x.email},
+                         {"first_name", opt(x.first_name)},
+                         {"is_main", x.is_main},
+                         {"last_name", opt(x.last_name)},
+                         {"phone", opt(x.phone)},
+                         {"position", opt(x.position)}};
+    } else if (const auto* cu = std::get_if<SourceCustomer>(&r.data)) {
+      const domain::Customer& x = cu->record;
+      json tags = json::object();
+      for (const auto& [k, v] : x.smart_tags) tags[k] = v;
+      tree["customer"] = {{"accounting_code", opt(x.accounting_code)},
+                          {"city", opt(x.city)},
+                          {"country", opt(x.country)},
+                          {"name", x.name},
+                          {"parent", opt(cu->parent_external_id)},
+                          {"postal_code", opt(x.postal_code)},
+                          {"smart_tags", tags},
+                          {"status", x.status},
+                          {"street", opt(x.street)},
+                          {"vat_number", opt(x.vat_number)}};
+    } else if (const auto* i = std::get_if<SourceInvoice>(&r.data)) {
+      const domain::Invoice& x = i->record;
+      tree["invoice"] = {
+          {"allocations", allocations(i->allocations)},
+          {"currency", x.currency},
+          {"customer", i->customer_external_id},
+          {"due_date", x.due_date.ToString()},
+          {"gross", x.gross_amount},
+          {"is_void", x.is_void},
+          {"issue_date", x.issue_date.ToString()},
+          {"kind", x.kind},
+          {"net", x.net_amount},
+          {"number", x.number},
+          {"payable_on_receipt", x.payable_on_receipt},
+          {"pdf_url", opt(x.pdf_url)},
+          {"printed_due_date",
+           x.printed_due_date ? json(x.printed_due_date->ToString()) : json(nullptr)},
+          {"tax", x.tax_amount}};
+    } else if (const auto* p = std::get_if<SourcePayment>(&r.data)) {
+      const domain::Payment& x = p->record;
+      tree["payment"] = {{"allocations", allocations(p->allocations)},
+                         {"amount", x.amount},
+                         {"currency", x.currency},
+                         {"customer", p->customer_external_id},
+                         {"date", x.date.ToString()},
+                         {"method", x.method},
+                         {"reference", opt(x.reference)}};
+    }
+  }
+  tree["deleted"] = r.deleted;
+  tree["id"] = r.external_id;
+  tree["kind"] = std::string(EntityName(r.kind));
+  const std::string text = tree.dump(-1, ' ', false, json::error_handler_t::replace);
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// The version is computed without building that tree or its text: on many
+// records of every kind, with texts nlohmann writes as they are, escapes,
+// valid and invalid UTF-8, it is the same hash.
+TEST(SellsyMapping, VersionIsTheHashOfTheCanonicalTree) {
+  std::mt19937 random(42);
+  const std::vector<std::string> pool = {
+      "",
+      "x",
+      "plain text longer than eight bytes",
+      "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9l\xc3\xa8ve",
+      "del\x7f and more than eight",
+      "Q \"uote\" \\ back",
+      "tab\t nl\n cr\r ff\f bs\b ctl\x01 \x1f",
+      "bad\xff byte",
+      "cut \xc3",
+      "\xe2\x82",
+      "surrogate \xed\xa0\x80",
+      "beyond \xf4\x90\x80\x80",
+      "overlong \xc0\xaf",
+      "/ slash <tag> & {json}: [1, 2]",
+  };
+  auto text = [&]() -> std::string {
+    if (random() % 3 != 0) return pool[random() % pool.size()];
+    std::string s(random() % 40, ' ');
+    for (char& c : s) {
+      const unsigned r = random() % 10;
+      c = static_cast<char>(r < 6 ? 'a' + random() % 26 : r < 8 ? random() % 256 : 0x20 + random() % 96);
+    }
+    return s;
+  };
+  auto opt = [&]() -> std::optional<std::string> {
+    if (random() % 4 == 0) return std::nullopt;
+    return text();
+  };
+  auto amount = [&]() -> int64_t {
+    switch (random() % 5) {
+      case 0:
+        return INT64_MIN;
+      case 1:
+        return INT64_MAX;
+      case 2:
+        return 0;
+      default:
+        return static_cast<int64_t>(random()) - (int64_t{1} << 31);
+    }
+  };
+  auto day = [&]() {
+    // Years 0001..9999 mostly, some beyond (Date::ToString's other branch).
+    return Date::FromDays(static_cast<int32_t>(random() % 20) == 0
+                              ? static_cast<int32_t>(random() % 6000000) - 3000000
+                              : static_cast<int32_t>(random() % 2900000) - 719000);
+  };
+  auto allocations = [&]() {
+    std::vector<SourceAllocation> out(random() % 4);
+    for (auto& a : out) a = {text(), amount()};
+    return out;
+  };
+  for (int n = 0; n < 2000; ++n) {
+    SourceRecord r;
+    r.external_id = text();
+    r.deleted = random() % 5 == 0;
+    switch (random() % 5) {
+      case 0: {
+        r.kind = EntityKind::kCustomer;
+        SourceCustomer c;
+        c.record.accounting_code = opt();
+        c.record.city = opt();
+        c.record.country = opt();
+        c.record.name = text();
+        c.parent_external_id = opt();
+        c.record.postal_code = opt();
+        for (unsigned t = random() % 4; t > 0; --t) c.record.smart_tags[text()] = text();
+        c.record.status = text();
+        c.record.street = opt();
+        c.record.vat_number = opt();
+        r.data = std::move(c);
+        break;
+      }
+      case 1: {
+        r.kind = EntityKind::kContact;
+        SourceContact c;
+        c.customer_external_id = text();
+        c.record.email = text();
+        c.record.first_name = opt();
+        c.record.is_main = random() % 2 == 0;
+        c.record.last_name = opt();
+        c.record.phone = opt();
+        c.record.position = opt();
+        r.data = std::move(c);
+        break;
+      }
+      case 2:
+      case 3: {
+        r.kind = random() % 2 == 0 ? EntityKind::kInvoice : EntityKind::kCreditNote;
+        SourceInvoice i;
+        i.allocations = allocations();
+        i.record.currency = text();
+        i.customer_external_id = text();
+        i.record.due_date = day();
+        i.record.gross_amount = amount();
+        i.record.is_void = random() % 2 == 0;
+        i.record.issue_date = day();
+        i.record.kind = text();
+        i.record.net_amount = amount();
+        i.record.number = text();
+        i.record.payable_on_receipt = random() % 2 == 0;
+        i.record.pdf_url = opt();
+        if (random() % 2 == 0) i.record.printed_due_date = day();
+        i.record.tax_amount = amount();
+        r.data = std::move(i);
+        break;
+      }
+      default: {
+        r.kind = EntityKind::kPayment;
+        SourcePayment p;
+        p.allocations = allocations();
+        p.record.amount = amount();
+        p.record.currency = text();
+        p.customer_external_id = text();
+        p.record.date = day();
+        p.record.method = text();
+        p.record.reference = opt();
+        r.data = std::move(p);
+        break;
+      }
+    }
+    ASSERT_EQ(ComputeVersion(r), ReferenceVersion(r)) << "record " << n;
+  }
+}
+
+// The days in a version are written as Date::ToString writes them, on
+// every side of the years 0..9999 it writes digit by digit.
+TEST(SellsyMapping, VersionDaysAreDateText) {
+  SourceRecord r;
+  r.kind = EntityKind::kInvoice;
+  r.external_id = "invoice/1";
+  r.data = SourceInvoice{};
+  auto& x = std::get<SourceInvoice>(r.data).record;
+  auto check = [&](int32_t day) {
+    x.issue_date = Date::FromDays(day);
+    x.due_date = Date::FromDays(-day / 2);
+    x.printed_due_date = Date::FromDays(day + 1);
+    ASSERT_EQ(ComputeVersion(r), ReferenceVersion(r)) << x.issue_date.ToString();
+  };
+  // Every day around years 0 (-719528 is 0000-01-01) and 10000 (2932897 is
+  // 10000-01-01), one in 9973 elsewhere.
+  for (int32_t day = -720600; day < -718400; ++day) check(day);
+  for (int32_t day = 2932000; day < 2933300; ++day) check(day);
+  for (int32_t day = -4000000; day <= 3000000; day += 9973) check(day);
+}
+
+// ParseDay is Date::Parse, ok or not, and the same day.
+TEST(SellsyMapping, ParseDayIsDateParse) {
+  auto check = [](const std::string& text) {
+    Result<Date> expected = Date::Parse(text);
+    std::optional<Date> got = ParseDay(text);
+    ASSERT_EQ(got.has_value(), expected.ok()) << text;
+    if (got) {
+      EXPECT_EQ(*got, *expected) << text;
+    }
+  };
+  // Every day of some years (leap rules, the range's ends), then a day in
+  // seven over the whole range, written as Date writes them.
+  const Date first = Date::FromYmd(1, 1, 1).value();
+  const Date last = Date::FromYmd(9999, 12, 31).value();
+  for (int32_t day = first.days_since_epoch(); day <= last.days_since_epoch(); ++day) {
+    const Date d = Date::FromDays(day);
+    const int y = d.year();
+    if (y <= 5 || (y >= 1599 && y <= 1601) || (y >= 1899 && y <= 1901) ||
+        (y >= 1999 && y <= 2101) || y >= 9996 || day % 7 == 0) {
+      check(d.ToString());
+    }
+  }
+  // Texts of days that do not exist, or are not of the format.
+  char buf[32];
+  for (int y : {0, 1, 1900, 2000, 2023, 2024, 9999}) {
+    for (int m = 0; m <= 13; ++m) {
+      for (int d = 0; d <= 32; ++d) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        check(buf);
+      }
+    }
+  }
+  for (const char* text : {"", "2024-01-1", "2024-01-011", "2024/01/01", "2024-1-01 ", " 2024-01-1",
+                           "+024-01-01", "-024-01-01", "2024-0a-01", "2024-01-0:", "20240101xx",
+                           "2024-01-01T", "2024\xc3\xa9-01-01", "0000-01-01", "2024--1-01"}) {
+    check(text);
+  }
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include "core/byte_scan.h"
+
 namespace relance::sync::sellsy {
 namespace {
 
@@ -115,39 +117,81 @@ Result<SellsyPage> PageOf(JsonDocument document, std::optional<JsonElement> answ
   return page;
 }
 
-// One request of a batch as its NDJSON pair (research §2): the request line
-// {"method","uri","query"} and the body line ({} when it has none). A name
-// ending in [] is always an array, another one when it repeats.
-void AppendBatchLines(const BatchRequest& r, std::string& out) {
-  json line = {{"method", r.method}, {"uri", r.path}};
-  if (!r.query.empty()) {
-    json query = json::object();
-    for (const auto& [name, value] : r.query) {
-      auto it = query.find(name);
-      if (it == query.end()) {
-        query[name] = name.ends_with("[]") ? json::array({value}) : json(value);
-      } else {
-        if (!it->is_array()) *it = json::array({*it});
-        it->push_back(value);
-      }
-    }
-    line["query"] = std::move(query);
+// `text` as a JSON string, as SafeDump writes it.
+void AppendJsonText(std::string_view text, std::string& out) {
+  if (IsPlainJsonAscii(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+  } else {
+    out += SafeDump(json(text));
   }
-  out += SafeDump(line);
-  out += '\n';
-  out += r.body ? SafeDump(*r.body) : "{}";
-  out += '\n';
 }
 
 }  // namespace
 
+// Written by hand, byte for byte what SafeDump gave of the nlohmann object
+// once built here (keys in byte order: method, query, uri; the query's
+// names too): building and dumping that tree of std::maps cost some 15,000
+// instructions a request.
+void AppendBatchLines(const BatchRequest& r, std::string& out) {
+  out += R"({"method":)";
+  AppendJsonText(r.method, out);
+  if (!r.query.empty()) {
+    // Each name once, in byte order, with its values in their order.
+    std::vector<std::pair<std::string_view, std::vector<std::string_view>>> names;
+    for (const auto& param : r.query) {
+      auto it = std::find_if(names.begin(), names.end(),
+                             [&](const auto& entry) { return entry.first == param.first; });
+      if (it == names.end()) it = names.insert(names.end(), {param.first, {}});
+      it->second.push_back(param.second);
+    }
+    std::sort(names.begin(), names.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    out += R"(,"query":{)";
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto& [name, values] = names[i];
+      if (i > 0) out += ',';
+      AppendJsonText(name, out);
+      out += ':';
+      // An array when the name ends in [] or repeats, else the value alone.
+      const bool array = values.size() > 1 || name.ends_with("[]");
+      if (array) out += '[';
+      for (size_t j = 0; j < values.size(); ++j) {
+        if (j > 0) out += ',';
+        AppendJsonText(values[j], out);
+      }
+      if (array) out += ']';
+    }
+    out += '}';
+  }
+  out += R"(,"uri":)";
+  AppendJsonText(r.path, out);
+  out += "}\n";
+  out += r.body ? SafeDump(*r.body) : "{}";
+  out += '\n';
+}
+
 std::string EncodeQuery(const Query& query) {
+  // Names and values are mostly letters and digits, which FormUrlEncode
+  // keeps as they are (as it does - . _ *): those are copied.
+  auto append = [](std::string_view text, std::string& out) {
+    const bool kept = std::all_of(text.begin(), text.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '.' || c == '_' || c == '*';
+    });
+    if (kept) {
+      out += text;
+    } else {
+      out += net::FormUrlEncode(text);
+    }
+  };
   std::string out;
   for (const auto& [k, v] : query) {
     if (!out.empty()) out += '&';
-    out += net::FormUrlEncode(k);
+    append(k, out);
     out += '=';
-    out += net::FormUrlEncode(v);
+    append(v, out);
   }
   return out;
 }

@@ -149,6 +149,12 @@ class SellsyClient {
   int tokens_fetched_ = 0;
 };
 
+// One request of a batch as its NDJSON pair (research §2), appended to
+// `out`: the request line {"method","query","uri"} and the body line ({}
+// when it has none). A query name ending in [] is always an array, another
+// one when it repeats.
+void AppendBatchLines(const BatchRequest& request, std::string& out);
+
 // "a=1&embed%5B%5D=x": the query string of `query`, without '?'.
 std::string EncodeQuery(const Query& query);
 

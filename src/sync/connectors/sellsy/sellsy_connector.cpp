@@ -28,6 +28,27 @@ std::string CompaniesOfContactPath(int64_t contact_id) {
   return "/contacts/" + std::to_string(contact_id) + "/companies";
 }
 
+std::string InvoicesOfCreditNotePath(const SourceRecord& credit_note) {
+  return "/credit-notes/" + std::to_string(ParseExternalId(credit_note.external_id)->id) +
+         "/invoices";
+}
+
+// Whether `bare`, the credit note `cn` mapped without its allocations,
+// allocated something: its invoices are then read to split it.
+bool AllocatesSomething(JsonElement cn, const std::optional<SourceRecord>& bare) {
+  if (!bare || bare->deleted) return false;
+  if (std::get<SourceInvoice>(bare->data).record.is_void) return false;
+  // MapCreditNote read total_incl_tax as a decimal text: only a text can
+  // equal it.
+  std::optional<JsonElement> amounts = JsonMember(cn, "amounts");
+  std::optional<std::string_view> total, remaining;
+  if (amounts) {
+    total = TextMember(*amounts, "total_incl_tax");
+    remaining = TextMember(*amounts, "total_remaining_due_incl_tax");
+  }
+  return !(total && remaining && *total == *remaining);  // equal: nothing allocated
+}
+
 // The companies of a contact as GET /contacts/{id}/companies lists them.
 Result<std::vector<LinkedParty>> LinkedCompanies(const std::vector<JsonElement>& companies) {
   std::vector<LinkedParty> out;
@@ -48,17 +69,40 @@ std::string PartyPath(PartyKind kind) {
   return kind == PartyKind::kCompany ? "/companies" : "/individuals";
 }
 
-// The later of two RFC 3339 instants, as FormatTimestamp text ("" = none).
-std::string Later(const std::string& current, const std::optional<std::string>& seen) {
-  if (!seen) return current;
-  Result<Timestamp> t = ParseTimestamp(*seen);
-  if (!t.ok()) return current;
-  if (!current.empty()) {
-    Result<Timestamp> c = ParseTimestamp(current);
-    if (c.ok() && *c >= *t) return current;
+// The later of a walk's `max` and the RFC 3339 instants of a page, as
+// FormatTimestamp text ("" = none). Each instant seen replaces the text when
+// it parses and the text does not parse to a later or equal one; each is
+// parsed once, and the text written once, at the end.
+class LatestInstant {
+ public:
+  explicit LatestInstant(std::string text) : text_(std::move(text)) {
+    if (text_.empty()) return;
+    if (Result<Timestamp> t = ParseTimestamp(text_); t.ok()) parsed_ = *t;
   }
-  return FormatTimestamp(*t);
-}
+
+  void See(std::optional<std::string_view> seen) {
+    if (!seen) return;
+    Result<Timestamp> t = ParseTimestamp(*seen);
+    if (!t.ok()) return;
+    if (parsed_ && *parsed_ >= *t) return;
+    latest_ = *t;
+    // FormatTimestamp's text parses back to the instant, unless its year
+    // is outside 1..9999 (Date's range): then it does not parse at all.
+    const int year = Date::FromDays(static_cast<int32_t>(
+                                        std::chrono::floor<std::chrono::days>(*t)
+                                            .time_since_epoch()
+                                            .count()))
+                         .year();
+    parsed_ = year >= 1 && year <= 9999 ? std::optional<Timestamp>(*t) : std::nullopt;
+  }
+
+  std::string Text() const { return latest_ ? FormatTimestamp(*latest_) : text_; }
+
+ private:
+  std::string text_;                 // the walk's max, until an instant replaces it
+  std::optional<Timestamp> latest_;  // the instant that replaced it
+  std::optional<Timestamp> parsed_;  // what the current text parses to
+};
 
 // max - the overlap, in whole seconds, as RFC 3339 with an offset
 // ("2026-12-02T00:09:56+00:00", the form Sellsy documents).
@@ -86,12 +130,6 @@ std::optional<int64_t> IntegerId(JsonElement item) {
   int64_t value = 0;
   if (!id || id->get(value) != simdjson::SUCCESS) return std::nullopt;
   return value;
-}
-
-// A member's text, when it is a JSON string, as Later takes it.
-std::optional<std::string> TextOf(JsonElement item, std::string_view key) {
-  std::optional<std::string_view> text = TextMember(item, key);
-  return text ? std::optional<std::string>(*text) : std::nullopt;
 }
 
 EntityPolicy Entity(EntityKind kind, std::vector<std::string> owned, DeletionPolicy deletion,
@@ -304,22 +342,23 @@ Result<FetchPage> SellsyConnector::FetchParties(PartyKind kind, const Cursor& cu
   ASSIGN_OR_RETURN(SellsyPage page,
                    client_.Page(PartyPath(kind) + "/search", q, cursor.offset, filters));
   FetchPage out;
-  std::string max = cursor.max;
+  LatestInstant max(cursor.max);
   std::vector<LinkedParty> parties;
+  parties.reserve(page.data.size());
+  // Its contacts follow (ContactsOfPage): about one per party.
+  out.records.reserve(2 * page.data.size());
   if (kind == PartyKind::kIndividual) RETURN_IF_ERROR(IndexIndividuals());
   for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(SourceRecord r, MapParty(item, kind));
-    max = Later(max, TextOf(item, "updated_at"));
-    out.records.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendParty(item, kind, out.records));
+    max.See(TextMember(item, "updated_at"));
     ASSIGN_OR_RETURN(LinkedParty party, LinkedPartyOf(item, kind));
     if (kind == PartyKind::kIndividual && JsonMember(item, "main_contact_id")) {
       UpsertIndividual(party);
     }
     parties.push_back(party);
   }
-  ASSIGN_OR_RETURN(std::vector<SourceRecord> contacts, ContactsOfPage(kind, parties));
-  for (auto& contact : contacts) out.records.push_back(std::move(contact));
-  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
+  RETURN_IF_ERROR(ContactsOfPage(kind, parties, out.records));
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max.Text());
   return out;
 }
 
@@ -332,13 +371,13 @@ Result<FetchPage> SellsyConnector::FetchContacts(const Cursor& cursor) {
                                 cursor.offset, filters));
   RETURN_IF_ERROR(ReadCompaniesOfContacts(page.data));
   FetchPage out;
-  std::string max = cursor.max;
+  out.records.reserve(page.data.size());
+  LatestInstant max(cursor.max);
   for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks(item));
-    max = Later(max, TextOf(item, "updated"));
-    if (r) out.records.push_back(std::move(*r));
+    RETURN_IF_ERROR(MapContactWithLinks(item, out.records));
+    max.See(TextMember(item, "updated"));
   }
-  EndPage(out, page, cursor, /*updated_at_stream=*/true, max);
+  EndPage(out, page, cursor, /*updated_at_stream=*/true, max.Text());
   return out;
 }
 
@@ -352,14 +391,11 @@ Result<FetchPage> SellsyConnector::FetchDocuments(bool credit_notes, const Curso
                                            {{"order", "id"}}),
                                 cursor.offset, filters));
   FetchPage out;
-  for (JsonElement item : page.data) {
-    std::optional<SourceRecord> r;
-    if (credit_notes) {
-      ASSIGN_OR_RETURN(r, MapCreditNoteWithLinks(item));
-    } else {
-      ASSIGN_OR_RETURN(r, MapInvoice(item));
-    }
-    if (r) out.records.push_back(std::move(*r));
+  out.records.reserve(page.data.size());
+  if (credit_notes) {
+    RETURN_IF_ERROR(MapCreditNotes(page.data, out.records));
+  } else {
+    for (JsonElement item : page.data) RETURN_IF_ERROR(AppendInvoice(item, out.records));
   }
   EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
@@ -370,10 +406,8 @@ Result<FetchPage> SellsyConnector::FetchPayments(const Cursor& cursor) {
                    client_.Page("/payments/search", FieldQuery(PaymentFields(), {{"order", "id"}}),
                                 cursor.offset, json::object()));
   FetchPage out;
-  for (JsonElement item : page.data) {
-    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapPayment(item));
-    if (r) out.records.push_back(std::move(*r));
-  }
+  out.records.reserve(page.data.size());
+  for (JsonElement item : page.data) RETURN_IF_ERROR(AppendPayment(item, out.records));
   EndPage(out, page, cursor, /*updated_at_stream=*/false, "");
   return out;
 }
@@ -403,15 +437,15 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOf(const LinkedParty&
       return p.kind == party.kind && p.id == party.id;
     });
     if (!listed) parties.push_back(party);
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, parties));
-    out.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendContact(c, parties, out));
   }
   return out;
 }
 
-Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
-    PartyKind kind, const std::vector<LinkedParty>& parties) {
-  if (parties.empty()) return std::vector<SourceRecord>{};
+Result<void> SellsyConnector::ContactsOfPage(PartyKind kind,
+                                            const std::vector<LinkedParty>& parties,
+                                            std::vector<SourceRecord>& out) {
+  if (parties.empty()) return Ok();
   json ids = json::array();
   for (const auto& p : parties) ids.push_back(p.id);
   ASSIGN_OR_RETURN(
@@ -444,19 +478,17 @@ Result<std::vector<SourceRecord>> SellsyConnector::ContactsOfPage(
     }
   }
   RETURN_IF_ERROR(ReadCompaniesOfContacts(contacts.data));
-  std::vector<SourceRecord> out;
+  out.reserve(out.size() + contacts.data.size());
   for (JsonElement c : contacts.data) {
     std::optional<int64_t> id = IntegerId(c);
     if (!id) {
-      ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, {}));  // the error naming it
-      out.push_back(std::move(r));
+      RETURN_IF_ERROR(AppendContact(c, {}, out));  // the error naming it
       continue;
     }
     ASSIGN_OR_RETURN(std::vector<LinkedParty> linked, PartiesOfContact(*id));
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(c, linked));
-    out.push_back(std::move(r));
+    RETURN_IF_ERROR(AppendContact(c, linked, out));
   }
-  return out;
+  return Ok();
 }
 
 Result<void> SellsyConnector::IndexIndividuals() {
@@ -655,12 +687,10 @@ Result<void> SellsyConnector::ReadCompaniesOfContacts(const std::vector<JsonElem
   return Ok();
 }
 
-Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonElement contact) {
+Result<void> SellsyConnector::MapContactWithLinks(JsonElement contact,
+                                                  std::vector<SourceRecord>& out) {
   std::optional<int64_t> contact_id = IntegerId(contact);
-  if (!contact_id) {
-    ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, {}));  // the error naming it
-    return std::optional<SourceRecord>(std::move(r));
-  }
+  if (!contact_id) return AppendContact(contact, {}, out);  // the error naming it
   const int64_t id = *contact_id;
   ASSIGN_OR_RETURN(std::vector<LinkedParty> parties, PartiesOfContact(id));
   if (parties.empty()) {
@@ -673,11 +703,10 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonEle
       ASSIGN_OR_RETURN(parties, FindIndividualsOf(id));
       // Linked to something we cannot find (yet): say nothing rather than
       // report it deleted.
-      if (parties.empty()) return std::optional<SourceRecord>();
+      if (parties.empty()) return Ok();
     }
   }
-  ASSIGN_OR_RETURN(SourceRecord r, MapContact(contact, parties));
-  return std::optional<SourceRecord>(std::move(r));
+  return AppendContact(contact, parties, out);
 }
 
 // ---------------------------------------------------------------------------
@@ -685,28 +714,61 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapContactWithLinks(JsonEle
 
 Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(JsonElement cn) {
   ASSIGN_OR_RETURN(std::optional<SourceRecord> bare, MapCreditNote(cn, {}));
-  if (!bare || bare->deleted) return bare;
-  const auto& inv = std::get<SourceInvoice>(bare->data).record;
-  if (inv.is_void) return bare;
-  // MapCreditNote read total_incl_tax as a decimal text: only a text can
-  // equal it.
-  std::optional<JsonElement> amounts = JsonMember(cn, "amounts");
-  std::optional<std::string_view> total, remaining;
-  if (amounts) {
-    total = TextMember(*amounts, "total_incl_tax");
-    remaining = TextMember(*amounts, "total_remaining_due_incl_tax");
-  }
-  if (total && remaining && *total == *remaining) {
-    return bare;  // nothing allocated
-  }
-  const int64_t id = ParseExternalId(bare->external_id)->id;
+  if (!AllocatesSomething(cn, bare)) return bare;
   ASSIGN_OR_RETURN(SellsyItems invoices,
-                   client_.All("/credit-notes/" + std::to_string(id) + "/invoices",
-                               FieldQuery(LinkedInvoiceFields())));
+                   client_.All(InvoicesOfCreditNotePath(*bare), FieldQuery(LinkedInvoiceFields())));
+  RETURN_IF_ERROR(AddAllocations(cn, invoices.data, *bare));
+  return bare;
+}
+
+Result<void> SellsyConnector::MapCreditNotes(const std::vector<JsonElement>& credit_notes,
+                                             std::vector<SourceRecord>& out) {
+  std::vector<std::optional<SourceRecord>> bare;
+  bare.reserve(credit_notes.size());
+  std::vector<size_t> allocating;  // indexes into credit_notes
+  std::vector<std::string> paths;  // their invoices
+  for (size_t i = 0; i < credit_notes.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapCreditNote(credit_notes[i], {}));
+    if (AllocatesSomething(credit_notes[i], r)) {
+      allocating.push_back(i);
+      paths.push_back(InvoicesOfCreditNotePath(*r));
+    }
+    bare.push_back(std::move(r));
+  }
+  const Query query = FieldQuery(LinkedInvoiceFields());
+  std::vector<Result<SellsyPage>> pages;
+  // One credit note: its own call costs no more.
+  if (paths.size() >= 2) {
+    ASSIGN_OR_RETURN(pages, client_.FirstPages(paths, query));
+  }
+  for (size_t k = 0; k < allocating.size(); ++k) {
+    const size_t i = allocating[k];
+    // A failed answer (its retries, or the error a call of its own gives)
+    // or more than one page: asked again alone, walked page by page.
+    if (k < pages.size() && pages[k].ok() && pages[k]->last) {
+      RETURN_IF_ERROR(AddAllocations(credit_notes[i], pages[k]->data, *bare[i]));
+      continue;
+    }
+    if (k < pages.size() && !pages[k].ok()) {
+      spdlog::debug("Sellsy: {} is asked for again alone: {}", paths[k],
+                    pages[k].error().message());
+    }
+    ASSIGN_OR_RETURN(SellsyItems invoices, client_.All(paths[k], query));
+    RETURN_IF_ERROR(AddAllocations(credit_notes[i], invoices.data, *bare[i]));
+  }
+  for (auto& r : bare) {
+    if (r) out.push_back(std::move(*r));
+  }
+  return Ok();
+}
+
+Result<void> SellsyConnector::AddAllocations(JsonElement cn,
+                                             const std::vector<JsonElement>& invoices,
+                                             SourceRecord& credit_note) {
   std::map<int64_t, std::vector<JsonElement>> payments;
   std::vector<SellsyItems> payment_lists;  // what `payments` points into
-  if (invoices.data.size() > 1) {
-    for (JsonElement i : invoices.data) {
+  if (invoices.size() > 1) {
+    for (JsonElement i : invoices) {
       std::optional<int64_t> id = IntegerId(i);
       if (!id) continue;
       int64_t inv_id = *id;
@@ -718,8 +780,11 @@ Result<std::optional<SourceRecord>> SellsyConnector::MapCreditNoteWithLinks(Json
     }
   }
   ASSIGN_OR_RETURN(std::vector<SourceAllocation> allocations,
-                   CreditNoteAllocations(cn, invoices.data, payments));
-  return MapCreditNote(cn, std::move(allocations));
+                   CreditNoteAllocations(cn, invoices, payments));
+  // What MapCreditNote(cn, allocations) gives, without mapping it again.
+  std::get<SourceInvoice>(credit_note.data).allocations = std::move(allocations);
+  credit_note.version = ComputeVersion(credit_note);
+  return Ok();
 }
 
 // ---------------------------------------------------------------------------
@@ -764,9 +829,8 @@ Result<std::vector<SourceRecord>> SellsyConnector::RefetchContact(int64_t id) {
     }
     return std::move(got).take_error();
   }
-  ASSIGN_OR_RETURN(std::optional<SourceRecord> r, MapContactWithLinks((*got)->root()));
   std::vector<SourceRecord> out;
-  if (r) out.push_back(std::move(*r));
+  RETURN_IF_ERROR(MapContactWithLinks((*got)->root(), out));
   return out;
 }
 

@@ -16,9 +16,9 @@
 // and the individuals whose main_contact_id it is; Sellsy has no
 // /contacts/{id}/individuals, so other individual links are searched by
 // halving batches of individual ids). The streams ask for the companies of
-// a page's contacts together, SellsyClient::kBatchLimit of them per
-// POST /batch (research §2), rather than one call each; a webhook's refetch
-// still asks contact by contact.
+// a page's contacts, and for the invoices of a page's credit notes,
+// together, SellsyClient::kBatchLimit of them per POST /batch (research §2),
+// rather than one call each; a webhook's refetch still asks one by one.
 //
 // Every page asks only for the members its mapping reads (field[], the
 // lists beside the mappings in sellsy_mapping.h).
@@ -109,10 +109,10 @@ class SellsyConnector : public Connector {
   // each attached per R-SELLSY-3.
   Result<std::vector<SourceRecord>> ContactsOf(const LinkedParty& party);
   // The contacts of a page of parties in one search (contacts filtered by
-  // companies[] or individuals[]), each attached per R-SELLSY-3: cheaper
-  // than one ContactsOf per party.
-  Result<std::vector<SourceRecord>> ContactsOfPage(PartyKind kind,
-                                                   const std::vector<LinkedParty>& parties);
+  // companies[] or individuals[]), each attached per R-SELLSY-3 and appended
+  // to `out`: cheaper than one ContactsOf per party.
+  Result<void> ContactsOfPage(PartyKind kind, const std::vector<LinkedParty>& parties,
+                              std::vector<SourceRecord>& out);
   // Every party a contact is linked to: its companies from
   // GET /contacts/{id}/companies (or companies_of_contact_), and the
   // individuals known to link it (main_contact_id of every individual,
@@ -128,14 +128,27 @@ class SellsyConnector : public Connector {
                                                  std::chrono::steady_clock::time_point now) const;
   void RememberCompanies(int64_t contact_id, std::chrono::steady_clock::time_point when,
                          std::vector<LinkedParty> companies);
-  // One contact mapped; with no company, its individuals are searched
-  // (FindIndividualsOf). nullopt when it is linked to a party that cannot
-  // be found: nothing is said rather than a false deletion.
-  Result<std::optional<SourceRecord>> MapContactWithLinks(JsonElement contact);
+  // One contact mapped, appended to `out`; with no company, its individuals
+  // are searched (FindIndividualsOf). Nothing is appended when it is linked
+  // to a party that cannot be found: nothing is said rather than a false
+  // deletion.
+  Result<void> MapContactWithLinks(JsonElement contact, std::vector<SourceRecord>& out);
   Result<std::vector<SourceRecord>> RefetchContact(int64_t id);
   Result<std::vector<SourceRecord>> RefetchDocument(bool credit_note, int64_t id);
   Result<std::vector<SourceRecord>> RefetchPayment(int64_t id);
+  // A credit note with its allocations (CreditNoteAllocations), its
+  // invoices read by GET /credit-notes/{id}/invoices.
   Result<std::optional<SourceRecord>> MapCreditNoteWithLinks(JsonElement credit_note);
+  // MapCreditNoteWithLinks for a page of credit notes, appended to `out`:
+  // the invoices of those that allocated something are asked for together
+  // (SellsyClient::FirstPages, POST /batch) rather than one GET each; an
+  // answer that failed or holds more than one page is asked again alone.
+  Result<void> MapCreditNotes(const std::vector<JsonElement>& credit_notes,
+                              std::vector<SourceRecord>& out);
+  // The allocations of `credit_note` (`cn` mapped without them) from its
+  // linked invoices, and its version again.
+  Result<void> AddAllocations(JsonElement cn, const std::vector<JsonElement>& invoices,
+                              SourceRecord& credit_note);
 
   // Reads the index of individuals (every individual's id, type and main
   // contact) unless it is already held.

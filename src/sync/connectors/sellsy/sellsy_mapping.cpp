@@ -1,11 +1,10 @@
 #include "sync/connectors/sellsy/sellsy_mapping.h"
 
 #include <algorithm>
-#include <array>
-#include <cassert>
 #include <cctype>
 #include <charconv>
-#include <cstdio>
+#include <cstring>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/byte_scan.h"
@@ -16,11 +15,20 @@ namespace {
 
 using nlohmann::json;
 
-// "Sellsy invoice 3875" etc.: the start of every error message.
+// "Sellsy invoice 3875" etc.: the start of every error message, written only
+// when there is one.
 struct Subject {
-  std::string name;  // "invoice"
-  std::string id;    // "3875" or "?"
-  std::string Text() const { return "Sellsy " + name + " " + id; }
+  Subject(std::string_view name, int64_t id, std::optional<int64_t> invoice = std::nullopt)
+      : name(name), id(id), invoice(invoice) {}
+  std::string_view name;  // "invoice"
+  int64_t id = 0;
+  // A payment's allocation to an invoice: "Sellsy payment 7 (invoice 3875)".
+  std::optional<int64_t> invoice;
+  std::string Text() const {
+    std::string text = "Sellsy " + std::string(name) + " " + std::to_string(id);
+    if (invoice) text += " (invoice " + std::to_string(*invoice) + ")";
+    return text;
+  }
 };
 
 Error Invalid(const Subject& s, const std::string& what) {
@@ -57,13 +65,27 @@ std::optional<int64_t> IdValue(JsonElement v) {
   return std::nullopt;
 }
 
-Result<int64_t> RequiredId(JsonElement obj, const std::string& kind) {
-  if (!obj.is_object()) return InvalidArgument("Sellsy " + kind + ": not a JSON object");
-  std::optional<JsonElement> v = JsonMember(obj, "id");
-  if (!v) return InvalidArgument("Sellsy " + kind + " without an id");
-  std::optional<int64_t> id = IdValue(*v);
-  if (!id) return InvalidArgument("Sellsy " + kind + ": id " + Quote(*v) + " is not an id");
-  return *id;
+// A member, when present, as an id.
+std::optional<int64_t> IdAt(std::optional<JsonElement> v) {
+  return v ? IdValue(*v) : std::nullopt;
+}
+
+// The id of an object of `kind`: `is_object` whether it is one, `id` its
+// member "id".
+Result<int64_t> RequiredIdOf(bool is_object, std::optional<JsonElement> id,
+                             std::string_view kind) {
+  if (is_object && id) {
+    if (std::optional<int64_t> value = IdValue(*id)) return *value;
+  }
+  const std::string what = "Sellsy " + std::string(kind);
+  if (!is_object) return InvalidArgument(what + ": not a JSON object");
+  if (!id) return InvalidArgument(what + " without an id");
+  return InvalidArgument(what + ": id " + Quote(*id) + " is not an id");
+}
+
+Result<int64_t> RequiredId(JsonElement obj, std::string_view kind) {
+  if (!obj.is_object()) return RequiredIdOf(false, std::nullopt, kind);
+  return RequiredIdOf(true, JsonMember(obj, "id"), kind);
 }
 
 // "a.b.c": nested members.
@@ -80,17 +102,16 @@ std::optional<JsonElement> Path(JsonElement obj, std::string_view path) {
   return cur;
 }
 
-// A member's id, when present and an id.
-std::optional<int64_t> IdMember(JsonElement obj, std::string_view key) {
-  std::optional<JsonElement> v = JsonMember(obj, key);
-  return v ? IdValue(*v) : std::nullopt;
-}
-
 // The text of `v` when it is a JSON string.
 std::optional<std::string_view> TextOf(JsonElement v) {
   std::string_view text;
   if (v.get(text) != simdjson::SUCCESS) return std::nullopt;
   return text;
+}
+
+// A member, when present, as a text.
+std::optional<std::string_view> TextAt(std::optional<JsonElement> v) {
+  return v ? TextOf(*v) : std::nullopt;
 }
 
 // The array `v`, when it is one. Kept in a variable for a range-for: the
@@ -101,37 +122,74 @@ std::optional<simdjson::dom::array> ArrayOf(std::optional<JsonElement> v) {
   return a;
 }
 
-// Missing or null -> nullopt; a string -> its text (empty kept as nullopt).
-Result<std::optional<std::string>> OptText(JsonElement obj, std::string_view path,
-                                           const Subject& s) {
-  std::optional<JsonElement> v = Path(obj, path);
-  if (!v || v->is_null()) return std::optional<std::string>();
+// Where ReadMembers puts the member `name`.
+struct MemberSlot {
+  std::string_view name;
+  std::optional<JsonElement>* value;
+};
+
+// Points each slot at the member of `obj` of its name (the first of a name
+// that repeats, as at_key finds it), in one walk of the object: a mapping
+// reads most members of its object, and each at_key walks it from the start.
+// False (no slot set) when `obj` is not an object.
+// Inlined, so that the names are constants each key is compared with.
+template <size_t N>
+[[gnu::always_inline]] inline bool ReadMembers(JsonElement obj, const MemberSlot (&slots)[N]) {
+  simdjson::dom::object object;
+  if (obj.get(object) != simdjson::SUCCESS) return false;
+  size_t found = 0;
+  for (simdjson::dom::key_value_pair member : object) {
+    for (const MemberSlot& slot : slots) {
+      if (member.key != slot.name) continue;
+      if (!*slot.value) {
+        *slot.value = member.value;
+        ++found;
+      }
+      break;
+    }
+    if (found == N) break;
+  }
+  return true;
+}
+
+// `v`, the member at `path` (named in messages): missing or null -> nullopt;
+// a string -> its text, a view into the document (empty kept as nullopt).
+Result<std::optional<std::string_view>> OptViewAt(std::optional<JsonElement> v,
+                                                  std::string_view path, const Subject& s) {
+  if (!v || v->is_null()) return std::optional<std::string_view>();
   std::optional<std::string_view> text = TextOf(*v);
   if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a text");
-  if (text->empty()) return std::optional<std::string>();
+  if (text->empty()) return std::optional<std::string_view>();
+  return text;
+}
+
+// OptViewAt's text, copied.
+Result<std::optional<std::string>> OptTextAt(std::optional<JsonElement> v, std::string_view path,
+                                             const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> text, OptViewAt(v, path, s));
+  if (!text) return std::optional<std::string>();
   return std::optional<std::string>(*text);
 }
 
-Result<std::string> RequiredText(JsonElement obj, std::string_view path, const Subject& s) {
-  ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
-  if (!t) return Invalid(s, std::string(path) + " is missing");
-  return *t;
+Result<std::string_view> RequiredViewAt(std::optional<JsonElement> v, std::string_view path,
+                                        const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> text, OptViewAt(v, path, s));
+  if (!text) return Invalid(s, std::string(path) + " is missing");
+  return *text;
 }
 
-Result<Date> RequiredDate(JsonElement obj, std::string_view path, const Subject& s) {
-  std::optional<JsonElement> v = Path(obj, path);
+Result<Date> RequiredDateAt(std::optional<JsonElement> v, std::string_view path,
+                            const Subject& s) {
   if (!v || v->is_null()) return Invalid(s, std::string(path) + " is missing");
   std::optional<std::string_view> text = TextOf(*v);
   if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date");
-  Result<Date> d = Date::Parse(*text);
-  if (!d.ok())
-    return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
+  std::optional<Date> d = ParseDay(*text);
+  if (!d) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a date (YYYY-MM-DD)");
   return *d;
 }
 
-Result<int64_t> Money(JsonElement obj, std::string_view path, const Currency& currency,
-                      const Subject& s) {
-  std::optional<JsonElement> v = Path(obj, path);
+Result<int64_t> MoneyAt(std::optional<JsonElement> v, std::string_view path,
+                        const Currency& currency, const Subject& s) {
   if (!v || v->is_null()) return Invalid(s, std::string(path) + " is missing");
   std::optional<std::string_view> text = TextOf(*v);
   if (!text) return Invalid(s, std::string(path) + " " + Quote(*v) + " is not a decimal amount");
@@ -140,283 +198,666 @@ Result<int64_t> Money(JsonElement obj, std::string_view path, const Currency& cu
   return *m;
 }
 
+Result<int64_t> Money(JsonElement obj, std::string_view path, const Currency& currency,
+                      const Subject& s) {
+  return MoneyAt(Path(obj, path), path, currency, s);
+}
+
+// Currency::Parse, which looks the code up in the whole ISO 4217 table; the
+// last code parsed is kept (per thread), a page being mostly one currency.
+Result<Currency> ParseCurrency(std::string_view code) {
+  thread_local std::optional<Currency> last;
+  if (last && last->code() == code) return *last;
+  Result<Currency> c = Currency::Parse(code);
+  if (c.ok()) last = *c;
+  return c;
+}
+
+Result<Currency> CurrencyAt(std::optional<JsonElement> v, std::string_view path,
+                            const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> code, OptViewAt(v, path, s));
+  Result<Currency> c = ParseCurrency(code.value_or("EUR"));
+  if (!c.ok()) {
+    return Invalid(s, std::string(path) + " \"" + std::string(*code) + "\" is not a currency");
+  }
+  return c;
+}
+
 Result<Currency> CurrencyOf(JsonElement obj, std::string_view path, const Subject& s) {
-  ASSIGN_OR_RETURN(std::optional<std::string> code, OptText(obj, path, s));
-  Result<Currency> c = Currency::Parse(code.value_or("EUR"));
-  if (!c.ok()) return Invalid(s, std::string(path) + " \"" + *code + "\" is not a currency");
-  return *c;
+  return CurrencyAt(Path(obj, path), path, s);
 }
 
 // An RFC 3339 datetime, checked; the text kept as Sellsy gave it.
-Result<std::optional<std::string>> OptInstant(JsonElement obj, std::string_view path,
-                                              const Subject& s) {
-  ASSIGN_OR_RETURN(std::optional<std::string> t, OptText(obj, path, s));
-  if (t && !ParseTimestamp(*t).ok()) {
-    return Invalid(s, std::string(path) + " \"" + *t + "\" is not an RFC 3339 datetime");
+Result<std::optional<std::string>> OptInstantAt(std::optional<JsonElement> v,
+                                                std::string_view path, const Subject& s) {
+  ASSIGN_OR_RETURN(std::optional<std::string_view> t, OptViewAt(v, path, s));
+  if (!t) return std::optional<std::string>();
+  if (!ParseTimestamp(*t).ok()) {
+    return Invalid(s, std::string(path) + " \"" + std::string(*t) +
+                          "\" is not an RFC 3339 datetime");
   }
-  return t;
+  return std::optional<std::string>(*t);
 }
 
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+// The 64-bit FNV-1a hash of the versions.
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+// Whether nlohmann's dump(-1, ' ', false, replace) writes `text` between its
+// quotes as it is: valid UTF-8 without a control character, '"' or '\' (with
+// ensure_ascii off, DEL and multi-byte characters are not escaped).
+bool IsVerbatimJsonText(std::string_view text) {
+  return IsPlainJsonAscii(text) || (FindJsonSpecial(text, 0) == std::string_view::npos &&
+                                    simdjson::validate_utf8(text.data(), text.size()));
 }
 
-// Writes the text nlohmann's dump(-1, ' ', false, replace) gave of a JSON
-// tree of the mapped fields, byte for byte (the versions already stored are
-// its hash), without building the tree: a std::map node per key and a heap
-// string per value used to cost more than the mapping itself. Objects must be
-// written with their keys in ascending byte order, as std::map kept them;
-// Debug builds check it.
-class CanonicalWriter {
+// The FNV-1a hash of the text nlohmann's dump(-1, ' ', false, replace) gave
+// of a JSON tree of the mapped fields (the versions already stored are that
+// hash), fed piece by piece as that text would be written: neither the tree
+// nor the text is built. The tree's objects were std::maps, so the pieces of
+// an object come in ascending byte order of their keys (HashCanonical);
+// sellsy_mapping_test checks the hash against such a tree's dump.
+class CanonicalHash {
  public:
-  explicit CanonicalWriter(std::string& out) : out_(out) {}
-
-  void Open() {
-    out_ += '{';
-    assert(depth_ < levels_.size());
-    levels_[depth_++] = Level{};
+  // A piece known when compiling (keys and punctuation): unrolled, each byte
+  // an immediate operand.
+  template <size_t N>
+  [[gnu::always_inline]] void Lit(const char (&piece)[N]) {
+    Fold(piece, std::make_index_sequence<N - 1>());
   }
-  void Close() {
-    out_ += '}';
-    --depth_;
-  }
-  void Key(std::string_view key) {
-    Level& level = levels_[depth_ - 1];
-    assert(!level.has_key || level.last_key < key);
-    if (level.has_key) out_ += ',';
-    level.has_key = true;
-    level.last_key = key;
-    String(key);
-    out_ += ':';
+  // Bytes written as they are.
+  void Bytes(std::string_view bytes) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto* const end = p + bytes.size();
+    uint64_t h = h_;
+    for (; end - p >= 8; p += 8) {
+      h = (h ^ p[0]) * kFnvPrime;
+      h = (h ^ p[1]) * kFnvPrime;
+      h = (h ^ p[2]) * kFnvPrime;
+      h = (h ^ p[3]) * kFnvPrime;
+      h = (h ^ p[4]) * kFnvPrime;
+      h = (h ^ p[5]) * kFnvPrime;
+      h = (h ^ p[6]) * kFnvPrime;
+      h = (h ^ p[7]) * kFnvPrime;
+    }
+    for (; p < end; ++p) h = (h ^ *p) * kFnvPrime;
+    h_ = h;
   }
   void String(std::string_view text) {
-    // Printable ASCII without '"' or '\' is written as is by nlohmann;
-    // anything else (escapes, UTF-8, invalid bytes replaced) goes through it.
-    if (IsPlainJsonAscii(text)) {
-      out_ += '"';
-      out_ += text;
-      out_ += '"';
-    } else {
-      out_ += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    // Most texts are printable ASCII without '"' or '\': hashed as they are
+    // checked, eight bytes at a time (the tail as the last eight bytes).
+    using namespace byte_scan;
+    auto may_escape = [](uint64_t w) {
+      return (w & kHighs) != 0 || HasBelow(w, 0x20) || Has(w, 0x7f) || Has(w, '"') ||
+             Has(w, '\\');
+    };
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t n = text.size();
+    uint64_t h = (h_ ^ '"') * kFnvPrime;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (may_escape(Load(text.data() + i))) return OtherString(text);
+      for (size_t k = 0; k < 8; ++k) h = (h ^ p[i + k]) * kFnvPrime;
     }
+    if (i < n) {
+      if (n >= 8) {
+        if (may_escape(Load(text.data() + n - 8))) return OtherString(text);
+      } else {
+        for (size_t k = 0; k < n; ++k) {
+          const unsigned char c = p[k];
+          if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return OtherString(text);
+        }
+      }
+      for (; i < n; ++i) h = (h ^ p[i]) * kFnvPrime;
+    }
+    h_ = (h ^ '"') * kFnvPrime;
   }
   void Int(int64_t value) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     (void)ec;  // 24 bytes hold any int64_t
-    out_.append(buf, end);
+    Bytes(std::string_view(buf, static_cast<size_t>(end - buf)));
   }
-  void Bool(bool value) { out_ += value ? "true" : "false"; }
-  void Null() { out_ += "null"; }
-  void Opt(const std::optional<std::string>& v) { v ? String(*v) : Null(); }
-  void OptDate(const std::optional<Date>& v) { v ? String(v->ToString()) : Null(); }
+  void Bool(bool value) { value ? Lit("true") : Lit("false"); }
+  void Opt(const std::optional<std::string>& v) { v ? String(*v) : Lit("null"); }
+  // Date::ToString is digits and '-': no escape to look for.
+  void Day(Date d) {
+    Lit("\"");
+    Bytes(d.ToString());
+    Lit("\"");
+  }
+  void OptDay(const std::optional<Date>& d) { d ? Day(*d) : Lit("null"); }
+  // std::map iterates in the byte order of its keys, as the tree did.
   void Map(const domain::StringMap& map) {
-    Open();  // std::map iterates in the byte order Key() expects
+    Lit("{");
+    bool first = true;
     for (const auto& [k, v] : map) {
-      Key(k);
+      if (!first) Lit(",");
+      first = false;
+      String(k);
+      Lit(":");
       String(v);
     }
-    Close();
-  }
-  // Key(key), then the value as its type is written.
-  template <typename T>
-  void Field(std::string_view key, const T& value) {
-    Key(key);
-    Write(value);
+    Lit("}");
   }
   // [[invoice external id, amount], ...]
   void Allocations(const std::vector<SourceAllocation>& list) {
-    out_ += '[';
+    Lit("[");
     for (size_t i = 0; i < list.size(); ++i) {
-      if (i > 0) out_ += ',';
-      out_ += '[';
+      if (i > 0) Lit(",");
+      Lit("[");
       String(list[i].invoice_external_id);
-      out_ += ',';
+      Lit(",");
       Int(list[i].amount);
-      out_ += ']';
+      Lit("]");
     }
-    out_ += ']';
+    Lit("]");
   }
+  uint64_t value() const { return h_; }
 
  private:
-  void Write(std::string_view text) { String(text); }
-  void Write(const std::string& text) { String(text); }
-  void Write(int64_t value) { Int(value); }
-  void Write(bool value) { Bool(value); }
-  void Write(const std::optional<std::string>& v) { Opt(v); }
-  void Write(const std::optional<Date>& v) { OptDate(v); }
-  void Write(const domain::StringMap& map) { Map(map); }
-  void Write(const std::vector<SourceAllocation>& list) { Allocations(list); }
+  // A text that is not printable ASCII, or holds '"' or '\'.
+  void OtherString(std::string_view text) {
+    if (IsVerbatimJsonText(text)) {
+      Lit("\"");
+      Bytes(text);
+      Lit("\"");
+    } else {
+      // Escapes, invalid bytes replaced: rare, left to nlohmann itself.
+      Bytes(json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
 
-  struct Level {
-    bool has_key = false;
-    std::string_view last_key;
-  };
-  std::string& out_;
-  // The record, its data, its smart tags: no deeper (and no allocation).
-  std::array<Level, 3> levels_;
-  size_t depth_ = 0;
+  template <size_t... I>
+  [[gnu::always_inline]] void Fold(const char* piece, std::index_sequence<I...>) {
+    uint64_t h = h_;
+    ((h = (h ^ static_cast<unsigned char>(piece[I])) * kFnvPrime), ...);
+    h_ = h;
+  }
+
+  uint64_t h_ = kFnvOffset;
 };
 
 // Every mapped field and reference, as one canonical JSON text (keys sorted):
 // {"customer"|"contact": {...}, "deleted", "id", "invoice": {...}, "kind",
 //  "payment": {...}}, the data object present for a record not deleted.
-void WriteCanonical(const SourceRecord& r, std::string& out) {
-  CanonicalWriter w(out);
-  w.Open();
+void HashCanonical(const SourceRecord& r, CanonicalHash& h) {
   const auto* customer = r.deleted ? nullptr : std::get_if<SourceCustomer>(&r.data);
   const auto* contact = r.deleted ? nullptr : std::get_if<SourceContact>(&r.data);
   const auto* invoice = r.deleted ? nullptr : std::get_if<SourceInvoice>(&r.data);
   const auto* payment = r.deleted ? nullptr : std::get_if<SourcePayment>(&r.data);
+  h.Lit("{");
   if (contact != nullptr) {
     const domain::Contact& x = contact->record;
-    w.Key("contact");
-    w.Open();
-    w.Field("customer", contact->customer_external_id);
-    w.Field("email", x.email);
-    w.Field("first_name", x.first_name);
-    w.Field("is_main", x.is_main);
-    w.Field("last_name", x.last_name);
-    w.Field("phone", x.phone);
-    w.Field("position", x.position);
-    w.Close();
+    h.Lit(R"("contact":{"customer":)");
+    h.String(contact->customer_external_id);
+    h.Lit(R"(,"email":)");
+    h.String(x.email);
+    h.Lit(R"(,"first_name":)");
+    h.Opt(x.first_name);
+    h.Lit(R"(,"is_main":)");
+    h.Bool(x.is_main);
+    h.Lit(R"(,"last_name":)");
+    h.Opt(x.last_name);
+    h.Lit(R"(,"phone":)");
+    h.Opt(x.phone);
+    h.Lit(R"(,"position":)");
+    h.Opt(x.position);
+    h.Lit("},");
   }
   if (customer != nullptr) {
     const domain::Customer& x = customer->record;
-    w.Key("customer");
-    w.Open();
-    w.Field("accounting_code", x.accounting_code);
-    w.Field("city", x.city);
-    w.Field("country", x.country);
-    w.Field("name", x.name);
-    w.Field("parent", customer->parent_external_id);
-    w.Field("postal_code", x.postal_code);
-    w.Field("smart_tags", x.smart_tags);
-    w.Field("status", x.status);
-    w.Field("street", x.street);
-    w.Field("vat_number", x.vat_number);
-    w.Close();
+    h.Lit(R"("customer":{"accounting_code":)");
+    h.Opt(x.accounting_code);
+    h.Lit(R"(,"city":)");
+    h.Opt(x.city);
+    h.Lit(R"(,"country":)");
+    h.Opt(x.country);
+    h.Lit(R"(,"name":)");
+    h.String(x.name);
+    h.Lit(R"(,"parent":)");
+    h.Opt(customer->parent_external_id);
+    h.Lit(R"(,"postal_code":)");
+    h.Opt(x.postal_code);
+    h.Lit(R"(,"smart_tags":)");
+    h.Map(x.smart_tags);
+    h.Lit(R"(,"status":)");
+    h.String(x.status);
+    h.Lit(R"(,"street":)");
+    h.Opt(x.street);
+    h.Lit(R"(,"vat_number":)");
+    h.Opt(x.vat_number);
+    h.Lit("},");
   }
-  w.Field("deleted", r.deleted);
-  w.Field("id", r.external_id);
+  h.Lit(R"("deleted":)");
+  h.Bool(r.deleted);
+  h.Lit(R"(,"id":)");
+  h.String(r.external_id);
   if (invoice != nullptr) {
     const domain::Invoice& x = invoice->record;
-    w.Key("invoice");
-    w.Open();
-    w.Field("allocations", invoice->allocations);
-    w.Field("currency", x.currency);
-    w.Field("customer", invoice->customer_external_id);
-    w.Field("due_date", x.due_date.ToString());
-    w.Field("gross", x.gross_amount);
-    w.Field("is_void", x.is_void);
-    w.Field("issue_date", x.issue_date.ToString());
-    w.Field("kind", x.kind);
-    w.Field("net", x.net_amount);
-    w.Field("number", x.number);
-    w.Field("payable_on_receipt", x.payable_on_receipt);
-    w.Field("pdf_url", x.pdf_url);
-    w.Field("printed_due_date", x.printed_due_date);
-    w.Field("tax", x.tax_amount);
-    w.Close();
+    h.Lit(R"(,"invoice":{"allocations":)");
+    h.Allocations(invoice->allocations);
+    h.Lit(R"(,"currency":)");
+    h.String(x.currency);
+    h.Lit(R"(,"customer":)");
+    h.String(invoice->customer_external_id);
+    h.Lit(R"(,"due_date":)");
+    h.Day(x.due_date);
+    h.Lit(R"(,"gross":)");
+    h.Int(x.gross_amount);
+    h.Lit(R"(,"is_void":)");
+    h.Bool(x.is_void);
+    h.Lit(R"(,"issue_date":)");
+    h.Day(x.issue_date);
+    h.Lit(R"(,"kind":)");
+    h.String(x.kind);
+    h.Lit(R"(,"net":)");
+    h.Int(x.net_amount);
+    h.Lit(R"(,"number":)");
+    h.String(x.number);
+    h.Lit(R"(,"payable_on_receipt":)");
+    h.Bool(x.payable_on_receipt);
+    h.Lit(R"(,"pdf_url":)");
+    h.Opt(x.pdf_url);
+    h.Lit(R"(,"printed_due_date":)");
+    h.OptDay(x.printed_due_date);
+    h.Lit(R"(,"tax":)");
+    h.Int(x.tax_amount);
+    h.Lit("}");
   }
-  w.Field("kind", EntityName(r.kind));
+  h.Lit(R"(,"kind":)");
+  h.String(EntityName(r.kind));
   if (payment != nullptr) {
     const domain::Payment& x = payment->record;
-    w.Key("payment");
-    w.Open();
-    w.Field("allocations", payment->allocations);
-    w.Field("amount", x.amount);
-    w.Field("currency", x.currency);
-    w.Field("customer", payment->customer_external_id);
-    w.Field("date", x.date.ToString());
-    w.Field("method", x.method);
-    w.Field("reference", x.reference);
-    w.Close();
+    h.Lit(R"(,"payment":{"allocations":)");
+    h.Allocations(payment->allocations);
+    h.Lit(R"(,"amount":)");
+    h.Int(x.amount);
+    h.Lit(R"(,"currency":)");
+    h.String(x.currency);
+    h.Lit(R"(,"customer":)");
+    h.String(payment->customer_external_id);
+    h.Lit(R"(,"date":)");
+    h.Day(x.date);
+    h.Lit(R"(,"method":)");
+    h.String(x.method);
+    h.Lit(R"(,"reference":)");
+    h.Opt(x.reference);
+    h.Lit("}");
   }
-  w.Close();
+  h.Lit("}");
 }
 
-SourceRecord Finish(SourceRecord r) {
-  r.version = ComputeVersion(r);
-  return r;
+void Finish(SourceRecord& r) { r.version = ComputeVersion(r); }
+
+// `r`, its kind and external id set, as DeletedRecord gives it.
+void MarkDeleted(SourceRecord& r) {
+  r.deleted = true;
+  r.source_changed_at.reset();
+  switch (r.kind) {
+    case EntityKind::kCustomer:
+      r.data.emplace<SourceCustomer>();
+      break;
+    case EntityKind::kContact:
+      r.data.emplace<SourceContact>();
+      break;
+    case EntityKind::kInvoice:
+    case EntityKind::kCreditNote:
+      r.data.emplace<SourceInvoice>();
+      break;
+    case EntityKind::kPayment:
+      r.data.emplace<SourcePayment>();
+      break;
+  }
+  Finish(r);
+}
+
+// "invoice/3875": the prefix and the id's digits, written once.
+std::string WithId(std::string_view prefix, int64_t id) {
+  char buf[48];
+  std::memcpy(buf, prefix.data(), prefix.size());  // prefixes are short words
+  auto [end, ec] = std::to_chars(buf + prefix.size(), buf + sizeof buf, id);
+  (void)ec;  // 20 characters hold any int64_t
+  return std::string(buf, static_cast<size_t>(end - buf));
 }
 
 // `related` of a document: the one company or individual.
-Result<std::string> DocumentCustomer(JsonElement doc, const Subject& s) {
-  std::optional<simdjson::dom::array> related = ArrayOf(Path(doc, "related"));
+Result<std::string> DocumentCustomer(std::optional<JsonElement> related_member,
+                                     const Subject& s) {
+  std::optional<simdjson::dom::array> related = ArrayOf(related_member);
   if (!related) return Invalid(s, "related is missing");
-  std::optional<std::string> found;
+  std::string found;  // empty: none yet (an external id never is)
   for (JsonElement item : *related) {
-    std::optional<std::string_view> type_text = TextMember(item, "type");
-    if (!type_text) continue;
-    const std::string type(*type_text);
-    if (type != "company" && type != "individual") continue;
-    std::optional<int64_t> id = IdMember(item, "id");
-    if (!id) return Invalid(s, "related " + type + " has no valid id");
+    std::optional<JsonElement> type_member, id_member;
+    ReadMembers(item, {{"type", &type_member}, {"id", &id_member}});
+    std::optional<std::string_view> type = TextAt(type_member);
+    if (!type) continue;
+    if (*type != "company" && *type != "individual") continue;
+    std::optional<int64_t> id = IdAt(id_member);
+    if (!id) return Invalid(s, "related " + std::string(*type) + " has no valid id");
     std::string ext =
-        PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
-    if (found && *found != ext) return Invalid(s, "related names two customers");
-    found = ext;
+        PartyExternalId(*type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *id);
+    if (!found.empty() && found != ext) return Invalid(s, "related names two customers");
+    found = std::move(ext);
   }
-  if (!found) return Invalid(s, "related names no company or individual");
-  return *found;
+  if (found.empty()) return Invalid(s, "related names no company or individual");
+  return found;
 }
 
-Result<std::optional<SourceRecord>> MapDocument(JsonElement doc, bool credit_note,
-                                                std::vector<SourceAllocation> allocations) {
-  const std::string kind_name = credit_note ? "credit note" : "invoice";
-  ASSIGN_OR_RETURN(int64_t id, RequiredId(doc, kind_name));
-  const Subject s{kind_name, std::to_string(id)};
-  const EntityKind kind = credit_note ? EntityKind::kCreditNote : EntityKind::kInvoice;
-  const std::string ext = credit_note ? CreditNoteExternalId(id) : InvoiceExternalId(id);
+// An invoice or credit note into `r`, a record just constructed; false when
+// it is not fetched (dated before 2018).
+Result<bool> MapDocumentInto(JsonElement doc, bool credit_note,
+                             std::vector<SourceAllocation> allocations, SourceRecord& r) {
+  const std::string_view kind_name = credit_note ? "credit note" : "invoice";
+  std::optional<JsonElement> id_m, status_m, date_m, number_m, due_m, currency_m, amounts_m,
+      pdf_m, related_m;
+  const bool is_object = ReadMembers(doc, {{"id", &id_m},
+                                           {"status", &status_m},
+                                           {"date", &date_m},
+                                           {"number", &number_m},
+                                           {"due_date", &due_m},
+                                           {"currency", &currency_m},
+                                           {"amounts", &amounts_m},
+                                           {"pdf_link", &pdf_m},
+                                           {"related", &related_m}});
+  ASSIGN_OR_RETURN(int64_t id, RequiredIdOf(is_object, id_m, kind_name));
+  const Subject s{kind_name, id};
+  r.kind = credit_note ? EntityKind::kCreditNote : EntityKind::kInvoice;
+  r.external_id = credit_note ? CreditNoteExternalId(id) : InvoiceExternalId(id);
 
-  ASSIGN_OR_RETURN(std::string status, RequiredText(doc, "status", s));
-  if (status == "draft") return std::optional<SourceRecord>(DeletedRecord(kind, ext));
-  ASSIGN_OR_RETURN(Date date, RequiredDate(doc, "date", s));
-  if (date < DatedFrom()) return std::optional<SourceRecord>();
+  ASSIGN_OR_RETURN(std::string_view status, RequiredViewAt(status_m, "status", s));
+  if (status == "draft") {
+    MarkDeleted(r);
+    return true;
+  }
+  ASSIGN_OR_RETURN(Date date, RequiredDateAt(date_m, "date", s));
+  if (date < DatedFrom()) return false;
 
-  SourceInvoice out;
+  SourceInvoice& out = r.data.emplace<SourceInvoice>();
   domain::Invoice& x = out.record;
   x.kind = credit_note ? "CREDIT_NOTE" : "INVOICE";
-  x.external_id = ext;
-  ASSIGN_OR_RETURN(std::optional<std::string> number, OptText(doc, "number", s));
+  x.external_id = r.external_id;
+  ASSIGN_OR_RETURN(std::optional<std::string_view> number, OptViewAt(number_m, "number", s));
   if (!number) {
     // A draft cancelled before it was validated was never issued.
-    if (status == "cancelled") return std::optional<SourceRecord>(DeletedRecord(kind, ext));
+    if (status == "cancelled") {
+      MarkDeleted(r);
+      return true;
+    }
     return Invalid(s, "number is missing (a validated document has one)");
   }
   x.number = *number;
   x.issue_date = date;
   x.due_date = date;
-  std::optional<JsonElement> due = Path(doc, "due_date");
-  if (due && !due->is_null()) {
-    ASSIGN_OR_RETURN(Date due_date, RequiredDate(doc, "due_date", s));
+  if (due_m && !due_m->is_null()) {
+    ASSIGN_OR_RETURN(Date due_date, RequiredDateAt(due_m, "due_date", s));
     x.printed_due_date = due_date;
     // R-SELLSY-9: Sellsy's "on receipt" terms give due_date == date.
     x.payable_on_receipt = due_date == date;
     x.due_date = due_date;
   }
-  ASSIGN_OR_RETURN(Currency currency, CurrencyOf(doc, "currency", s));
+  ASSIGN_OR_RETURN(Currency currency, CurrencyAt(currency_m, "currency", s));
   x.currency = currency.code();
-  ASSIGN_OR_RETURN(x.gross_amount, Money(doc, "amounts.total_incl_tax", currency, s));
-  ASSIGN_OR_RETURN(x.net_amount, Money(doc, "amounts.total_excl_tax", currency, s));
+  std::optional<JsonElement> gross_m, net_m;
+  if (amounts_m) {
+    ReadMembers(*amounts_m, {{"total_incl_tax", &gross_m}, {"total_excl_tax", &net_m}});
+  }
+  ASSIGN_OR_RETURN(x.gross_amount, MoneyAt(gross_m, "amounts.total_incl_tax", currency, s));
+  ASSIGN_OR_RETURN(x.net_amount, MoneyAt(net_m, "amounts.total_excl_tax", currency, s));
   x.tax_amount = x.gross_amount - x.net_amount;
   x.is_void = status == "cancelled";
-  ASSIGN_OR_RETURN(x.pdf_url, OptText(doc, "pdf_link", s));
+  ASSIGN_OR_RETURN(x.pdf_url, OptTextAt(pdf_m, "pdf_link", s));
   x.origin = "sellsy";
-  ASSIGN_OR_RETURN(out.customer_external_id, DocumentCustomer(doc, s));
+  ASSIGN_OR_RETURN(out.customer_external_id, DocumentCustomer(related_m, s));
   if (credit_note && !x.is_void) out.allocations = std::move(allocations);
+  Finish(r);
+  return true;
+}
 
+// `map_into(record)` on a record appended to `out`, taken back when it
+// fails or gives false (nothing to say).
+template <typename MapInto>
+Result<void> AppendMapped(std::vector<SourceRecord>& out, MapInto map_into) {
+  Result<bool> kept = map_into(out.emplace_back());
+  if (!kept.ok() || !*kept) out.pop_back();
+  if (!kept.ok()) return std::move(kept).take_error();
+  return Ok();
+}
+
+// `map_into(record)` on a record of its own, returned when the mapping
+// says true.
+template <typename MapInto>
+Result<std::optional<SourceRecord>> MapOptional(MapInto map_into) {
   SourceRecord r;
-  r.kind = kind;
-  r.external_id = ext;
-  r.data = std::move(out);
-  return std::optional<SourceRecord>(Finish(std::move(r)));
+  ASSIGN_OR_RETURN(bool kept, map_into(r));
+  if (!kept) return std::optional<SourceRecord>();
+  return std::optional<SourceRecord>(std::move(r));
+}
+
+Result<bool> MapPartyInto(JsonElement party, PartyKind kind, SourceRecord& r) {
+  const std::string_view kind_name = kind == PartyKind::kCompany ? "company" : "individual";
+  std::optional<JsonElement> id_m, type_m, name_m, first_m, last_m, code_m, legal_m, embed_m,
+      updated_m;
+  const bool is_object = ReadMembers(party, {{"id", &id_m},
+                                             {"type", &type_m},
+                                             {"name", &name_m},
+                                             {"first_name", &first_m},
+                                             {"last_name", &last_m},
+                                             {"auxiliary_code", &code_m},
+                                             {"legal_france", &legal_m},
+                                             {"_embed", &embed_m},
+                                             {"updated_at", &updated_m}});
+  ASSIGN_OR_RETURN(int64_t id, RequiredIdOf(is_object, id_m, kind_name));
+  const Subject s{kind_name, id};
+  r.kind = EntityKind::kCustomer;
+  r.external_id = PartyExternalId(kind, id);
+  ASSIGN_OR_RETURN(std::string_view type, RequiredViewAt(type_m, "type", s));
+  if (type == "supplier") {
+    MarkDeleted(r);
+    return true;
+  }
+  if (type != "client" && type != "prospect") {
+    return Invalid(s, "type \"" + std::string(type) + "\" is not client, prospect or supplier");
+  }
+
+  SourceCustomer& out = r.data.emplace<SourceCustomer>();
+  domain::Customer& x = out.record;
+  x.external_id = r.external_id;
+  x.status = type == "client" ? "CLIENT" : "PROSPECT";
+  if (kind == PartyKind::kCompany) {
+    ASSIGN_OR_RETURN(std::string_view name, RequiredViewAt(name_m, "name", s));
+    x.name = name;
+  } else {
+    ASSIGN_OR_RETURN(std::optional<std::string_view> first, OptViewAt(first_m, "first_name", s));
+    ASSIGN_OR_RETURN(std::optional<std::string_view> last, OptViewAt(last_m, "last_name", s));
+    if (!first && !last) return Invalid(s, "last_name is missing");
+    if (first && last) {
+      x.name.reserve(first->size() + 1 + last->size());
+      x.name.append(*first).append(" ").append(*last);
+    } else {
+      x.name = first ? *first : *last;
+    }
+  }
+  ASSIGN_OR_RETURN(x.accounting_code, OptTextAt(code_m, "auxiliary_code", s));
+  ASSIGN_OR_RETURN(x.vat_number, OptTextAt(legal_m ? JsonMember(*legal_m, "vat") : std::nullopt,
+                                           "legal_france.vat", s));
+
+  std::optional<JsonElement> address, tags_m;
+  if (embed_m) ReadMembers(*embed_m, {{"invoicing_address", &address}, {"smart_tags", &tags_m}});
+  std::optional<JsonElement> l1_m, l2_m, postal_m, city_m, country_m;
+  if (address && ReadMembers(*address, {{"address_line_1", &l1_m},
+                                        {"address_line_2", &l2_m},
+                                        {"postal_code", &postal_m},
+                                        {"city", &city_m},
+                                        {"country_code", &country_m}})) {
+    ASSIGN_OR_RETURN(std::optional<std::string_view> l1, OptViewAt(l1_m, "address_line_1", s));
+    ASSIGN_OR_RETURN(std::optional<std::string_view> l2, OptViewAt(l2_m, "address_line_2", s));
+    if (l1 && l2) {
+      x.street.emplace().reserve(l1->size() + 1 + l2->size());
+      x.street->append(*l1).append("\n").append(*l2);
+    } else if (l1 || l2) {
+      x.street.emplace(l1 ? *l1 : *l2);
+    }
+    ASSIGN_OR_RETURN(x.postal_code, OptTextAt(postal_m, "postal_code", s));
+    ASSIGN_OR_RETURN(x.city, OptTextAt(city_m, "city", s));
+    ASSIGN_OR_RETURN(x.country, OptTextAt(country_m, "country_code", s));
+    if (x.country) {
+      std::transform(x.country->begin(), x.country->end(), x.country->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    }
+  }
+  // R-SELLSY-7: each tag's text is both the key and the value.
+  if (std::optional<simdjson::dom::array> tags = ArrayOf(tags_m)) {
+    for (JsonElement tag : *tags) {
+      std::optional<std::string_view> value = TextMember(tag, "value");
+      if (!value) {
+        return Invalid(s, "_embed.smart_tags holds a tag without a text value");
+      }
+      if (!value->empty()) x.smart_tags[std::string(*value)] = *value;
+    }
+  }
+  // R-SELLSY-8: payment terms are Sellsy's; payment_delay_days stays unset.
+
+  ASSIGN_OR_RETURN(r.source_changed_at, OptInstantAt(updated_m, "updated_at", s));
+  Finish(r);
+  return true;
+}
+
+Result<bool> MapContactInto(JsonElement contact, const std::vector<LinkedParty>& parties,
+                            SourceRecord& r) {
+  std::optional<JsonElement> id_m, email_m, first_m, last_m, phone_m, mobile_m, updated_m;
+  const bool is_object = ReadMembers(contact, {{"id", &id_m},
+                                               {"email", &email_m},
+                                               {"first_name", &first_m},
+                                               {"last_name", &last_m},
+                                               {"phone_number", &phone_m},
+                                               {"mobile_number", &mobile_m},
+                                               {"updated", &updated_m}});
+  ASSIGN_OR_RETURN(int64_t id, RequiredIdOf(is_object, id_m, "contact"));
+  const Subject s{"contact", id};
+  r.kind = EntityKind::kContact;
+  r.external_id = ContactExternalId(id);
+
+  // R-SELLSY-3: the party where it is the main contact, else the lowest id.
+  const LinkedParty* chosen = nullptr;
+  bool is_main = false;
+  for (const auto& p : parties) {
+    if (!p.is_customer) continue;
+    bool main_here = p.main_contact_id && *p.main_contact_id == id;
+    if (chosen == nullptr || (main_here && !is_main) ||
+        (main_here == is_main && p.id < chosen->id)) {
+      chosen = &p;
+      is_main = main_here;
+    }
+  }
+  if (chosen == nullptr) {
+    MarkDeleted(r);
+    return true;
+  }
+
+  SourceContact& out = r.data.emplace<SourceContact>();
+  domain::Contact& x = out.record;
+  x.external_id = r.external_id;
+  out.customer_external_id = PartyExternalId(chosen->kind, chosen->id);
+  ASSIGN_OR_RETURN(std::optional<std::string_view> email, OptViewAt(email_m, "email", s));
+  if (email) x.email = *email;
+  ASSIGN_OR_RETURN(x.first_name, OptTextAt(first_m, "first_name", s));
+  ASSIGN_OR_RETURN(x.last_name, OptTextAt(last_m, "last_name", s));
+  ASSIGN_OR_RETURN(std::optional<std::string_view> phone, OptViewAt(phone_m, "phone_number", s));
+  if (!phone) {
+    ASSIGN_OR_RETURN(phone, OptViewAt(mobile_m, "mobile_number", s));
+  }
+  if (phone) x.phone.emplace(*phone);
+  x.is_main = is_main;
+  x.position = is_main ? "ACCOUNTING" : "SALES";
+
+  ASSIGN_OR_RETURN(r.source_changed_at, OptInstantAt(updated_m, "updated", s));
+  Finish(r);
+  return true;
+}
+
+Result<bool> MapPaymentInto(JsonElement payment, SourceRecord& r) {
+  std::optional<JsonElement> id_m, paid_at_m, status_m, currency_m, objects_m, number_m,
+      related_m, amounts_m, method_m;
+  const bool is_object = ReadMembers(payment, {{"id", &id_m},
+                                               {"paid_at", &paid_at_m},
+                                               {"status", &status_m},
+                                               {"currency", &currency_m},
+                                               {"related_objects", &objects_m},
+                                               {"number", &number_m},
+                                               {"related", &related_m},
+                                               {"amounts", &amounts_m},
+                                               {"payment_method_id", &method_m}});
+  ASSIGN_OR_RETURN(int64_t id, RequiredIdOf(is_object, id_m, "payment"));
+  const Subject s{"payment", id};
+  r.kind = EntityKind::kPayment;
+  r.external_id = PaymentExternalId(id);
+
+  ASSIGN_OR_RETURN(std::string_view paid_at, RequiredViewAt(paid_at_m, "paid_at", s));
+  if (paid_at.size() < 10 || !ParseTimestamp(paid_at).ok()) {
+    return Invalid(s, "paid_at \"" + std::string(paid_at) + "\" is not an RFC 3339 datetime");
+  }
+  // The day as Sellsy shows it (its own time zone), not the UTC day.
+  std::optional<Date> date = ParseDay(paid_at.substr(0, 10));
+  if (!date) {
+    return Invalid(s, "paid_at \"" + std::string(paid_at) + "\" is not an RFC 3339 datetime");
+  }
+  if (*date < DatedFrom()) return false;
+
+  ASSIGN_OR_RETURN(std::optional<std::string_view> status, OptViewAt(status_m, "status", s));
+  if (status && (*status == "rejected" || *status == "failed" || *status == "refund")) {
+    MarkDeleted(r);
+    return true;
+  }
+  ASSIGN_OR_RETURN(Currency currency, CurrencyAt(currency_m, "currency", s));
+
+  SourcePayment& out = r.data.emplace<SourcePayment>();
+  if (objects_m && !objects_m->is_null()) {
+    std::optional<simdjson::dom::array> list = ArrayOf(objects_m);
+    if (!list) return Invalid(s, "related_objects is not an array");
+    for (JsonElement o : *list) {
+      std::optional<JsonElement> type_m, invoice_m, linked_m;
+      ReadMembers(o, {{"type", &type_m}, {"id", &invoice_m}, {"amount_linked", &linked_m}});
+      if (TextAt(type_m) != "invoice") continue;
+      std::optional<int64_t> inv = IdAt(invoice_m);
+      if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
+      if (!linked_m || linked_m->is_null()) continue;
+      ASSIGN_OR_RETURN(int64_t linked,
+                       MoneyAt(linked_m, "amount_linked", currency, Subject{"payment", id, *inv}));
+      if (linked <= 0) continue;
+      out.allocations.push_back({InvoiceExternalId(*inv), linked});
+    }
+  }
+  // R-SELLSY-6: only payments allocated to invoices.
+  if (out.allocations.empty()) {
+    MarkDeleted(r);
+    return true;
+  }
+
+  domain::Payment& x = out.record;
+  x.external_id = r.external_id;
+  x.currency = currency.code();
+  std::optional<JsonElement> total_m;
+  if (amounts_m) ReadMembers(*amounts_m, {{"total", &total_m}});
+  ASSIGN_OR_RETURN(x.amount, MoneyAt(total_m, "amounts.total", currency, s));
+  x.date = *date;
+  x.method = PaymentMethodName(IdAt(method_m));
+  ASSIGN_OR_RETURN(x.reference, OptTextAt(number_m, "number", s));
+
+  std::optional<JsonElement> type_m, party_m;
+  if (related_m && ReadMembers(*related_m, {{"type", &type_m}, {"id", &party_m}})) {
+    const std::string_view type = TextAt(type_m).value_or("");
+    std::optional<int64_t> pid = IdAt(party_m);
+    if ((type == "company" || type == "individual") && pid) {
+      out.customer_external_id =
+          PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *pid);
+    }
+  }
+  if (out.customer_external_id.empty()) {
+    return Invalid(s, "related names no company or individual");
+  }
+  Finish(r);
+  return true;
 }
 
 std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -454,17 +895,46 @@ std::optional<std::string> FormDecode(std::string_view text) {
 
 }  // namespace
 
-Date DatedFrom() { return Date::FromYmd(2018, 1, 1).value(); }
+Date DatedFrom() {
+  static const Date kFrom = Date::FromYmd(2018, 1, 1).value();
+  return kFrom;
+}
 
-std::string CompanyExternalId(int64_t id) { return "company/" + std::to_string(id); }
-std::string IndividualExternalId(int64_t id) { return "individual/" + std::to_string(id); }
+std::optional<Date> ParseDay(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int digits[8];
+  int n = 0;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < '0' || c > '9') return std::nullopt;
+    digits[n++] = c - '0';
+  }
+  const int y = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+  const int m = digits[4] * 10 + digits[5];
+  const int d = digits[6] * 10 + digits[7];
+  if (y < 1 || m < 1 || m > 12 || d < 1) return std::nullopt;
+  const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  static constexpr int kDaysIn[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > kDaysIn[m - 1] + (m == 2 && leap ? 1 : 0)) return std::nullopt;
+  // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+  // days_from_civil, which date::sys_days computes too).
+  const int yy = m <= 2 ? y - 1 : y;
+  const int era = yy / 400;  // yy >= 0
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return Date::FromDays(era * 146097 + doe - 719468);
+}
+
+std::string CompanyExternalId(int64_t id) { return WithId("company/", id); }
+std::string IndividualExternalId(int64_t id) { return WithId("individual/", id); }
 std::string PartyExternalId(PartyKind kind, int64_t id) {
   return kind == PartyKind::kCompany ? CompanyExternalId(id) : IndividualExternalId(id);
 }
-std::string ContactExternalId(int64_t id) { return "contact/" + std::to_string(id); }
-std::string InvoiceExternalId(int64_t id) { return "invoice/" + std::to_string(id); }
-std::string CreditNoteExternalId(int64_t id) { return "credit-note/" + std::to_string(id); }
-std::string PaymentExternalId(int64_t id) { return "payment/" + std::to_string(id); }
+std::string ContactExternalId(int64_t id) { return WithId("contact/", id); }
+std::string InvoiceExternalId(int64_t id) { return WithId("invoice/", id); }
+std::string CreditNoteExternalId(int64_t id) { return WithId("credit-note/", id); }
+std::string PaymentExternalId(int64_t id) { return WithId("payment/", id); }
 
 std::optional<ParsedExternalId> ParseExternalId(std::string_view external_id) {
   size_t slash = external_id.find('/');
@@ -482,95 +952,30 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id) {
   SourceRecord r;
   r.kind = kind;
   r.external_id = std::move(external_id);
-  r.deleted = true;
-  switch (kind) {
-    case EntityKind::kCustomer:
-      r.data = SourceCustomer{};
-      break;
-    case EntityKind::kContact:
-      r.data = SourceContact{};
-      break;
-    case EntityKind::kInvoice:
-    case EntityKind::kCreditNote:
-      r.data = SourceInvoice{};
-      break;
-    case EntityKind::kPayment:
-      r.data = SourcePayment{};
-      break;
-  }
-  return Finish(std::move(r));
+  MarkDeleted(r);
+  return r;
 }
 
 std::string ComputeVersion(const SourceRecord& record) {
-  // One buffer per thread, reused: its capacity stays after the first record.
-  thread_local std::string text;
-  text.clear();
-  WriteCanonical(record, text);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(Fnv1a(text)));
-  return buf;
+  CanonicalHash h;
+  HashCanonical(record, h);
+  return VersionText(h.value());
+}
+
+std::string VersionText(uint64_t hash) {
+  std::string out(16, '0');
+  for (size_t i = out.size(); i-- > 0; hash >>= 4) out[i] = "0123456789abcdef"[hash & 0xf];
+  return out;
 }
 
 Result<SourceRecord> MapParty(JsonElement party, PartyKind kind) {
-  const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
-  ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
-  const Subject s{kind_name, std::to_string(id)};
-  const std::string ext = PartyExternalId(kind, id);
-  ASSIGN_OR_RETURN(std::string type, RequiredText(party, "type", s));
-  if (type == "supplier") return DeletedRecord(EntityKind::kCustomer, ext);
-  if (type != "client" && type != "prospect") {
-    return Invalid(s, "type \"" + type + "\" is not client, prospect or supplier");
-  }
-
-  SourceCustomer out;
-  domain::Customer& x = out.record;
-  x.external_id = ext;
-  x.status = type == "client" ? "CLIENT" : "PROSPECT";
-  if (kind == PartyKind::kCompany) {
-    ASSIGN_OR_RETURN(x.name, RequiredText(party, "name", s));
-  } else {
-    ASSIGN_OR_RETURN(std::optional<std::string> first, OptText(party, "first_name", s));
-    ASSIGN_OR_RETURN(std::optional<std::string> last, OptText(party, "last_name", s));
-    if (!first && !last) return Invalid(s, "last_name is missing");
-    x.name = first && last ? *first + " " + *last : first ? *first : *last;
-  }
-  ASSIGN_OR_RETURN(x.accounting_code, OptText(party, "auxiliary_code", s));
-  ASSIGN_OR_RETURN(x.vat_number, OptText(party, "legal_france.vat", s));
-
-  std::optional<JsonElement> address = Path(party, "_embed.invoicing_address");
-  if (address && address->is_object()) {
-    ASSIGN_OR_RETURN(std::optional<std::string> l1, OptText(*address, "address_line_1", s));
-    ASSIGN_OR_RETURN(std::optional<std::string> l2, OptText(*address, "address_line_2", s));
-    if (l1 || l2) {
-      x.street = l1 && l2 ? *l1 + "\n" + *l2 : l1 ? *l1 : *l2;
-    }
-    ASSIGN_OR_RETURN(x.postal_code, OptText(*address, "postal_code", s));
-    ASSIGN_OR_RETURN(x.city, OptText(*address, "city", s));
-    ASSIGN_OR_RETURN(std::optional<std::string> country, OptText(*address, "country_code", s));
-    if (country) {
-      std::transform(country->begin(), country->end(), country->begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    }
-    x.country = country;
-  }
-  // R-SELLSY-7: each tag's text is both the key and the value.
-  if (std::optional<simdjson::dom::array> tags = ArrayOf(Path(party, "_embed.smart_tags"))) {
-    for (JsonElement tag : *tags) {
-      std::optional<std::string_view> value = TextMember(tag, "value");
-      if (!value) {
-        return Invalid(s, "_embed.smart_tags holds a tag without a text value");
-      }
-      if (!value->empty()) x.smart_tags[std::string(*value)] = std::string(*value);
-    }
-  }
-  // R-SELLSY-8: payment terms are Sellsy's; payment_delay_days stays unset.
-
   SourceRecord r;
-  r.kind = EntityKind::kCustomer;
-  r.external_id = ext;
-  ASSIGN_OR_RETURN(r.source_changed_at, OptInstant(party, "updated_at", s));
-  r.data = std::move(out);
-  return Finish(std::move(r));
+  RETURN_IF_ERROR(MapPartyInto(party, kind, r));
+  return r;
+}
+
+Result<void> AppendParty(JsonElement party, PartyKind kind, std::vector<SourceRecord>& out) {
+  return AppendMapped(out, [&](SourceRecord& r) { return MapPartyInto(party, kind, r); });
 }
 
 const std::vector<std::string>& PartyFields(PartyKind kind) {
@@ -587,13 +992,16 @@ const std::vector<std::string>& PartyFields(PartyKind kind) {
 }
 
 Result<LinkedParty> LinkedPartyOf(JsonElement party, PartyKind kind) {
-  const std::string kind_name = kind == PartyKind::kCompany ? "company" : "individual";
-  ASSIGN_OR_RETURN(int64_t id, RequiredId(party, kind_name));
+  std::optional<JsonElement> id_m, main_m, type_m;
+  const bool is_object =
+      ReadMembers(party, {{"id", &id_m}, {"main_contact_id", &main_m}, {"type", &type_m}});
+  ASSIGN_OR_RETURN(int64_t id, RequiredIdOf(is_object, id_m,
+                                            kind == PartyKind::kCompany ? "company" : "individual"));
   LinkedParty out;
   out.kind = kind;
   out.id = id;
-  out.main_contact_id = IdMember(party, "main_contact_id");
-  out.is_customer = TextMember(party, "type") != "supplier";
+  out.main_contact_id = IdAt(main_m);
+  out.is_customer = TextAt(type_m) != "supplier";
   return out;
 }
 
@@ -603,46 +1011,14 @@ const std::vector<std::string>& LinkedPartyFields() {
 }
 
 Result<SourceRecord> MapContact(JsonElement contact, const std::vector<LinkedParty>& parties) {
-  ASSIGN_OR_RETURN(int64_t id, RequiredId(contact, "contact"));
-  const Subject s{"contact", std::to_string(id)};
-  const std::string ext = ContactExternalId(id);
-
-  // R-SELLSY-3: the party where it is the main contact, else the lowest id.
-  const LinkedParty* chosen = nullptr;
-  bool is_main = false;
-  for (const auto& p : parties) {
-    if (!p.is_customer) continue;
-    bool main_here = p.main_contact_id && *p.main_contact_id == id;
-    if (chosen == nullptr || (main_here && !is_main) ||
-        (main_here == is_main && p.id < chosen->id)) {
-      chosen = &p;
-      is_main = main_here;
-    }
-  }
-  if (chosen == nullptr) return DeletedRecord(EntityKind::kContact, ext);
-
-  SourceContact out;
-  domain::Contact& x = out.record;
-  x.external_id = ext;
-  out.customer_external_id = PartyExternalId(chosen->kind, chosen->id);
-  ASSIGN_OR_RETURN(std::optional<std::string> email, OptText(contact, "email", s));
-  x.email = email.value_or("");
-  ASSIGN_OR_RETURN(x.first_name, OptText(contact, "first_name", s));
-  ASSIGN_OR_RETURN(x.last_name, OptText(contact, "last_name", s));
-  ASSIGN_OR_RETURN(std::optional<std::string> phone, OptText(contact, "phone_number", s));
-  if (!phone) {
-    ASSIGN_OR_RETURN(phone, OptText(contact, "mobile_number", s));
-  }
-  x.phone = phone;
-  x.is_main = is_main;
-  x.position = is_main ? "ACCOUNTING" : "SALES";
-
   SourceRecord r;
-  r.kind = EntityKind::kContact;
-  r.external_id = ext;
-  ASSIGN_OR_RETURN(r.source_changed_at, OptInstant(contact, "updated", s));
-  r.data = std::move(out);
-  return Finish(std::move(r));
+  RETURN_IF_ERROR(MapContactInto(contact, parties, r));
+  return r;
+}
+
+Result<void> AppendContact(JsonElement contact, const std::vector<LinkedParty>& parties,
+                           std::vector<SourceRecord>& out) {
+  return AppendMapped(out, [&](SourceRecord& r) { return MapContactInto(contact, parties, r); });
 }
 
 const std::vector<std::string>& ContactFields() {
@@ -652,12 +1028,18 @@ const std::vector<std::string>& ContactFields() {
 }
 
 Result<std::optional<SourceRecord>> MapInvoice(JsonElement invoice) {
-  return MapDocument(invoice, /*credit_note=*/false, {});
+  return MapOptional([&](SourceRecord& r) { return MapDocumentInto(invoice, false, {}, r); });
+}
+
+Result<void> AppendInvoice(JsonElement invoice, std::vector<SourceRecord>& out) {
+  return AppendMapped(out, [&](SourceRecord& r) { return MapDocumentInto(invoice, false, {}, r); });
 }
 
 Result<std::optional<SourceRecord>> MapCreditNote(JsonElement credit_note,
                                                   std::vector<SourceAllocation> allocations) {
-  return MapDocument(credit_note, /*credit_note=*/true, std::move(allocations));
+  return MapOptional([&](SourceRecord& r) {
+    return MapDocumentInto(credit_note, true, std::move(allocations), r);
+  });
 }
 
 const std::vector<std::string>& InvoiceFields() {
@@ -695,7 +1077,7 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
     JsonElement credit_note, const std::vector<JsonElement>& linked_invoices,
     const std::map<int64_t, std::vector<JsonElement>>& invoice_payments) {
   ASSIGN_OR_RETURN(int64_t id, RequiredId(credit_note, "credit note"));
-  const Subject s{"credit note", std::to_string(id)};
+  const Subject s{"credit note", id};
   ASSIGN_OR_RETURN(Currency currency, CurrencyOf(credit_note, "currency", s));
   ASSIGN_OR_RETURN(int64_t total, Money(credit_note, "amounts.total_incl_tax", currency, s));
   ASSIGN_OR_RETURN(int64_t remaining,
@@ -718,7 +1100,7 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
   int64_t left = allocated;
   for (const auto& [inv_id, inv] : sorted) {
     if (left <= 0) break;
-    const Subject is{"invoice", std::to_string(inv_id)};
+    const Subject is{"invoice", inv_id};
     ASSIGN_OR_RETURN(int64_t inv_total, Money(inv, "amounts.total_incl_tax", currency, is));
     ASSIGN_OR_RETURN(int64_t inv_remaining,
                      Money(inv, "amounts.total_remaining_due_incl_tax", currency, is));
@@ -727,7 +1109,7 @@ Result<std::vector<SourceAllocation>> CreditNoteAllocations(
     if (it != invoice_payments.end()) {
       for (const auto& p : it->second) {
         ASSIGN_OR_RETURN(int64_t pid, RequiredId(p, "payment"));
-        const Subject ps{"payment", std::to_string(pid)};
+        const Subject ps{"payment", pid};
         ASSIGN_OR_RETURN(int64_t linked, Money(p, "amount.value", currency, ps));
         paid += linked;
       }
@@ -759,75 +1141,11 @@ std::string PaymentMethodName(std::optional<int64_t> id) {
 }
 
 Result<std::optional<SourceRecord>> MapPayment(JsonElement payment) {
-  ASSIGN_OR_RETURN(int64_t id, RequiredId(payment, "payment"));
-  const Subject s{"payment", std::to_string(id)};
-  const std::string ext = PaymentExternalId(id);
+  return MapOptional([&](SourceRecord& r) { return MapPaymentInto(payment, r); });
+}
 
-  ASSIGN_OR_RETURN(std::string paid_at, RequiredText(payment, "paid_at", s));
-  if (paid_at.size() < 10 || !ParseTimestamp(paid_at).ok()) {
-    return Invalid(s, "paid_at \"" + paid_at + "\" is not an RFC 3339 datetime");
-  }
-  // The day as Sellsy shows it (its own time zone), not the UTC day.
-  Result<Date> date = Date::Parse(std::string_view(paid_at).substr(0, 10));
-  if (!date.ok()) return Invalid(s, "paid_at \"" + paid_at + "\" is not an RFC 3339 datetime");
-  if (*date < DatedFrom()) return std::optional<SourceRecord>();
-
-  ASSIGN_OR_RETURN(std::optional<std::string> status, OptText(payment, "status", s));
-  if (status && (*status == "rejected" || *status == "failed" || *status == "refund")) {
-    return std::optional<SourceRecord>(DeletedRecord(EntityKind::kPayment, ext));
-  }
-  ASSIGN_OR_RETURN(Currency currency, CurrencyOf(payment, "currency", s));
-
-  SourcePayment out;
-  std::optional<JsonElement> objects = Path(payment, "related_objects");
-  if (objects && !objects->is_null()) {
-    std::optional<simdjson::dom::array> list = ArrayOf(objects);
-    if (!list) return Invalid(s, "related_objects is not an array");
-    for (JsonElement o : *list) {
-      if (TextMember(o, "type") != "invoice") continue;
-      std::optional<int64_t> inv = IdMember(o, "id");
-      if (!inv) return Invalid(s, "related_objects holds an invoice without a valid id");
-      std::optional<JsonElement> linked_amount = JsonMember(o, "amount_linked");
-      if (!linked_amount || linked_amount->is_null()) continue;
-      ASSIGN_OR_RETURN(int64_t linked, Money(o, "amount_linked", currency,
-                                             Subject{"payment", std::to_string(id) + " (invoice " +
-                                                                    std::to_string(*inv) + ")"}));
-      if (linked <= 0) continue;
-      out.allocations.push_back({InvoiceExternalId(*inv), linked});
-    }
-  }
-  // R-SELLSY-6: only payments allocated to invoices.
-  if (out.allocations.empty()) {
-    return std::optional<SourceRecord>(DeletedRecord(EntityKind::kPayment, ext));
-  }
-
-  domain::Payment& x = out.record;
-  x.external_id = ext;
-  x.currency = currency.code();
-  ASSIGN_OR_RETURN(x.amount, Money(payment, "amounts.total", currency, s));
-  x.date = *date;
-  x.method = PaymentMethodName(IdMember(payment, "payment_method_id"));
-  ASSIGN_OR_RETURN(x.reference, OptText(payment, "number", s));
-
-  std::optional<JsonElement> related = Path(payment, "related");
-  if (related && related->is_object()) {
-    std::optional<std::string_view> type_text = TextMember(*related, "type");
-    const std::string type(type_text.value_or(""));
-    std::optional<int64_t> pid = IdMember(*related, "id");
-    if ((type == "company" || type == "individual") && pid) {
-      out.customer_external_id =
-          PartyExternalId(type == "company" ? PartyKind::kCompany : PartyKind::kIndividual, *pid);
-    }
-  }
-  if (out.customer_external_id.empty()) {
-    return Invalid(s, "related names no company or individual");
-  }
-
-  SourceRecord r;
-  r.kind = EntityKind::kPayment;
-  r.external_id = ext;
-  r.data = std::move(out);
-  return std::optional<SourceRecord>(Finish(std::move(r)));
+Result<void> AppendPayment(JsonElement payment, std::vector<SourceRecord>& out) {
+  return AppendMapped(out, [&](SourceRecord& r) { return MapPaymentInto(payment, r); });
 }
 
 const std::vector<std::string>& PaymentFields() {

@@ -28,6 +28,12 @@ namespace relance::sync::sellsy {
 Date DatedFrom();
 inline constexpr char kDatedFromText[] = "2018-01-01";
 
+// Date::Parse ("YYYY-MM-DD", a day that exists, years 1..9999) without its
+// error message, which the mappings write themselves: a record has a day or
+// two to read, and Date::Parse's checks went through std::from_chars and the
+// date library.
+std::optional<Date> ParseDay(std::string_view text);
+
 enum class PartyKind { kCompany, kIndividual };
 
 std::string CompanyExternalId(int64_t id);
@@ -50,6 +56,9 @@ SourceRecord DeletedRecord(EntityKind kind, std::string external_id);
 
 // The stable content hash used as `version`.
 std::string ComputeVersion(const SourceRecord& record);
+// How a version shows its 64-bit hash: 16 lower-case hex digits, as
+// printf's "%016llx" wrote them.
+std::string VersionText(uint64_t hash);
 
 // Beside each mapping below, `...Fields()`: the members it reads, as field[]
 // paths (research §2; a dotted path reaches a nested member, an array is
@@ -116,6 +125,16 @@ const std::vector<std::string>& InvoicePaymentFields();
 // rejected, failed, refund, or allocated to no invoice.
 Result<std::optional<SourceRecord>> MapPayment(JsonElement payment);
 const std::vector<std::string>& PaymentFields();
+
+// The paged path: MapParty, MapContact, MapInvoice and MapPayment, each
+// appending its record to `out` (nothing for nullopt, nor on an error)
+// instead of returning it. A record is some twenty strings; returned, it is
+// moved into a Result, an optional, then the page's vector.
+Result<void> AppendParty(JsonElement party, PartyKind kind, std::vector<SourceRecord>& out);
+Result<void> AppendContact(JsonElement contact, const std::vector<LinkedParty>& parties,
+                           std::vector<SourceRecord>& out);
+Result<void> AppendInvoice(JsonElement invoice, std::vector<SourceRecord>& out);
+Result<void> AppendPayment(JsonElement payment, std::vector<SourceRecord>& out);
 
 // Sellsy payment method ids (the emulator's labels: 1 Virement, 2 Chèque,
 // 3 Carte bancaire, 4 Prélèvement, 5 Espèces, 7 Paypal) -> Relance methods.
