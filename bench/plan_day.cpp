@@ -22,7 +22,6 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/process_usage.h"
-#include "core/allocator.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "delivery/smtp_sender.h"
@@ -186,7 +185,6 @@ Result<void> Run(const Options& o) {
 }  // namespace relance::bench
 
 int main(int argc, char** argv) {
-  relance::KeepFreedMemoryForReuse();  // as relance itself (app/main.cpp)
   relance::bench::Options o;
   CLI::App app{"Times a day of dunning planning (and sending) on a gen_invoices database"};
   app.add_option("--db", o.db, "SQLite file or postgresql:// URL")->required();

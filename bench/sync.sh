@@ -121,6 +121,7 @@ for backend in $backends; do
   echo "$line" >&2
   get() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$line"; }
   us=$(get cpu_us_per_record)
+  allocator=$(get allocator)
   goal="yes"
   awk -v u="$us" 'BEGIN { exit !(u < 20) }' || goal="**no**"
   rows+=("| $backend | $(get records) | $(printf '%.1f' "$(get wall_s)") s | $(get records_per_s) | $(printf '%.1f' "$(get cpu_s)") s | $(printf '%.1f' "$us") µs | $(get peak_rss_mb) MB | $goal |")
@@ -171,6 +172,7 @@ section=$work/results-section.md
   echo "  snapshot diff), each page and its cursor in one transaction, each record with its"
   echo "  external reference and change-log row. Records = everything the streams returned."
   echo "  CPU = the benchmark process's CPU time (the emulator, in Python, runs in its own)."
+  echo "  The process runs on relance's own allocator ($allocator, as \`relance\` is linked)."
   echo "- Webhook latency: a company renamed through the emulator's control API, which delivers"
   echo "  Sellsy's form-encoded \`notif\` to \`relance serve\`; measured until Relance's API shows"
   echo "  the new name (polling every millisecond)."

@@ -21,7 +21,6 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/process_usage.h"
-#include "core/allocator.h"
 #include "services/auth_service.h"
 #include "store/migrations/migrations.h"
 #include "sync/connection_service.h"
@@ -85,7 +84,7 @@ int Main(int argc, char** argv) {
             << " rejected=" << run->stats.rejected << " wall_s=" << wall << " cpu_s=" << cpu
             << " records_per_s=" << static_cast<int64_t>(records / wall)
             << " cpu_us_per_record=" << (records ? cpu * 1e6 / records : 0.0)
-            << " peak_rss_mb=" << PeakRssMb() << "\n";
+            << " peak_rss_mb=" << PeakRssMb() << " allocator=" << AllocatorName() << "\n";
   if (!token_out.empty()) {
     auto token = auth.CreateToken(who.org_id, who.user_id, "bench");
     if (!token.ok()) return Fail(token.error());
@@ -98,7 +97,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace relance::bench
 
-int main(int argc, char** argv) {
-  relance::KeepFreedMemoryForReuse();  // as relance itself (app/main.cpp)
-  return relance::bench::Main(argc, argv);
-}
+int main(int argc, char** argv) { return relance::bench::Main(argc, argv); }

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libpq-dev
   libsodium-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libhowardhinnant-date-dev libsimdjson-dev tzdata libssl-dev zlib1g-dev
+  libhowardhinnant-date-dev libsimdjson-dev libjemalloc-dev tzdata libssl-dev zlib1g-dev
   libzip-dev libexpat1-dev libuchardet-dev clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql postgresql-contrib wrk curl time

@@ -8,12 +8,10 @@
 #include <iostream>
 
 #include "cli/cli.h"
-#include "core/allocator.h"
 #include "core/clock.h"
 #include "store/db.h"
 
 int main(int argc, char** argv) {
-  relance::KeepFreedMemoryForReuse();
   // Errors are values inside; an exception reaching here is a bug or a
   // library failing in a way it documents only by throwing (bad_alloc, ...).
   try {
