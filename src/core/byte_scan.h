@@ -3,11 +3,12 @@
 // the API write; most texts hold none of those bytes, and a test per byte
 // was the largest part of writing them. On x86-64 (SSE2, always there),
 // sixteen bytes are compared at once and the mask of matches gives the
-// position; the tail of a text is searched with one more 16-byte block
-// (overlapping, or a padded copy), never byte by byte. Elsewhere each 8-byte
-// word is tested with the classic "has a zero byte" arithmetic, which is
-// exact as a yes/no for the whole word, and only a word that says yes is
-// looked at byte by byte.
+// position; the tail of a text is searched with one more 16-byte block that
+// overlaps what was searched. Texts shorter than a block, and every text
+// elsewhere, go by 8-byte words tested with the classic "has a zero byte"
+// arithmetic, which is exact as a yes/no for the whole word; only a word
+// that says yes is looked at byte by byte. (A short text copied into a
+// padded block was slower: the block's load waited for the copy's stores.)
 #pragma once
 
 #include <bit>
@@ -68,13 +69,12 @@ inline __m128i AtLeast(__m128i v, unsigned char b) { return _mm_cmpeq_epi8(_mm_m
 inline __m128i Equal(__m128i v, unsigned char b) { return _mm_cmpeq_epi8(v, Splat(b)); }
 
 // The first position at or after `from` of a byte `matches(block)` marks
-// (0xFF in its byte of the block), or npos. `pad` must be a byte it never
-// marks: a text shorter than a block is searched in a padded copy.
+// (0xFF in its byte of the block), or npos. The text from `from` on must
+// be at least 16 bytes long.
 template <typename BlockTest>
-size_t FindFirst16(std::string_view s, size_t from, BlockTest matches, char pad) {
+size_t FindFirst16(std::string_view s, size_t from, BlockTest matches) {
   const char* p = s.data();
   const size_t n = s.size();
-  if (from >= n) return std::string_view::npos;
   auto first = [&](__m128i block, size_t skip) -> unsigned {
     return static_cast<unsigned>(_mm_movemask_epi8(matches(block))) >> skip;
   };
@@ -83,16 +83,8 @@ size_t FindFirst16(std::string_view s, size_t from, BlockTest matches, char pad)
     if (unsigned m = first(Load16(p + i), 0)) return i + std::countr_zero(m);
   }
   if (i == n) return std::string_view::npos;
-  unsigned m;
-  if (n >= 16) {
-    // The last 16 bytes, the ones before i (already searched) shifted out.
-    m = first(Load16(p + n - 16), i - (n - 16));
-  } else {
-    char block[16];
-    std::memset(block, pad, sizeof block);
-    std::memcpy(block, p + i, n - i);
-    m = first(Load16(block), 0);
-  }
+  // The last 16 bytes, the ones before i (already searched) shifted out.
+  const unsigned m = first(Load16(p + n - 16), i - (n - 16));
   return m ? i + std::countr_zero(m) : std::string_view::npos;
 }
 #endif
@@ -131,13 +123,11 @@ inline bool IsPlainJsonAscii(std::string_view s) {
 inline size_t FindCopySpecial(std::string_view s, size_t from) {
 #if defined(__SSE2__)
   using namespace byte_scan;
-  return FindFirst16(
-      s, from,
-      [](__m128i v) {
-        return _mm_or_si128(_mm_or_si128(Equal(v, '\\'), Equal(v, '\t')),
-                            _mm_or_si128(Equal(v, '\n'), Equal(v, '\r')));
-      },
-      'a');
+  if (from >= s.size() || s.size() - from < 16) return portable::FindCopySpecial(s, from);
+  return FindFirst16(s, from, [](__m128i v) {
+    return _mm_or_si128(_mm_or_si128(Equal(v, '\\'), Equal(v, '\t')),
+                        _mm_or_si128(Equal(v, '\n'), Equal(v, '\r')));
+  });
 #else
   return byte_scan::portable::FindCopySpecial(s, from);
 #endif
@@ -147,12 +137,10 @@ inline size_t FindCopySpecial(std::string_view s, size_t from) {
 inline size_t FindJsonSpecial(std::string_view s, size_t from) {
 #if defined(__SSE2__)
   using namespace byte_scan;
-  return FindFirst16(
-      s, from,
-      [](__m128i v) {
-        return _mm_or_si128(AtMost(v, 0x1f), _mm_or_si128(Equal(v, '"'), Equal(v, '\\')));
-      },
-      'a');
+  if (from >= s.size() || s.size() - from < 16) return portable::FindJsonSpecial(s, from);
+  return FindFirst16(s, from, [](__m128i v) {
+    return _mm_or_si128(AtMost(v, 0x1f), _mm_or_si128(Equal(v, '"'), Equal(v, '\\')));
+  });
 #else
   return byte_scan::portable::FindJsonSpecial(s, from);
 #endif
@@ -163,13 +151,11 @@ inline size_t FindJsonSpecial(std::string_view s, size_t from) {
 inline bool IsPlainJsonAscii(std::string_view s) {
 #if defined(__SSE2__)
   using namespace byte_scan;
-  return FindFirst16(
-             s, 0,
-             [](__m128i v) {
-               return _mm_or_si128(_mm_or_si128(AtMost(v, 0x1f), AtLeast(v, 0x7f)),
-                                   _mm_or_si128(Equal(v, '"'), Equal(v, '\\')));
-             },
-             'a') == std::string_view::npos;
+  if (s.size() < 16) return portable::IsPlainJsonAscii(s);
+  return FindFirst16(s, 0, [](__m128i v) {
+           return _mm_or_si128(_mm_or_si128(AtMost(v, 0x1f), AtLeast(v, 0x7f)),
+                               _mm_or_si128(Equal(v, '"'), Equal(v, '\\')));
+         }) == std::string_view::npos;
 #else
   return byte_scan::portable::IsPlainJsonAscii(s);
 #endif
