@@ -370,16 +370,6 @@ Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
   return BumpChangeStamp(c, org_id, "invoices");
 }
 
-Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
-    Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids) {
-  std::map<std::string, int64_t> out;
-  RETURN_IF_ERROR(QueryByIds(
-      c, {org_id}, invoice_ids,
-      "SELECT invoice_id, SUM(amount) FROM allocations WHERE org_id = ? AND invoice_id",
-      " GROUP BY invoice_id", [&](const SqlRow& row) { out[row.Text(0)] = row.Int(1); }));
-  return out;
-}
-
 Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
                                                        const std::vector<std::string>& customer_ids) {
   std::set<std::string> out;

@@ -140,9 +140,6 @@ Result<void> SetOutstandingAmounts(Connection& c, const std::string& org_id,
 // loading the contacts.
 Result<std::set<std::string>> CustomersWithMainContact(Connection& c, const std::string& org_id,
                                                        const std::vector<std::string>& customer_ids);
-// invoice id -> the sum of its allocations, for the `invoice_ids` that have any.
-Result<std::map<std::string, int64_t>> SumAllocationsByInvoice(
-    Connection& c, const std::string& org_id, const std::vector<std::string>& invoice_ids);
 
 }  // namespace relance::store
 

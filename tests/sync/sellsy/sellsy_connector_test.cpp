@@ -126,6 +126,24 @@ class SellsyConnectorTest : public ::testing::Test {
     return r ? r->status : -1;
   }
   static void Fault(const json& rule) { ASSERT_EQ(emulator_->Post("/_control/faults", rule), 201); }
+  // Credit note 4002 (20.00 incl. tax) allocating 5.00 to invoice 3002 and
+  // 4.00 to invoice 3005.
+  static void AddCreditNoteOnTwoInvoices() {
+    httplib::Client c("127.0.0.1", emulator_->port);
+    auto created = c.Post("/_control/objects/credit-notes",
+                          R"({"id": 4002, "related": [{"type": "company", "id": 1001}],
+                              "date": "2024-05-01", "status": "stored",
+                              "rows": [{"type": "single", "unit_amount": "20.00", "quantity": "1",
+                                        "tax_id": 1}]})",
+                          "application/json");
+    ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
+    ASSERT_EQ(emulator_->Post("/_control/allocations",
+                              {{"invoice_id", 3002}, {"credit_note_id", 4002}, {"amount", "5.00"}}),
+              201);
+    ASSERT_EQ(emulator_->Post("/_control/allocations",
+                              {{"invoice_id", 3005}, {"credit_note_id", 4002}, {"amount", "4.00"}}),
+              201);
+  }
   // Requests served since the last reset: by "METHOD /route" and, for the
   // sub-requests of batches, by "METHOD /route status" (README, Batches).
   static json Routes() { return emulator_->Get("/_control/stats")["requests"]["by_route"]; }
@@ -463,20 +481,7 @@ TEST_F(SellsyConnectorTest, CreditNotesAndPaymentsStreams) {
 // The gap of the README: a credit note on several invoices is split from
 // each invoice's totals and payments.
 TEST_F(SellsyConnectorTest, CreditNoteOnSeveralInvoicesIsInferred) {
-  httplib::Client c("127.0.0.1", emulator_->port);
-  auto created = c.Post("/_control/objects/credit-notes",
-                        R"({"id": 4002, "related": [{"type": "company", "id": 1001}],
-                            "date": "2024-05-01", "status": "stored",
-                            "rows": [{"type": "single", "unit_amount": "20.00", "quantity": "1",
-                                      "tax_id": 1}]})",
-                        "application/json");
-  ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
-  ASSERT_EQ(emulator_->Post("/_control/allocations",
-                            {{"invoice_id", 3002}, {"credit_note_id", 4002}, {"amount", "5.00"}}),
-            201);
-  ASSERT_EQ(emulator_->Post("/_control/allocations",
-                            {{"invoice_id", 3005}, {"credit_note_id", 4002}, {"amount", "4.00"}}),
-            201);
+  ASSERT_NO_FATAL_FAILURE(AddCreditNoteOnTwoInvoices());
   Result<std::vector<SourceRecord>> r = connector_->Refetch({"creditnote", "4002", "updated"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   ASSERT_EQ(r->size(), 1u);
@@ -492,20 +497,7 @@ TEST_F(SellsyConnectorTest, CreditNoteOnSeveralInvoicesIsInferred) {
 // that allocated something in one POST /batch, and splits each as a
 // refetch does (4001 on one invoice; 4002 on two, from their payments).
 TEST_F(SellsyConnectorTest, CreditNotesOfAPageAskForTheirInvoicesInOneBatch) {
-  httplib::Client c("127.0.0.1", emulator_->port);
-  auto created = c.Post("/_control/objects/credit-notes",
-                        R"({"id": 4002, "related": [{"type": "company", "id": 1001}],
-                            "date": "2024-05-01", "status": "stored",
-                            "rows": [{"type": "single", "unit_amount": "20.00", "quantity": "1",
-                                      "tax_id": 1}]})",
-                        "application/json");
-  ASSERT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
-  ASSERT_EQ(emulator_->Post("/_control/allocations",
-                            {{"invoice_id", 3002}, {"credit_note_id", 4002}, {"amount", "5.00"}}),
-            201);
-  ASSERT_EQ(emulator_->Post("/_control/allocations",
-                            {{"invoice_id", 3005}, {"credit_note_id", 4002}, {"amount", "4.00"}}),
-            201);
+  ASSERT_NO_FATAL_FAILURE(AddCreditNoteOnTwoInvoices());
   Result<std::vector<SourceRecord>> refetched =
       connector_->Refetch({"creditnote", "4002", "updated"});
   ASSERT_TRUE(refetched.ok()) << refetched.error().ToString();
